@@ -1,0 +1,1084 @@
+package objectos
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Result is one record returned by Create, Get and Update.
+type Result struct {
+	ID string
+	// Record holds the wire values of the fields the caller may read.
+	Record Record
+	// Version is the record's optimistic-concurrency version, usable as an
+	// ETag and in WriteOptions.IfMatch.
+	Version string
+	// Dropped lists the readonly and system fields removed from the input.
+	Dropped []string
+}
+
+// ListResult is one page of records.
+type ListResult struct {
+	Records []Record
+	// Total counts every matching record; -1 when the query skipped it.
+	Total int64
+	// HasMore reports whether records follow this page.
+	HasMore bool
+	// NextCursor continues after this page (empty on the last page).
+	NextCursor string
+}
+
+// GetOptions shape a single-record read.
+type GetOptions struct {
+	// Fields restricts the returned fields; id is always returned.
+	Fields []string
+	// Expand lists reference fields to replace by the referenced record.
+	Expand []string
+}
+
+// WriteOptions condition an update or delete.
+type WriteOptions struct {
+	// IfMatch makes the write conditional on the record's current version
+	// (an ETag from a read, with or without quotes); a stale value is
+	// CONCURRENT_UPDATE. "*" matches any version.
+	IfMatch string
+}
+
+const maxExpandDepth = 3
+
+func (s *Stack) lookup(name string) (*Object, error) {
+	o := s.objects[name]
+	if o == nil {
+		return nil, Errorf(CodeObjectNotFound, "Object '%s' not found.", name).With("object", name)
+	}
+	return o, nil
+}
+
+// caller returns the principal of the context and whether it runs as the
+// system; anonymous callers are UNAUTHENTICATED.
+func (s *Stack) caller(ctx context.Context) (*Principal, bool, error) {
+	p := PrincipalFrom(ctx)
+	if IsSystem(ctx) {
+		return p, true, nil
+	}
+	if p == nil {
+		return nil, false, NewError(CodeUnauthenticated, "Authentication is required to access this endpoint.")
+	}
+	return p, false, nil
+}
+
+// authorize asks the security plugin for the grant and binds its record
+// filter against the object.
+func (s *Stack) authorize(ctx context.Context, p *Principal, sys bool, o *Object, access Access) (*Grant, *Filter, error) {
+	if sys {
+		return &Grant{Transfer: true}, nil, nil
+	}
+	g, err := s.security.Authorize(ctx, p, o, access)
+	if err != nil {
+		return nil, nil, err
+	}
+	if g == nil {
+		return nil, nil, Errorf(CodePermissionDenied, "Operation '%s' on object '%s' is not permitted.", access, o.Name)
+	}
+	if g.Records == nil {
+		return g, nil, nil
+	}
+	rf, err := BindFilter(o, g.Records, BindOptions{Now: s.clock(), UserID: userID(p), AllowInternal: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("objectos: security plugin record filter for %s: %w", o.Name, err)
+	}
+	return g, rf, nil
+}
+
+func userID(p *Principal) string {
+	if p == nil {
+		return ""
+	}
+	return p.UserID
+}
+
+// reader returns the transaction of the context, or the store.
+func (s *Stack) reader(ctx context.Context) Tx {
+	if tx, ok := ctx.Value(txKey).(Tx); ok {
+		return tx
+	}
+	return s.store
+}
+
+// transact runs fn in the context's transaction, or in a new one.
+func (s *Stack) transact(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error {
+	if tx, ok := ctx.Value(txKey).(Tx); ok {
+		return fn(ctx, tx)
+	}
+	return s.store.Transact(ctx, func(tx Tx) error {
+		return fn(context.WithValue(ctx, txKey, tx), tx)
+	})
+}
+
+// Transact runs fn in one database transaction: every data call made with
+// the context fn receives joins it, and fn's error rolls all of them back.
+// Inside another transaction it joins that one.
+func (s *Stack) Transact(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.transact(ctx, func(ctx context.Context, _ Tx) error { return fn(ctx) })
+}
+
+func fieldError(o *Object, name string, code Code, format string, args ...any) *Error {
+	return Errorf(code, format, args...).With("field", name).With("object", o.Name)
+}
+
+func (s *Stack) unknownField(o *Object, name string, sys bool, code Code) *Error {
+	var names []string
+	for _, f := range o.Fields {
+		if !f.Internal || sys {
+			names = append(names, f.Name)
+		}
+	}
+	msg := fmt.Sprintf("Unknown field '%s' on object '%s'.", name, o.Name)
+	if sg := suggest(name, names); sg != "" {
+		msg += fmt.Sprintf(" Did you mean '%s'?", sg)
+	}
+	return fieldError(o, name, code, "%s", msg)
+}
+
+// projection resolves the fields to return: the requested ones (plus id) or
+// every readable one.
+func (s *Stack) projection(o *Object, g *Grant, sys bool, fields []string) ([]string, error) {
+	if len(fields) == 0 {
+		out := make([]string, 0, len(o.Fields))
+		for _, f := range o.Fields {
+			if (sys || !f.Internal) && (sys || g.CanRead(f.Name)) {
+				out = append(out, f.Name)
+			}
+		}
+		return out, nil
+	}
+	out := []string{FieldID}
+	seen := map[string]bool{FieldID: true}
+	for _, name := range fields {
+		f := o.Field(name)
+		if f == nil || (f.Internal && !sys) {
+			return nil, s.unknownField(o, name, sys, CodeInvalidField)
+		}
+		if !sys && !g.CanRead(name) {
+			return nil, fieldError(o, name, CodeFieldNotAccessible, "Field '%s' is not readable.", name)
+		}
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+// storedFields adds updated_at (for the version) to a projection.
+func storedFields(fields []string) []string {
+	for _, f := range fields {
+		if f == FieldUpdatedAt {
+			return fields
+		}
+	}
+	return append(append(make([]string, 0, len(fields)+1), fields...), FieldUpdatedAt)
+}
+
+func versionOf(canon Record) string {
+	if t, ok := canon[FieldUpdatedAt].(time.Time); ok {
+		return FormatDatetime(t)
+	}
+	return ""
+}
+
+// wire converts a stored record to the wire values of the projected fields.
+func wire(o *Object, canon Record, fields []string) Record {
+	out := make(Record, len(fields))
+	for _, name := range fields {
+		if f := o.Field(name); f != nil {
+			out[name] = toWire(f, canon[name])
+		}
+	}
+	return out
+}
+
+// Get returns one record by id, as the caller may see it: a record outside
+// the caller's access is RECORD_NOT_FOUND, exactly like a missing one.
+func (s *Stack) Get(ctx context.Context, object, id string, opts GetOptions) (*Result, error) {
+	o, err := s.lookup(object)
+	if err != nil {
+		return nil, err
+	}
+	p, sys, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g, rf, err := s.authorize(ctx, p, sys, o, AccessRead)
+	if err != nil {
+		return nil, err
+	}
+	fields, err := s.projection(o, g, sys, opts.Fields)
+	if err != nil {
+		return nil, err
+	}
+	expand, err := s.parseExpand(o, g, sys, opts.Expand)
+	if err != nil {
+		return nil, err
+	}
+	if !ValidID(id) {
+		return nil, notFound(o, id)
+	}
+	rows, err := s.reader(ctx).Find(ctx, o, &Select{
+		Where:  And(&Filter{Op: OpEq, Field: FieldID, Value: id}, rf),
+		Fields: storedFields(withExpand(fields, expand)),
+		Limit:  1,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, notFound(o, id)
+	}
+	rec := wire(o, rows[0], fields)
+	if err := s.expand(ctx, p, sys, o, []Record{rec}, expand, 1); err != nil {
+		return nil, err
+	}
+	return &Result{ID: id, Record: rec, Version: versionOf(rows[0])}, nil
+}
+
+func notFound(o *Object, id string) *Error {
+	return Errorf(CodeRecordNotFound, "Record '%s' not found in '%s'.", id, o.Name).With("object", o.Name)
+}
+
+// List returns one page of the records the caller may see that match the
+// query. The caller's record access is part of the SQL, so Total, HasMore and
+// cursors count only visible records.
+func (s *Stack) List(ctx context.Context, object string, q Query) (*ListResult, error) {
+	o, err := s.lookup(object)
+	if err != nil {
+		return nil, err
+	}
+	p, sys, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g, rf, err := s.authorize(ctx, p, sys, o, AccessRead)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := s.plan(ctx, o, g, rf, p, sys, &q)
+	if err != nil {
+		return nil, err
+	}
+	limit := q.Limit
+	switch {
+	case limit < 0:
+		return nil, Errorf(CodeInvalidQuery, "limit must be zero or more.").With("param", "limit")
+	case limit == 0:
+		limit = DefaultPageSize
+	case limit > s.maxPage:
+		limit = s.maxPage
+	}
+	if q.Offset < 0 {
+		return nil, Errorf(CodeInvalidQuery, "offset must be zero or more.").With("param", "offset")
+	}
+	sel := &Select{Where: plan.where, Fields: withSortFields(withExpand(plan.fields, plan.expand), plan.sort),
+		Sort: plan.sort, Limit: limit + 1, Offset: q.Offset}
+	if q.Cursor != "" {
+		if q.Offset != 0 {
+			return nil, Errorf(CodeInvalidCursor, "cursor cannot be combined with offset.").With("param", "cursor")
+		}
+		after, err := s.decodeCursor(o, q.Cursor, plan)
+		if err != nil {
+			return nil, err
+		}
+		sel.After = after
+	}
+	tx := s.reader(ctx)
+	rows, err := tx.Find(ctx, o, sel)
+	if err != nil {
+		return nil, err
+	}
+	res := &ListResult{Total: -1}
+	if len(rows) > limit {
+		res.HasMore = true
+		rows = rows[:limit]
+		res.NextCursor = s.encodeCursor(o, plan, rows[len(rows)-1])
+	}
+	if !q.SkipCount {
+		if q.Offset == 0 && q.Cursor == "" && !res.HasMore {
+			res.Total = int64(len(rows))
+		} else if res.Total, err = tx.Count(ctx, o, plan.where); err != nil {
+			return nil, err
+		}
+	}
+	res.Records = make([]Record, len(rows))
+	for i, r := range rows {
+		res.Records[i] = wire(o, r, plan.fields)
+	}
+	if err := s.expand(ctx, p, sys, o, res.Records, plan.expand, 1); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Count returns the number of records the caller may see that match the
+// query's filter and search.
+func (s *Stack) Count(ctx context.Context, object string, q Query) (int64, error) {
+	o, err := s.lookup(object)
+	if err != nil {
+		return 0, err
+	}
+	p, sys, err := s.caller(ctx)
+	if err != nil {
+		return 0, err
+	}
+	g, rf, err := s.authorize(ctx, p, sys, o, AccessRead)
+	if err != nil {
+		return 0, err
+	}
+	plan, err := s.plan(ctx, o, g, rf, p, sys, &q)
+	if err != nil {
+		return 0, err
+	}
+	return s.reader(ctx).Count(ctx, o, plan.where)
+}
+
+// queryPlan is a list query checked against the object and the grant.
+type queryPlan struct {
+	where  *Filter
+	sort   []SortKey // with the id tie-breaker
+	fields []string
+	expand []expandPath
+	digest string // binds cursors to the query and the caller
+}
+
+func (s *Stack) plan(ctx context.Context, o *Object, g *Grant, rf *Filter, p *Principal, sys bool, q *Query) (*queryPlan, error) {
+	pl := &queryPlan{}
+	var err error
+	if pl.fields, err = s.projection(o, g, sys, q.Fields); err != nil {
+		return nil, err
+	}
+	if pl.expand, err = s.parseExpand(o, g, sys, q.Expand); err != nil {
+		return nil, err
+	}
+	var user *Filter
+	if q.Filter != nil {
+		if user, err = BindFilter(o, q.Filter, BindOptions{Now: s.clock(), UserID: userID(p), AllowInternal: sys}); err != nil {
+			return nil, err
+		}
+		if !sys {
+			for _, name := range user.Fields() {
+				if !g.CanRead(name) {
+					return nil, fieldError(o, name, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be filtered.", name)
+				}
+			}
+		}
+	}
+	keys, err := bindSort(o, q.Sort)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if !sys && !g.CanRead(k.Field) {
+			return nil, fieldError(o, k.Field, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be sorted.", k.Field)
+		}
+	}
+	pl.sort = withTieBreaker(keys)
+	var search *Filter
+	if q.Search != "" {
+		if search, err = s.searchFilter(o, g, sys, q.Search); err != nil {
+			return nil, err
+		}
+	}
+	pl.where = And(rf, user, search)
+	if pl.where != nil && pl.where.IsTrue() {
+		pl.where = nil
+	}
+	pl.digest = queryDigest(o, q, keys, userID(p), sys)
+	return pl, nil
+}
+
+func withTieBreaker(keys []SortKey) []SortKey {
+	out := make([]SortKey, 0, len(keys)+1)
+	desc := false
+	for _, k := range keys {
+		if k.Field == FieldID {
+			return append(out, k)
+		}
+		out = append(out, k)
+		desc = k.Desc
+	}
+	return append(out, SortKey{Field: FieldID, Desc: desc})
+}
+
+func withSortFields(fields []string, keys []SortKey) []string {
+	out := fields
+	for _, k := range keys {
+		if !contains(out, k.Field) {
+			if len(out) == len(fields) {
+				out = append([]string(nil), fields...)
+			}
+			out = append(out, k.Field)
+		}
+	}
+	return out
+}
+
+// searchFilter builds the case-insensitive containment search over the
+// object's searchable fields that the caller may read.
+func (s *Stack) searchFilter(o *Object, g *Grant, sys bool, term string) (*Filter, error) {
+	if !o.Searchable() {
+		return nil, Errorf(CodeInvalidQuery, "Object '%s' is not searchable.", o.Name).With("param", "search")
+	}
+	if strings.IndexByte(term, 0) >= 0 || len(term) > 500 {
+		return nil, Errorf(CodeInvalidQuery, "search must be text of at most 500 characters.").With("param", "search")
+	}
+	var names []string
+	for _, f := range o.Fields {
+		if f.Searchable && !f.Internal {
+			names = append(names, f.Name)
+		}
+	}
+	if len(names) == 0 {
+		for _, f := range o.Fields {
+			if !f.System && !f.Internal && (f.Kind() == KindText || f.Kind() == KindChoice || f.Kind() == KindAutonumber) {
+				names = append(names, f.Name)
+			}
+		}
+	}
+	folded := asciiLower(term)
+	or := &Filter{Op: OpOr}
+	for _, name := range names {
+		if sys || g.CanRead(name) {
+			or.Children = append(or.Children, &Filter{Op: OpIContains, Field: name, Value: folded})
+		}
+	}
+	return or, nil
+}
+
+// expandPath is one reference field to expand, with its nested paths.
+type expandPath struct {
+	field  *Field
+	nested []string
+}
+
+func (s *Stack) parseExpand(o *Object, g *Grant, sys bool, paths []string) ([]expandPath, error) {
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	var out []expandPath
+	index := map[string]int{}
+	for _, path := range paths {
+		head, rest, _ := strings.Cut(path, ".")
+		if strings.Count(path, ".") >= maxExpandDepth {
+			return nil, Errorf(CodeInvalidField, "expand '%s' is deeper than %d levels.", path, maxExpandDepth).With("field", path)
+		}
+		f := o.Field(head)
+		if f == nil || (f.Internal && !sys) {
+			return nil, s.unknownField(o, head, sys, CodeInvalidField)
+		}
+		if f.Kind() != KindReference {
+			return nil, fieldError(o, head, CodeInvalidField, "Field '%s' is not a reference and cannot be expanded.", head)
+		}
+		if !sys && !g.CanRead(head) {
+			return nil, fieldError(o, head, CodeFieldNotAccessible, "Field '%s' is not readable.", head)
+		}
+		target := s.objects[f.Target()]
+		if target == nil {
+			return nil, fieldError(o, head, CodeInvalidField, "Field '%s' references an object that is not installed.", head)
+		}
+		i, ok := index[head]
+		if !ok {
+			i = len(out)
+			index[head] = i
+			out = append(out, expandPath{field: f})
+		}
+		if rest != "" {
+			out[i].nested = append(out[i].nested, rest)
+		}
+	}
+	return out, nil
+}
+
+func withExpand(fields []string, expand []expandPath) []string {
+	out := fields
+	for _, e := range expand {
+		if !contains(out, e.field.Name) {
+			if len(out) == len(fields) {
+				out = append([]string(nil), fields...)
+			}
+			out = append(out, e.field.Name)
+		}
+	}
+	return out
+}
+
+// expand replaces reference ids in the records by the referenced records the
+// caller may read, one query per field and level. Ids of records the caller
+// cannot read stay as they are.
+func (s *Stack) expand(ctx context.Context, p *Principal, sys bool, o *Object, recs []Record, paths []expandPath, depth int) error {
+	for _, e := range paths {
+		target := s.objects[e.field.Target()]
+		var ids []any
+		seen := map[string]bool{}
+		for _, r := range recs {
+			if id, ok := r[e.field.Name].(string); ok && !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		g, rf, err := s.authorize(ctx, p, sys, target, AccessRead)
+		if IsCode(err, CodePermissionDenied) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		nested, err := s.parseExpand(target, g, sys, e.nested)
+		if err != nil {
+			return err
+		}
+		fields, _ := s.projection(target, g, sys, nil)
+		rows, err := s.reader(ctx).Find(ctx, target, &Select{
+			Where:  And(&Filter{Op: OpIn, Field: FieldID, Value: ids}, rf),
+			Fields: withExpand(fields, nested),
+		})
+		if err != nil {
+			return err
+		}
+		byID := make(map[string]Record, len(rows))
+		children := make([]Record, len(rows))
+		for i, r := range rows {
+			w := wire(target, r, fields)
+			children[i] = w
+			byID[r[FieldID].(string)] = w
+		}
+		if len(nested) > 0 && depth < maxExpandDepth {
+			if err := s.expand(ctx, p, sys, target, children, nested, depth+1); err != nil {
+				return err
+			}
+		}
+		for _, r := range recs {
+			if id, ok := r[e.field.Name].(string); ok {
+				if child, ok := byID[id]; ok {
+					r[e.field.Name] = child
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Create validates and stores a new record owned by the caller and returns
+// it. Readonly and system fields in data are dropped (see Result.Dropped);
+// unknown fields are INVALID_FIELD; invalid values are VALIDATION_FAILED with
+// one entry per field.
+func (s *Stack) Create(ctx context.Context, object string, data Record) (*Result, error) {
+	o, err := s.lookup(object)
+	if err != nil {
+		return nil, err
+	}
+	p, sys, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g, _, err := s.authorize(ctx, p, sys, o, AccessCreate)
+	if err != nil {
+		return nil, err
+	}
+	var res *Result
+	err = s.transact(ctx, func(ctx context.Context, tx Tx) error {
+		input := copyRecord(data)
+		hc := &HookContext{Object: o, Event: BeforeCreate, Input: input, Principal: p}
+		if id, ok := input[FieldID].(string); ok {
+			hc.ID = id
+		}
+		if err := s.runHooks(ctx, hc); err != nil {
+			return err
+		}
+		now := s.clock().UTC().Truncate(time.Millisecond)
+		values, dropped, err := s.prepare(ctx, tx, o, g, p, sys, hc.Input, nil, now)
+		if err != nil {
+			return err
+		}
+		if err := tx.Insert(ctx, o, values); err != nil {
+			return err
+		}
+		id := values[FieldID].(string)
+		res = &Result{ID: id, Version: versionOf(values), Dropped: dropped}
+		if err := s.runHooks(ctx, &HookContext{Object: o, Event: AfterCreate, ID: id, Input: hc.Input,
+			Result: wire(o, values, allFields(o)), Principal: p}); err != nil {
+			return err
+		}
+		fields, _ := s.projection(o, g, sys, nil)
+		res.Record = wire(o, values, fields)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func allFields(o *Object) []string {
+	out := make([]string, len(o.Fields))
+	for i, f := range o.Fields {
+		out[i] = f.Name
+	}
+	return out
+}
+
+func copyRecord(r Record) Record {
+	out := make(Record, len(r))
+	for k, v := range r {
+		out[k] = v
+	}
+	return out
+}
+
+// prepare validates input for a create (existing nil) or an update and
+// returns the canonical values to store and the dropped fields.
+func (s *Stack) prepare(ctx context.Context, tx Tx, o *Object, g *Grant, p *Principal, sys bool,
+	input Record, existing Record, now time.Time) (Record, []string, error) {
+	creating := existing == nil
+	keys := make([]string, 0, len(input))
+	for k := range input {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var unknown []string
+	for _, k := range keys {
+		if f := o.Field(k); f == nil || (f.Internal && !sys) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		e := s.unknownField(o, unknown[0], sys, CodeInvalidField)
+		if len(unknown) > 1 {
+			e.Message = fmt.Sprintf("Unknown fields on object '%s': %s.", o.Name, strings.Join(unknown, ", "))
+			e.With("fields", unknown)
+		}
+		return nil, nil, e
+	}
+	values := make(Record, len(o.Fields))
+	var dropped []string
+	var errs []FieldError
+	for _, k := range keys {
+		f := o.Field(k)
+		v := input[k]
+		switch {
+		case k == FieldID:
+			if !creating {
+				dropped = append(dropped, k)
+				continue
+			}
+			if v == nil {
+				continue
+			}
+			id, ok := v.(string)
+			if !ok || !ValidID(id) {
+				errs = append(errs, FieldError{Field: k, Code: FieldInvalidValue,
+					Message: "id must be 1 to 128 letters, digits, _ . : or -, starting with a letter or digit"})
+				continue
+			}
+			values[k] = id
+			continue
+		case f.System && k != FieldOwner && !sys:
+			dropped = append(dropped, k)
+			continue
+		case f.Kind() == KindAutonumber && !sys:
+			dropped = append(dropped, k)
+			continue
+		case f.Readonly && !sys:
+			dropped = append(dropped, k)
+			continue
+		case f.Kind() == KindPassword && v == MaskedValue:
+			continue
+		}
+		if !sys && !g.CanEdit(k) {
+			return nil, nil, fieldError(o, k, CodeFieldNotAccessible, "Field '%s' is not editable.", k)
+		}
+		c, fe := normalizeValue(f, v)
+		if fe != nil {
+			errs = append(errs, *fe)
+			continue
+		}
+		if c == nil && f.Required {
+			errs = append(errs, FieldError{Field: k, Code: FieldRequired, Message: fmt.Sprintf("%s is required", k)})
+			continue
+		}
+		values[k] = c
+	}
+	if creating {
+		for _, f := range o.Fields {
+			if _, given := values[f.Name]; given || f.System || f.Kind() == KindAutonumber {
+				continue
+			}
+			if _, given := input[f.Name]; given && !(f.Readonly && !sys) {
+				continue
+			}
+			d, fe := normalizeDefault(f, userID(p), now)
+			if fe != nil {
+				return nil, nil, fmt.Errorf("objectos: default of %s.%s: %s", o.Name, f.Name, fe.Message)
+			}
+			if d != nil {
+				values[f.Name] = d
+			} else if f.Required {
+				errs = append(errs, FieldError{Field: f.Name, Code: FieldRequired, Message: fmt.Sprintf("%s is required", f.Name)})
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, nil, validationFailed(o.Name, errs)
+	}
+	// owner transfer
+	if o.HasOwner() {
+		if owner, given := values[FieldOwner]; given {
+			current := userID(p)
+			if !creating {
+				current, _ = existing[FieldOwner].(string)
+			}
+			if owner != current && !g.Transfer {
+				return nil, nil, fieldError(o, FieldOwner, CodePermissionDenied,
+					"Changing the owner of a '%s' record requires the transfer permission.", o.Name)
+			}
+			if owner == nil {
+				return nil, nil, validationFailed(o.Name, []FieldError{{Field: FieldOwner, Code: FieldRequired, Message: "owner_id is required"}})
+			}
+		}
+	}
+	if err := s.checkReferences(ctx, tx, o, p, sys, values, existing); err != nil {
+		return nil, nil, err
+	}
+	if creating {
+		if _, ok := values[FieldID]; !ok {
+			id, err := uuid.NewV7()
+			if err != nil {
+				return nil, nil, err
+			}
+			values[FieldID] = id.String()
+		}
+		setIfAbsent(values, FieldCreatedAt, now)
+		setIfAbsent(values, FieldUpdatedAt, now)
+		if uid := userID(p); uid != "" {
+			setIfAbsent(values, FieldCreatedBy, uid)
+			setIfAbsent(values, FieldUpdatedBy, uid)
+			if o.HasOwner() {
+				setIfAbsent(values, FieldOwner, uid)
+			}
+		}
+		for _, f := range o.Fields {
+			if f.Kind() != KindAutonumber {
+				continue
+			}
+			if _, given := values[f.Name]; given {
+				continue
+			}
+			n, err := tx.NextSequence(ctx, o.Name+"."+f.Name)
+			if err != nil {
+				return nil, nil, err
+			}
+			values[f.Name] = formatAutonumber(f.AutonumberFormat, n, now)
+		}
+	} else {
+		prev, _ := existing[FieldUpdatedAt].(time.Time)
+		next := now
+		if !next.After(prev) {
+			next = prev.Add(time.Millisecond)
+		}
+		values[FieldUpdatedAt] = next
+		if uid := userID(p); uid != "" {
+			values[FieldUpdatedBy] = uid
+		}
+	}
+	return values, dropped, nil
+}
+
+func setIfAbsent(values Record, k string, v any) {
+	if _, ok := values[k]; !ok {
+		values[k] = v
+	}
+}
+
+// checkReferences verifies that every reference value written points at a
+// record the caller can see.
+func (s *Stack) checkReferences(ctx context.Context, tx Tx, o *Object, p *Principal, sys bool, values, existing Record) error {
+	var errs []FieldError
+	for _, f := range o.Fields {
+		if f.Kind() != KindReference {
+			continue
+		}
+		id, ok := values[f.Name].(string)
+		if !ok {
+			continue
+		}
+		if existing != nil && existing[f.Name] == id {
+			continue
+		}
+		target := s.objects[f.Target()]
+		if target == nil {
+			continue // e.g. user fields without a sys_user object
+		}
+		if f.System && sys {
+			continue
+		}
+		_, rf, err := s.authorize(ctx, p, sys, target, AccessRead)
+		found := false
+		if err == nil {
+			n, err := tx.Count(ctx, target, And(&Filter{Op: OpEq, Field: FieldID, Value: id}, rf))
+			if err != nil {
+				return err
+			}
+			found = n > 0
+		} else if !IsCode(err, CodePermissionDenied) {
+			return err
+		}
+		if !found {
+			errs = append(errs, FieldError{Field: f.Name, Code: FieldReferenceNotFound,
+				Message: fmt.Sprintf("%s does not reference an existing %s record", f.Name, target.Name)})
+		}
+	}
+	if len(errs) > 0 {
+		return validationFailed(o.Name, errs)
+	}
+	return nil
+}
+
+func formatAutonumber(format string, n int64, now time.Time) string {
+	if format == "" {
+		format = "{0000}"
+	}
+	out := counterRE.ReplaceAllStringFunc(format, func(tok string) string {
+		width := len(tok) - 2
+		return fmt.Sprintf("%0*d", width, n)
+	})
+	r := strings.NewReplacer("{YYYYMMDD}", now.Format("20060102"), "{YYYY}", now.Format("2006"),
+		"{MM}", now.Format("01"), "{DD}", now.Format("02"))
+	return r.Replace(out)
+}
+
+// load reads a record for a write: it must be visible to the caller (else
+// RECORD_NOT_FOUND), and within the write grant (else RECORD_NOT_ACCESSIBLE).
+func (s *Stack) load(ctx context.Context, tx Tx, o *Object, id string, readF, writeF *Filter, opts WriteOptions) (Record, error) {
+	if !ValidID(id) {
+		return nil, notFound(o, id)
+	}
+	byID := &Filter{Op: OpEq, Field: FieldID, Value: id}
+	rows, err := tx.Find(ctx, o, &Select{Where: And(byID, readF), Limit: 1, Lock: true})
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, notFound(o, id)
+	}
+	if writeF != nil && writeF.String() != readF.String() {
+		n, err := tx.Count(ctx, o, And(byID, writeF))
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, Errorf(CodeRecordNotAccessible, "Record '%s' in '%s' is not writable by the caller.", id, o.Name).
+				With("object", o.Name)
+		}
+	}
+	if opts.IfMatch != "" {
+		want := strings.TrimPrefix(strings.TrimSpace(opts.IfMatch), "W/")
+		want = strings.Trim(want, `"`)
+		if cur := versionOf(rows[0]); want != "*" && want != cur {
+			return nil, Errorf(CodeConcurrentUpdate, "Record '%s' was changed by someone else; reload it and try again.", id).
+				With("object", o.Name).With("currentVersion", cur)
+		}
+	}
+	return rows[0], nil
+}
+
+// Update applies a partial update to one record and returns the result.
+func (s *Stack) Update(ctx context.Context, object, id string, data Record, opts WriteOptions) (*Result, error) {
+	o, err := s.lookup(object)
+	if err != nil {
+		return nil, err
+	}
+	p, sys, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	_, readF, err := s.authorize(ctx, p, sys, o, AccessRead)
+	if err != nil {
+		return nil, err
+	}
+	g, writeF, err := s.authorize(ctx, p, sys, o, AccessUpdate)
+	if err != nil {
+		return nil, err
+	}
+	var res *Result
+	err = s.transact(ctx, func(ctx context.Context, tx Tx) error {
+		existing, err := s.load(ctx, tx, o, id, readF, writeF, opts)
+		if err != nil {
+			return err
+		}
+		hc := &HookContext{Object: o, Event: BeforeUpdate, ID: id, Input: copyRecord(data),
+			Previous: wire(o, existing, allFields(o)), Principal: p}
+		if err := s.runHooks(ctx, hc); err != nil {
+			return err
+		}
+		now := s.clock().UTC().Truncate(time.Millisecond)
+		values, dropped, err := s.prepare(ctx, tx, o, g, p, sys, hc.Input, existing, now)
+		if err != nil {
+			return err
+		}
+		where := And(&Filter{Op: OpEq, Field: FieldID, Value: id},
+			&Filter{Op: OpEq, Field: FieldUpdatedAt, Value: existing[FieldUpdatedAt]})
+		n, err := tx.Update(ctx, o, where, values)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return Errorf(CodeConcurrentUpdate, "Record '%s' was changed by someone else; reload it and try again.", id).
+				With("object", o.Name)
+		}
+		merged := copyRecord(existing)
+		for k, v := range values {
+			merged[k] = v
+		}
+		res = &Result{ID: id, Version: versionOf(merged), Dropped: dropped}
+		if err := s.runHooks(ctx, &HookContext{Object: o, Event: AfterUpdate, ID: id, Input: hc.Input,
+			Previous: hc.Previous, Result: wire(o, merged, allFields(o)), Principal: p}); err != nil {
+			return err
+		}
+		fields, _ := s.projection(o, g, sys, nil)
+		res.Record = wire(o, merged, fields)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Delete removes one record, applying the deleteBehavior of every lookup
+// that points at it (set_null, cascade, restrict) in the same transaction.
+func (s *Stack) Delete(ctx context.Context, object, id string, opts WriteOptions) error {
+	o, err := s.lookup(object)
+	if err != nil {
+		return err
+	}
+	p, sys, err := s.caller(ctx)
+	if err != nil {
+		return err
+	}
+	_, readF, err := s.authorize(ctx, p, sys, o, AccessRead)
+	if err != nil {
+		return err
+	}
+	_, writeF, err := s.authorize(ctx, p, sys, o, AccessDelete)
+	if err != nil {
+		return err
+	}
+	return s.transact(ctx, func(ctx context.Context, tx Tx) error {
+		existing, err := s.load(ctx, tx, o, id, readF, writeF, opts)
+		if err != nil {
+			return err
+		}
+		prev := wire(o, existing, allFields(o))
+		if err := s.runHooks(ctx, &HookContext{Object: o, Event: BeforeDelete, ID: id, Previous: prev, Principal: p}); err != nil {
+			return err
+		}
+		if err := s.deleteRows(ctx, tx, o, []any{id}, map[string]bool{}); err != nil {
+			return err
+		}
+		return s.runHooks(ctx, &HookContext{Object: o, Event: AfterDelete, ID: id, Previous: prev, Principal: p})
+	})
+}
+
+// deleteRows deletes the records with the ids after applying the delete
+// behaviour of the references to them. visited guards against cycles.
+func (s *Stack) deleteRows(ctx context.Context, tx Tx, o *Object, ids []any, visited map[string]bool) error {
+	var todo []any
+	for _, id := range ids {
+		key := o.Name + "\x00" + id.(string)
+		if !visited[key] {
+			visited[key] = true
+			todo = append(todo, id)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	for _, ref := range s.refs[o.Name] {
+		where := &Filter{Op: OpIn, Field: ref.Field.Name, Value: todo}
+		switch ref.Field.OnDelete() {
+		case DeleteRestrict:
+			n, err := tx.Count(ctx, ref.Object, where)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return Errorf(CodeDeleteRestricted, "The record cannot be deleted: %d '%s' record(s) reference it through '%s'.",
+					n, ref.Object.Name, ref.Field.Name).
+					With("object", o.Name).With("dependentObject", ref.Object.Name).With("dependentCount", n)
+			}
+		case DeleteCascade:
+			rows, err := tx.Find(ctx, ref.Object, &Select{Where: where, Fields: []string{FieldID}})
+			if err != nil {
+				return err
+			}
+			child := make([]any, len(rows))
+			for i, r := range rows {
+				child[i] = r[FieldID]
+			}
+			if err := s.deleteRows(ctx, tx, ref.Object, child, visited); err != nil {
+				return err
+			}
+		default: // set_null
+			if _, err := tx.Update(ctx, ref.Object, where, Record{ref.Field.Name: nil}); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := tx.Delete(ctx, o, &Filter{Op: OpIn, Field: FieldID, Value: todo})
+	return err
+}
+
+func (s *Stack) runHooks(ctx context.Context, hc *HookContext) error {
+	for _, h := range s.hooks {
+		if h.Object != "*" && h.Object != hc.Object.Name {
+			continue
+		}
+		if !contains(h.Events, hc.Event) {
+			continue
+		}
+		if err := h.Func(ctx, hc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// queryDigest identifies the query a cursor belongs to: the object, the
+// filter as written, the search, the sort and the caller.
+func queryDigest(o *Object, q *Query, keys []SortKey, uid string, sys bool) string {
+	var b strings.Builder
+	b.WriteString(o.Name)
+	b.WriteByte(0)
+	b.WriteString(q.Filter.String())
+	b.WriteByte(0)
+	b.WriteString(q.Search)
+	b.WriteByte(0)
+	for _, k := range keys {
+		b.WriteString(k.Field)
+		if k.Desc {
+			b.WriteString(" desc")
+		}
+		b.WriteByte(',')
+	}
+	b.WriteByte(0)
+	b.WriteString(uid)
+	b.WriteString(strconv.FormatBool(sys))
+	return b.String()
+}

@@ -1,0 +1,521 @@
+// Package objectos turns a declared artifact (objects, fields, actions,
+// permission sets, views) into a complete, secure HTTP API. See doc.go.
+package objectos
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Version is the objectos release, reported by /health when the artifact
+// has no version.
+const Version = "0.1.0"
+
+// DefaultBasePath is the base path of every route unless Options.BasePath
+// says otherwise.
+const DefaultBasePath = "/api/v1"
+
+// DefaultMaxPageSize is the page-size ceiling unless Options.MaxPageSize
+// says otherwise.
+const DefaultMaxPageSize = 1000
+
+// Options configures a Stack. Artifact and Store are required; every other
+// field has a usable zero value.
+type Options struct {
+	// Artifact is the declared application. Required.
+	Artifact *Artifact
+	// Store persists records. Required. The Stack does not close it.
+	Store Store
+	// Plugins extend the stack (routes, system objects, authentication,
+	// security, hooks). A plugin that implements AuthPlugin joins the
+	// authentication chain; one that implements SecurityPlugin becomes the
+	// security plugin.
+	Plugins []Plugin
+	// Security decides permissions. Nil means the plugin that implements
+	// SecurityPlugin, or AllowAll when there is none.
+	Security SecurityPlugin
+	// Hooks are write hooks, in addition to those of plugins.
+	Hooks []Hook
+	// BasePath prefixes every route. Default "/api/v1".
+	BasePath string
+	// MaxPageSize is the page-size ceiling of lists. Default 1000.
+	MaxPageSize int
+	// Secret signs list cursors. Replicas behind one load balancer must
+	// share it. Default: 32 random bytes per process, so cursors do not
+	// survive a restart.
+	Secret []byte
+	// Clock returns the current time. Default time.Now.
+	Clock func() time.Time
+	// Logger receives request failures and plugin messages. Default
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Stack is a running objectos application: the engine that enforces
+// permissions and validation on every read and write, and the HTTP handler
+// that serves the routes of its plugins under the base path. A Stack is safe
+// for concurrent use.
+type Stack struct {
+	artifact  *Artifact
+	store     Store
+	security  SecurityPlugin
+	auth      []AuthPlugin
+	plugins   []Plugin
+	objects   map[string]*Object
+	order     []*Object
+	refs      map[string][]refEdge
+	hooks     []Hook
+	base      string
+	maxPage   int
+	secret    []byte
+	clock     func() time.Time
+	log       *slog.Logger
+	mux       *http.ServeMux
+	started   time.Time
+	closeOnce sync.Once
+}
+
+// refEdge is a reference field of Object that points at another object.
+type refEdge struct {
+	Object *Object
+	Field  *Field
+}
+
+// New validates the artifact, brings the database schema in line with it
+// (and with the system objects of the plugins), and wires the plugins. An
+// invalid artifact gives an *ArtifactError listing every problem.
+func New(ctx context.Context, opts Options) (*Stack, error) {
+	if opts.Artifact == nil {
+		return nil, errors.New("objectos: Options.Artifact is required")
+	}
+	if opts.Store == nil {
+		return nil, errors.New("objectos: Options.Store is required")
+	}
+	s := &Stack{
+		artifact: opts.Artifact,
+		store:    opts.Store,
+		security: opts.Security,
+		plugins:  opts.Plugins,
+		base:     strings.TrimRight(opts.BasePath, "/"),
+		maxPage:  opts.MaxPageSize,
+		secret:   opts.Secret,
+		clock:    opts.Clock,
+		log:      opts.Logger,
+		objects:  map[string]*Object{},
+		refs:     map[string][]refEdge{},
+		hooks:    append([]Hook(nil), opts.Hooks...),
+	}
+	if opts.BasePath == "" {
+		s.base = DefaultBasePath
+	}
+	if s.base != "" && !strings.HasPrefix(s.base, "/") {
+		return nil, fmt.Errorf("objectos: BasePath %q must start with /", opts.BasePath)
+	}
+	if s.maxPage <= 0 {
+		s.maxPage = DefaultMaxPageSize
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if len(s.secret) == 0 {
+		s.secret = make([]byte, 32)
+		if _, err := rand.Read(s.secret); err != nil {
+			return nil, fmt.Errorf("objectos: secret: %w", err)
+		}
+	}
+
+	var system []*Object
+	names := map[string]string{}
+	for _, p := range opts.Plugins {
+		if p == nil {
+			return nil, errors.New("objectos: nil plugin")
+		}
+		if prev, dup := names[p.Name()]; dup {
+			return nil, fmt.Errorf("objectos: two plugins are named %q (%s)", p.Name(), prev)
+		}
+		names[p.Name()] = p.Name()
+		if op, ok := p.(ObjectProvider); ok {
+			for _, o := range op.Objects() {
+				if !strings.HasPrefix(o.Name, "sys_") {
+					return nil, fmt.Errorf("objectos: plugin %s: system object %q must be named sys_*", p.Name(), o.Name)
+				}
+				c := *o
+				c.System = true
+				system = append(system, &c)
+			}
+		}
+		if ap, ok := p.(AuthPlugin); ok {
+			s.auth = append(s.auth, ap)
+		}
+		if sp, ok := p.(SecurityPlugin); ok && opts.Security == nil {
+			if s.security != nil {
+				return nil, fmt.Errorf("objectos: more than one plugin implements SecurityPlugin (%s)", p.Name())
+			}
+			s.security = sp
+		}
+		if hp, ok := p.(HookProvider); ok {
+			s.hooks = append(s.hooks, hp.Hooks()...)
+		}
+	}
+	if s.security == nil {
+		s.security = AllowAll{}
+	}
+	sysArtifact := &Artifact{Objects: system}
+	if err := validateArtifact(sysArtifact, nil, true); err != nil {
+		return nil, fmt.Errorf("objectos: system objects: %w", err)
+	}
+	if err := validateArtifact(opts.Artifact, system, false); err != nil {
+		return nil, err
+	}
+	for _, o := range append(append([]*Object(nil), opts.Artifact.Objects...), system...) {
+		r := resolveObject(o)
+		s.objects[r.Name] = r
+		s.order = append(s.order, r)
+	}
+	for _, o := range s.order {
+		for _, f := range o.Fields {
+			if f.Kind() == KindReference && !f.System {
+				t := f.Target()
+				if s.objects[t] != nil {
+					s.refs[t] = append(s.refs[t], refEdge{Object: o, Field: f})
+				}
+			}
+		}
+	}
+	for _, h := range s.hooks {
+		if h.Func == nil {
+			return nil, errors.New("objectos: hook without a function")
+		}
+		if h.Object != "*" && s.objects[h.Object] == nil {
+			return nil, fmt.Errorf("objectos: hook for unknown object %q", h.Object)
+		}
+	}
+	if err := s.store.Sync(ctx, s.order); err != nil {
+		return nil, err
+	}
+	s.mux = http.NewServeMux()
+	r := &Router{}
+	r.HandleFunc(http.MethodGet, "/health", s.serveHealth)
+	r.HandleFunc(http.MethodGet, "/ready", s.serveReady)
+	for _, p := range opts.Plugins {
+		if rp, ok := p.(RouteProvider); ok {
+			rp.Routes(r)
+		}
+	}
+	if err := r.mount(s.mux, s); err != nil {
+		return nil, err
+	}
+	s.started = time.Now()
+	for _, p := range opts.Plugins {
+		if ip, ok := p.(Initializer); ok {
+			if err := ip.Init(ctx, s); err != nil {
+				return nil, fmt.Errorf("objectos: plugin %s: %w", p.Name(), err)
+			}
+		}
+	}
+	return s, nil
+}
+
+// Close closes the plugins that implement io.Closer. It does not close the
+// store, which belongs to the caller.
+func (s *Stack) Close() error {
+	var errs []error
+	s.closeOnce.Do(func() {
+		for _, p := range s.plugins {
+			if c, ok := p.(io.Closer); ok {
+				if err := c.Close(); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// Artifact returns the artifact the stack was built from.
+func (s *Stack) Artifact() *Artifact { return s.artifact }
+
+// Object returns the resolved object (with its system fields), or nil.
+func (s *Stack) Object(name string) *Object { return s.objects[name] }
+
+// Objects returns every resolved object: the artifact's in order, then the
+// system objects of the plugins.
+func (s *Stack) Objects() []*Object { return append([]*Object(nil), s.order...) }
+
+// BasePath returns the base path of the routes, such as "/api/v1".
+func (s *Stack) BasePath() string { return s.base }
+
+// Logger returns the stack's logger.
+func (s *Stack) Logger() *slog.Logger { return s.log }
+
+// Now returns the current time of the stack's clock.
+func (s *Stack) Now() time.Time { return s.clock() }
+
+// Plugins returns the plugins of the stack.
+func (s *Stack) Plugins() []Plugin { return append([]Plugin(nil), s.plugins...) }
+
+// Authenticate runs the authentication chain on the request. It returns the
+// principal, or ErrNoCredentials when no plugin recognised credentials, or
+// the deciding plugin's error.
+func (s *Stack) Authenticate(r *http.Request) (*Principal, error) {
+	for _, a := range s.auth {
+		p, err := a.Authenticate(r)
+		if errors.Is(err, ErrNoCredentials) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if p == nil {
+			return nil, NewError(CodeUnauthenticated, "Authentication is required to access this endpoint.")
+		}
+		return p, nil
+	}
+	return nil, ErrNoCredentials
+}
+
+// Router collects the routes of plugins. Patterns are relative to the base
+// path and use net/http.ServeMux wildcards ("/data/{object}/{id}").
+type Router struct {
+	routes []route
+}
+
+type route struct {
+	method, pattern string
+	h               http.Handler
+}
+
+// Handle registers h for the method and pattern. An empty method matches
+// every method, leaving the handler to answer 405 itself.
+func (r *Router) Handle(method, pattern string, h http.Handler) {
+	r.routes = append(r.routes, route{method: strings.ToUpper(method), pattern: pattern, h: h})
+}
+
+// HandleFunc registers a handler function.
+func (r *Router) HandleFunc(method, pattern string, h http.HandlerFunc) { r.Handle(method, pattern, h) }
+
+func (r *Router) mount(mux *http.ServeMux, s *Stack) (err error) {
+	byPattern := map[string]map[string]http.Handler{}
+	var order []string
+	for _, rt := range r.routes {
+		m := byPattern[rt.pattern]
+		if m == nil {
+			m = map[string]http.Handler{}
+			byPattern[rt.pattern] = m
+			order = append(order, rt.pattern)
+		}
+		if _, dup := m[rt.method]; dup {
+			return fmt.Errorf("objectos: route %s %s registered twice", rt.method, rt.pattern)
+		}
+		m[rt.method] = rt.h
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("objectos: routes: %v", p)
+		}
+	}()
+	for _, pattern := range order {
+		mux.Handle(pattern, methodSwitch(s, byPattern[pattern]))
+	}
+	if _, ok := byPattern["/"]; !ok {
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			s.WriteError(w, r, Errorf(CodeNotFound, "No route for %s %s.", r.Method, r.URL.Path))
+		})
+	}
+	return nil
+}
+
+func methodSwitch(s *Stack, handlers map[string]http.Handler) http.Handler {
+	var allowed []string
+	for m := range handlers {
+		if m != "" {
+			allowed = append(allowed, m)
+		}
+	}
+	allow := strings.Join(sortStrings(allowed), ", ")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h, ok := handlers[r.Method]; ok {
+			h.ServeHTTP(w, r)
+			return
+		}
+		if h, ok := handlers[""]; ok {
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Allow", allow)
+		s.WriteError(w, r, Errorf(CodeMethodNotAllowed, "Method %s is not allowed here; use %s.", r.Method, allow).
+			With("allowed", allowed))
+	})
+}
+
+func sortStrings(in []string) []string {
+	out := append([]string(nil), in...)
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// ServeHTTP serves the routes under the base path. Mount it with
+// mux.Handle(base+"/", stack) (and mux.Handle(base, stack) for discovery at
+// the base path itself).
+func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := r.Header.Get("X-Request-Id")
+	if !validRequestID(id) {
+		id = newRequestID()
+	}
+	w.Header().Set("X-Request-Id", id)
+	ctx := WithRequestID(r.Context(), id)
+	rel, ok := s.relative(r.URL.Path)
+	if !ok {
+		s.WriteError(w, r.WithContext(ctx), Errorf(CodeNotFound, "No route for %s %s.", r.Method, r.URL.Path))
+		return
+	}
+	r2 := r.Clone(ctx)
+	r2.URL.Path = rel
+	r2.URL.RawPath = ""
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.ErrorContext(ctx, "objectos: panic serving request", "request_id", id, "method", r.Method,
+				"path", r.URL.Path, "panic", fmt.Sprint(p))
+			s.WriteError(w, r2, NewError(CodeInternal, "An internal error occurred."))
+		}
+	}()
+	s.mux.ServeHTTP(w, r2)
+}
+
+func (s *Stack) relative(path string) (string, bool) {
+	if s.base == "" {
+		if path == "" {
+			return "/", true
+		}
+		return path, strings.HasPrefix(path, "/")
+	}
+	if path == s.base {
+		return "/", true
+	}
+	if strings.HasPrefix(path, s.base+"/") {
+		return path[len(s.base):], true
+	}
+	return "", false
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// WriteJSON writes v as JSON with the status and the JSON content type.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// WriteData writes the success envelope {"success":true,"data":data}.
+func WriteData(w http.ResponseWriter, status int, data any) {
+	WriteJSON(w, status, struct {
+		Success bool `json:"success"`
+		Data    any  `json:"data"`
+	}{true, data})
+}
+
+// ErrorBody is the body of the wrapped error envelope.
+type ErrorBody struct {
+	Code       Code           `json:"code"`
+	Message    string         `json:"message"`
+	HTTPStatus int            `json:"httpStatus"`
+	Details    map[string]any `json:"details,omitempty"`
+}
+
+// WriteError logs err when it is a server failure and writes the wrapped
+// error envelope {"success":false,"error":{code,message,httpStatus,details}}.
+// Only the client-safe code, message and details are written.
+func (s *Stack) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	e := s.LogError(r, err)
+	details := e.Details
+	if len(e.Fields) > 0 {
+		details = make(map[string]any, len(e.Details)+1)
+		for k, v := range e.Details {
+			details[k] = v
+		}
+		details["fields"] = e.Fields
+	}
+	WriteJSON(w, e.HTTPStatus(), struct {
+		Success bool      `json:"success"`
+		Error   ErrorBody `json:"error"`
+	}{false, ErrorBody{Code: e.Code, Message: e.Message, HTTPStatus: e.HTTPStatus(), Details: details}})
+}
+
+// LogError converts err to an *Error and logs it, with its cause and the
+// request id, when it is a server failure (5xx). Surfaces call it before
+// writing their own error envelopes.
+func (s *Stack) LogError(r *http.Request, err error) *Error {
+	e := AsError(err)
+	if e.HTTPStatus() >= 500 {
+		s.log.ErrorContext(r.Context(), "objectos: request failed", "request_id", RequestID(r.Context()),
+			"method", r.Method, "path", r.URL.Path, "code", string(e.Code), "error", err.Error())
+	}
+	return e
+}
+
+func (s *Stack) serveHealth(w http.ResponseWriter, r *http.Request) {
+	version := s.artifact.Version
+	if version == "" {
+		version = Version
+	}
+	WriteData(w, http.StatusOK, map[string]any{
+		"status":    "ok",
+		"timestamp": FormatDatetime(s.clock()),
+		"version":   version,
+		"uptime":    float64(time.Since(s.started).Milliseconds()) / 1000,
+	})
+}
+
+func (s *Stack) serveReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.WarnContext(r.Context(), "objectos: not ready", "request_id", RequestID(r.Context()), "error", err.Error())
+		s.WriteError(w, r, NewError(CodeServiceUnavailable, "Service not ready: the database is unreachable.").
+			With("state", "degraded"))
+		return
+	}
+	WriteData(w, http.StatusOK, map[string]any{"status": "ready", "state": "running"})
+}

@@ -1,0 +1,69 @@
+package objectos
+
+import "context"
+
+// Store persists the records of objects. The shipped implementation is the
+// bun-backed store of the store package (PostgreSQL and SQLite). A Store
+// receives only bound filters (see [BindFilter]) and canonical values (see
+// [Record]); it compiles them to SQL with every value bound as a parameter.
+//
+// Implementations translate their driver's errors into *Error codes:
+// UNIQUE_VIOLATION (with a "field" detail) for a unique index,
+// VALIDATION_FAILED with field code reference_not_found for a foreign key,
+// SERVICE_UNAVAILABLE for a lost or refused connection.
+type Store interface {
+	Tx
+	// Sync brings the schema in line with the objects: it creates missing
+	// tables, columns and indexes, never drops or rewrites anything, and
+	// returns an error naming the object, the field and the remedy for a
+	// change it cannot apply safely.
+	Sync(ctx context.Context, objects []*Object) error
+	// Transact runs fn in one transaction, committed when fn returns nil
+	// and rolled back otherwise.
+	Transact(ctx context.Context, fn func(tx Tx) error) error
+	// Ping checks that the database is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the store's connections.
+	Close() error
+}
+
+// Tx is the data access of a Store, inside or outside a transaction.
+type Tx interface {
+	// Find returns the records matching the select, with canonical values
+	// for the fields asked for (every stored field when Fields is empty).
+	Find(ctx context.Context, o *Object, s *Select) ([]Record, error)
+	// Count returns the number of records matching where (nil: all).
+	Count(ctx context.Context, o *Object, where *Filter) (int64, error)
+	// Insert stores one record; values hold canonical values and always an id.
+	Insert(ctx context.Context, o *Object, values Record) error
+	// Update sets values on the records matching where and returns how many
+	// were changed.
+	Update(ctx context.Context, o *Object, where *Filter, values Record) (int64, error)
+	// Delete removes the records matching where and returns how many.
+	Delete(ctx context.Context, o *Object, where *Filter) (int64, error)
+	// NextSequence increments the named counter and returns its new value
+	// (starting at 1). It joins the transaction, so a rollback returns the
+	// number.
+	NextSequence(ctx context.Context, name string) (int64, error)
+}
+
+// Select is a read of one object's records.
+type Select struct {
+	// Where is a bound filter; nil matches every record.
+	Where *Filter
+	// Fields are the fields to read; empty means every stored field.
+	Fields []string
+	// Sort is the complete order; the store adds nothing. NULL sorts as the
+	// smallest value (first ascending, last descending).
+	Sort []SortKey
+	// After continues a keyset walk: the sort-key values of the last row
+	// already seen, one per Sort key.
+	After []any
+	// Limit caps the rows returned; 0 means no cap.
+	Limit int
+	// Offset skips rows.
+	Offset int
+	// Lock locks the selected rows until the transaction ends, where the
+	// database supports it.
+	Lock bool
+}

@@ -1,0 +1,337 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/objectos-go/objectos"
+)
+
+// SchemaError is a schema change that Sync will not apply by itself.
+type SchemaError struct {
+	Object, Field string
+	Problem       string
+	Remedy        string
+}
+
+func (e *SchemaError) Error() string {
+	where := e.Object
+	if e.Field != "" {
+		where += "." + e.Field
+	}
+	return fmt.Sprintf("objectos: schema: %s: %s; %s", where, e.Problem, e.Remedy)
+}
+
+type column struct{ name, typ string }
+
+type catalog struct {
+	tables  map[string]map[string]string // table -> column -> type
+	indexes map[string]bool
+	fks     map[string]bool
+}
+
+// Sync creates the tables, columns and indexes the objects need. It runs in
+// one transaction (PostgreSQL DDL is transactional, and SQLite's too), under
+// an advisory lock on PostgreSQL so replicas starting together do not race.
+// It never drops or alters existing columns; a type change or a new required
+// column without a default on a table with rows stops it with a
+// *SchemaError naming the object, the field and the remedy.
+func (s *Store) Sync(ctx context.Context, objects []*objectos.Object) error {
+	names := map[string]constraintInfo{}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if s.d.pg {
+			if _, err := tx.Tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7224460419158425)"); err != nil {
+				return err
+			}
+		}
+		cat, err := s.readCatalog(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if _, ok := cat.tables[sequencesTable]; !ok {
+			if _, err := tx.NewRaw("CREATE TABLE ? (name ? PRIMARY KEY NOT NULL, value BIGINT NOT NULL)",
+				bun.Ident(sequencesTable), bun.Safe(s.d.columnType(&objectos.Field{Type: objectos.TypeText}))).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		var pending []func() error
+		for _, o := range objects {
+			p, err := s.syncObject(ctx, tx, cat, o, names)
+			if err != nil {
+				return err
+			}
+			pending = append(pending, p...)
+		}
+		// Foreign keys last, once every table exists (PostgreSQL only;
+		// SQLite declares them with the column).
+		for _, fn := range pending {
+			if err := fn(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if _, ok := err.(*SchemaError); ok {
+			return err
+		}
+		return fmt.Errorf("objectos: schema sync: %w", err)
+	}
+	s.mu.Lock()
+	s.names = names
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Store) readCatalog(ctx context.Context, tx bun.Tx) (*catalog, error) {
+	cat := &catalog{tables: map[string]map[string]string{}, indexes: map[string]bool{}, fks: map[string]bool{}}
+	if s.d.pg {
+		rows, err := tx.Tx.QueryContext(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
+			WHERE table_schema = current_schema()`)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var t, c, typ string
+			if err := rows.Scan(&t, &c, &typ); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if cat.tables[t] == nil {
+				cat.tables[t] = map[string]string{}
+			}
+			cat.tables[t][c] = typ
+		}
+		rows.Close()
+		if err := scanNames(ctx, tx, `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()`, cat.indexes); err != nil {
+			return nil, err
+		}
+		if err := scanNames(ctx, tx, `SELECT c.conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+			WHERE n.nspname = current_schema() AND c.contype = 'f'`, cat.fks); err != nil {
+			return nil, err
+		}
+		return cat, nil
+	}
+	tables := map[string]bool{}
+	if err := scanNames(ctx, tx, `SELECT name FROM sqlite_master WHERE type = 'table'`, tables); err != nil {
+		return nil, err
+	}
+	if err := scanNames(ctx, tx, `SELECT name FROM sqlite_master WHERE type = 'index'`, cat.indexes); err != nil {
+		return nil, err
+	}
+	for t := range tables {
+		if !nameOK(t) {
+			continue
+		}
+		rows, err := tx.Tx.QueryContext(ctx, `SELECT name, type FROM pragma_table_info(?)`, t)
+		if err != nil {
+			return nil, err
+		}
+		cols := map[string]string{}
+		for rows.Next() {
+			var c, typ string
+			if err := rows.Scan(&c, &typ); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			cols[c] = typ
+		}
+		rows.Close()
+		cat.tables[t] = cols
+	}
+	return cat, nil
+}
+
+func nameOK(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func scanNames(ctx context.Context, tx bun.Tx, query string, into map[string]bool) error {
+	rows, err := tx.Tx.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return err
+		}
+		into[n] = true
+	}
+	return rows.Err()
+}
+
+// dbName shortens a generated identifier to PostgreSQL's 63 bytes, keeping
+// it unique with a hash suffix.
+func dbName(prefix string, parts ...string) string {
+	n := prefix + "_" + strings.Join(parts, "_")
+	if len(n) <= 63 {
+		return n
+	}
+	sum := sha256.Sum256([]byte(n))
+	return n[:54] + "_" + hex.EncodeToString(sum[:4])
+}
+
+func (s *Store) columnDef(o *objectos.Object, f *objectos.Field) string {
+	if f.Name == objectos.FieldID {
+		return fmt.Sprintf(`"id" %s PRIMARY KEY NOT NULL`, s.d.columnType(f))
+	}
+	def := fmt.Sprintf(`"%s" %s`, f.Name, s.d.columnType(f))
+	if !s.d.pg && wantsFK(f) {
+		def += fmt.Sprintf(` REFERENCES "%s" ("id") ON DELETE %s`, f.Target(), fkAction(f))
+	}
+	return def
+}
+
+// wantsFK reports whether a field gets a foreign key: declared references
+// to objects of the artifact (not the audit and owner fields, nor user
+// fields, whose users may come from an external identity system).
+func wantsFK(f *objectos.Field) bool {
+	return f.Kind() == objectos.KindReference && !f.System && f.Type != objectos.TypeUser
+}
+
+func fkAction(f *objectos.Field) string {
+	switch f.OnDelete() {
+	case objectos.DeleteCascade:
+		return "CASCADE"
+	case objectos.DeleteRestrict:
+		return "RESTRICT"
+	}
+	return "SET NULL"
+}
+
+func (s *Store) syncObject(ctx context.Context, tx bun.Tx, cat *catalog, o *objectos.Object, names map[string]constraintInfo) ([]func() error, error) {
+	var pending []func() error
+	existing, exists := cat.tables[o.Name]
+	names[o.Name+"_pkey"] = constraintInfo{object: o.Name, fields: []string{objectos.FieldID}}
+	if !exists {
+		defs := make([]string, 0, len(o.Fields))
+		for _, f := range o.Fields {
+			defs = append(defs, s.columnDef(o, f))
+		}
+		if _, err := tx.NewRaw("CREATE TABLE ? (?)", bun.Ident(o.Name), bun.Safe(strings.Join(defs, ", "))).Exec(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		var hasRows *bool
+		for _, f := range o.Fields {
+			typ, ok := existing[f.Name]
+			if ok {
+				if !s.d.sameType(typ, f) {
+					return nil, &SchemaError{Object: o.Name, Field: f.Name,
+						Problem: fmt.Sprintf("the column is stored as %s but the field is declared as %s (%s)", typ, f.Type, s.d.columnType(f)),
+						Remedy:  "objectos never changes a column's type; restore the previous type, or add a new field and migrate the data by hand"}
+				}
+				continue
+			}
+			if f.Required && f.DefaultValue == nil && !hasDefaultOption(f) && f.Kind() != objectos.KindAutonumber {
+				if hasRows == nil {
+					var one int
+					q := newSQL(s.d, o)
+					q.str("SELECT 1 FROM ")
+					q.ident(o.Name)
+					q.str(" LIMIT 1")
+					err := queryRow(ctx, tx.Tx, q, &one)
+					b := err == nil
+					hasRows = &b
+				}
+				if *hasRows {
+					return nil, &SchemaError{Object: o.Name, Field: f.Name,
+						Problem: "a new required field without a default cannot be added to a table that already has rows",
+						Remedy:  "give the field a defaultValue, or add it as optional, fill it in, then make it required"}
+				}
+			}
+			if _, err := tx.NewAddColumn().Table(o.Name).ColumnExpr(s.columnDef(o, f)).Exec(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// indexes: declared, unique fields, and every reference field and
+	// owner_id (record-access filters and delete behaviours look them up).
+	type idx struct {
+		fields []string
+		unique bool
+	}
+	var want []idx
+	for _, ix := range o.Indexes {
+		want = append(want, idx{fields: ix.Fields, unique: ix.Unique})
+	}
+	for _, f := range o.Fields {
+		switch {
+		case f.Unique && f.Name != objectos.FieldID:
+			want = append(want, idx{fields: []string{f.Name}, unique: true})
+		case f.Kind() == objectos.KindReference && f.Name != objectos.FieldCreatedBy && f.Name != objectos.FieldUpdatedBy:
+			want = append(want, idx{fields: []string{f.Name}})
+		}
+	}
+	for _, ix := range want {
+		prefix := "ix"
+		if ix.unique {
+			prefix = "uq"
+		}
+		name := dbName(prefix, append([]string{o.Name}, ix.fields...)...)
+		if ix.unique {
+			names[name] = constraintInfo{object: o.Name, fields: ix.fields}
+		}
+		if cat.indexes[name] {
+			continue
+		}
+		cat.indexes[name] = true
+		q := tx.NewCreateIndex().Table(o.Name).Index(name).Column(ix.fields...).IfNotExists()
+		if ix.unique {
+			q = q.Unique()
+		}
+		if _, err := q.Exec(ctx); err != nil {
+			if ix.unique && isUnique(err) {
+				return nil, &SchemaError{Object: o.Name, Field: strings.Join(ix.fields, ","),
+					Problem: "existing rows hold duplicate values, so the unique index cannot be created",
+					Remedy:  "remove the duplicates, or drop unique from the declaration"}
+			}
+			return nil, err
+		}
+	}
+	for _, f := range o.Fields {
+		if !wantsFK(f) {
+			continue
+		}
+		name := dbName("fk", o.Name, f.Name)
+		names[name] = constraintInfo{object: o.Name, fields: []string{f.Name}}
+		if !s.d.pg || cat.fks[name] {
+			continue
+		}
+		cat.fks[name] = true
+		f := f
+		pending = append(pending, func() error {
+			_, err := tx.NewRaw("ALTER TABLE ? ADD CONSTRAINT ? FOREIGN KEY (?) REFERENCES ? (id) ON DELETE ?",
+				bun.Ident(o.Name), bun.Ident(name), bun.Ident(f.Name), bun.Ident(f.Target()), bun.Safe(fkAction(f))).Exec(ctx)
+			if err != nil && strings.Contains(err.Error(), "23503") {
+				return &SchemaError{Object: o.Name, Field: f.Name,
+					Problem: "existing rows reference records that do not exist, so the foreign key cannot be added",
+					Remedy:  "clear or fix the dangling references"}
+			}
+			return err
+		})
+	}
+	return pending, nil
+}
+
+func hasDefaultOption(f *objectos.Field) bool {
+	for _, o := range f.Options {
+		if o.Default {
+			return true
+		}
+	}
+	return false
+}

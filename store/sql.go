@@ -1,0 +1,687 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/objectos-go/objectos"
+)
+
+// sqlb builds one statement: SQL text with placeholders and its arguments.
+type sqlb struct {
+	d    *dialect
+	o    *objectos.Object
+	b    strings.Builder
+	args []any
+}
+
+func newSQL(d *dialect, o *objectos.Object) *sqlb {
+	q := &sqlb{d: d, o: o}
+	q.b.Grow(128)
+	return q
+}
+
+func (q *sqlb) str(s string) { q.b.WriteString(s) }
+
+// ident writes a quoted identifier. Identifiers come from the artifact and
+// match ^[a-z_][a-z0-9_]*$, so quoting never needs escaping.
+func (q *sqlb) ident(name string) {
+	q.b.WriteByte('"')
+	q.b.WriteString(name)
+	q.b.WriteByte('"')
+}
+
+// arg binds a value and writes its placeholder.
+func (q *sqlb) arg(v any) {
+	q.args = append(q.args, v)
+	if q.d.pg {
+		q.b.WriteByte('$')
+		q.b.WriteString(strconv.Itoa(len(q.args)))
+	} else {
+		q.b.WriteByte('?')
+	}
+}
+
+func (q *sqlb) field(name string) (*objectos.Field, error) {
+	f := q.o.Field(name)
+	if f == nil {
+		return nil, fmt.Errorf("store: %s has no field %q", q.o.Name, name)
+	}
+	return f, nil
+}
+
+// value binds a canonical value of the field.
+func (q *sqlb) value(f *objectos.Field, v any) error {
+	enc, err := q.d.encode(f, v)
+	if err != nil {
+		return err
+	}
+	q.arg(enc)
+	return nil
+}
+
+// where compiles a bound filter. Negations are pushed down to the leaves
+// (neg), where a negated comparison also matches NULL, as ObjectQL requires:
+// in a negation-free formula a NULL comparison acts as false, so only
+// negated leaves need an explicit IS NULL arm.
+func (q *sqlb) where(f *objectos.Filter, neg bool) error {
+	if f == nil {
+		if neg {
+			q.str("1=0")
+		} else {
+			q.str("1=1")
+		}
+		return nil
+	}
+	switch f.Op {
+	case objectos.OpAnd, objectos.OpOr:
+		isAnd := f.Op == objectos.OpAnd
+		if neg {
+			isAnd = !isAnd
+		}
+		if len(f.Children) == 0 {
+			if (f.Op == objectos.OpAnd) != neg {
+				q.str("1=1")
+			} else {
+				q.str("1=0")
+			}
+			return nil
+		}
+		if len(f.Children) == 1 {
+			return q.where(f.Children[0], neg)
+		}
+		q.str("(")
+		for i, c := range f.Children {
+			if i > 0 {
+				if isAnd {
+					q.str(" AND ")
+				} else {
+					q.str(" OR ")
+				}
+			}
+			if err := q.where(c, neg); err != nil {
+				return err
+			}
+		}
+		q.str(")")
+		return nil
+	case objectos.OpNot:
+		if len(f.Children) != 1 {
+			return fmt.Errorf("store: $not needs one child")
+		}
+		return q.where(f.Children[0], !neg)
+	}
+	fld, err := q.field(f.Field)
+	if err != nil {
+		return err
+	}
+	if f.Ref != "" {
+		return q.refComparison(fld, f, neg)
+	}
+	if f.Op == objectos.OpNull {
+		q.ident(fld.Name)
+		if neg {
+			q.str(" IS NOT NULL")
+		} else {
+			q.str(" IS NULL")
+		}
+		return nil
+	}
+	if neg {
+		q.str("(NOT (")
+	}
+	if err := q.leaf(fld, f); err != nil {
+		return err
+	}
+	if neg {
+		q.str(") OR ")
+		q.ident(fld.Name)
+		q.str(" IS NULL)")
+	}
+	return nil
+}
+
+var cmpSQL = map[objectos.Op]string{
+	objectos.OpEq: " = ", objectos.OpGt: " > ", objectos.OpGte: " >= ", objectos.OpLt: " < ", objectos.OpLte: " <= ",
+}
+
+func (q *sqlb) leaf(fld *objectos.Field, f *objectos.Filter) error {
+	switch f.Op {
+	case objectos.OpEq, objectos.OpGt, objectos.OpGte, objectos.OpLt, objectos.OpLte:
+		q.ident(fld.Name)
+		q.str(cmpSQL[f.Op])
+		return q.value(fld, f.Value)
+	case objectos.OpIn:
+		vals, ok := f.Value.([]any)
+		if !ok {
+			return fmt.Errorf("store: $in needs []any")
+		}
+		if len(vals) == 0 {
+			q.str("1=0")
+			return nil
+		}
+		q.ident(fld.Name)
+		q.str(" IN (")
+		for i, v := range vals {
+			if i > 0 {
+				q.str(", ")
+			}
+			if err := q.value(fld, v); err != nil {
+				return err
+			}
+		}
+		q.str(")")
+		return nil
+	case objectos.OpContains, objectos.OpStartsWith, objectos.OpEndsWith, objectos.OpIContains:
+		s, _ := f.Value.(string)
+		return q.match(fld, f.Op, s)
+	case objectos.OpLike:
+		s, _ := f.Value.(string)
+		q.ident(fld.Name)
+		if q.d.pg {
+			q.str(` LIKE `)
+			q.arg(s)
+			q.str(` ESCAPE '\'`)
+		} else {
+			q.str(" GLOB ")
+			q.arg(likeToGlob(s))
+		}
+		return nil
+	case objectos.OpILike:
+		s, _ := f.Value.(string)
+		if q.d.pg {
+			q.asciiLower(fld.Name)
+			q.str(` LIKE `)
+			q.arg(asciiLower(s))
+			q.str(` ESCAPE '\'`)
+		} else {
+			q.ident(fld.Name)
+			q.str(` LIKE `)
+			q.arg(s)
+			q.str(` ESCAPE '\'`)
+		}
+		return nil
+	case objectos.OpHas:
+		vals, ok := f.Value.([]string)
+		if !ok || len(vals) == 0 {
+			q.str("1=0")
+			return nil
+		}
+		if q.d.pg {
+			q.ident(fld.Name)
+			q.str(" ?| ")
+			q.arg(vals)
+			return nil
+		}
+		q.str("EXISTS (SELECT 1 FROM json_each(")
+		q.ident(fld.Name)
+		q.str(") WHERE value IN (")
+		for i, v := range vals {
+			if i > 0 {
+				q.str(", ")
+			}
+			q.arg(v)
+		}
+		q.str("))")
+		return nil
+	}
+	return fmt.Errorf("store: unsupported operator %s", f.Op)
+}
+
+const upperASCII, lowerASCII = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+
+// asciiLower writes the column folded to lower case for A-Z only (SQLite's
+// lower() already folds ASCII only; PostgreSQL's follows the locale).
+func (q *sqlb) asciiLower(name string) {
+	if q.d.pg {
+		q.str("translate(")
+		q.ident(name)
+		q.str(", '" + upperASCII + "', '" + lowerASCII + "')")
+		return
+	}
+	q.str("lower(")
+	q.ident(name)
+	q.str(")")
+}
+
+// match compiles the literal, case-sensitive string operators (and
+// $icontains, case-insensitive for ASCII) with escaped patterns, so that %,
+// _ and the GLOB metacharacters are literal.
+func (q *sqlb) match(fld *objectos.Field, op objectos.Op, s string) error {
+	if q.d.pg {
+		esc := escapeLike(s)
+		if op == objectos.OpIContains {
+			q.asciiLower(fld.Name)
+		} else {
+			q.ident(fld.Name)
+		}
+		q.str(" LIKE ")
+		switch op {
+		case objectos.OpStartsWith:
+			q.arg(esc + "%")
+		case objectos.OpEndsWith:
+			q.arg("%" + esc)
+		default:
+			q.arg("%" + esc + "%")
+		}
+		q.str(` ESCAPE '\'`)
+		return nil
+	}
+	esc := escapeGlob(s)
+	if op == objectos.OpIContains {
+		q.asciiLower(fld.Name)
+	} else {
+		q.ident(fld.Name)
+	}
+	q.str(" GLOB ")
+	switch op {
+	case objectos.OpStartsWith:
+		q.arg(esc + "*")
+	case objectos.OpEndsWith:
+		q.arg("*" + esc)
+	default:
+		q.arg("*" + esc + "*")
+	}
+	return nil
+}
+
+func escapeLike(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+func escapeGlob(s string) string {
+	r := strings.NewReplacer(`[`, `[[]`, `*`, `[*]`, `?`, `[?]`)
+	return r.Replace(s)
+}
+
+// likeToGlob turns a LIKE pattern (with \ escapes) into a case-sensitive
+// GLOB pattern for SQLite.
+func likeToGlob(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '\\':
+			if i+1 < len(s) {
+				i++
+				b.WriteString(escapeGlob(string(s[i])))
+			}
+		case '%':
+			b.WriteByte('*')
+		case '_':
+			b.WriteByte('?')
+		default:
+			b.WriteString(escapeGlob(string(c)))
+		}
+	}
+	return b.String()
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func (q *sqlb) refComparison(fld *objectos.Field, f *objectos.Filter, neg bool) error {
+	ref, err := q.field(f.Ref)
+	if err != nil {
+		return err
+	}
+	if f.Op == objectos.OpEq {
+		q.ident(fld.Name)
+		switch {
+		case q.d.pg && !neg:
+			q.str(" IS NOT DISTINCT FROM ")
+		case q.d.pg && neg:
+			q.str(" IS DISTINCT FROM ")
+		case !neg:
+			q.str(" IS ")
+		default:
+			q.str(" IS NOT ")
+		}
+		q.ident(ref.Name)
+		return nil
+	}
+	op, ok := cmpSQL[f.Op]
+	if !ok {
+		return fmt.Errorf("store: unsupported field comparison %s", f.Op)
+	}
+	if neg {
+		q.str("(NOT (")
+	}
+	q.ident(fld.Name)
+	q.str(op)
+	q.ident(ref.Name)
+	if neg {
+		q.str(") OR ")
+		q.ident(fld.Name)
+		q.str(" IS NULL OR ")
+		q.ident(ref.Name)
+		q.str(" IS NULL)")
+	}
+	return nil
+}
+
+// after compiles the keyset condition "the row sorts after vals" for the
+// sort keys, with NULL as the smallest value.
+func (q *sqlb) after(keys []objectos.SortKey, vals []any) error {
+	if len(keys) != len(vals) {
+		return fmt.Errorf("store: keyset needs one value per sort key")
+	}
+	q.str("(")
+	first := true
+	for i := range keys {
+		k, v := keys[i], vals[i]
+		if k.Desc && v == nil {
+			continue // nothing sorts after NULL in descending order
+		}
+		if !first {
+			q.str(" OR ")
+		}
+		first = false
+		q.str("(")
+		for j := 0; j < i; j++ {
+			fj, err := q.field(keys[j].Field)
+			if err != nil {
+				return err
+			}
+			q.ident(fj.Name)
+			if vals[j] == nil {
+				q.str(" IS NULL")
+			} else {
+				q.str(" = ")
+				if err := q.value(fj, vals[j]); err != nil {
+					return err
+				}
+			}
+			q.str(" AND ")
+		}
+		f, err := q.field(k.Field)
+		if err != nil {
+			return err
+		}
+		switch {
+		case v == nil: // ascending: every non-NULL value follows NULL
+			q.ident(f.Name)
+			q.str(" IS NOT NULL")
+		case k.Desc:
+			q.str("(")
+			q.ident(f.Name)
+			q.str(" < ")
+			if err := q.value(f, v); err != nil {
+				return err
+			}
+			q.str(" OR ")
+			q.ident(f.Name)
+			q.str(" IS NULL)")
+		default:
+			q.ident(f.Name)
+			q.str(" > ")
+			if err := q.value(f, v); err != nil {
+				return err
+			}
+		}
+		q.str(")")
+	}
+	if first {
+		q.str("1=0")
+	}
+	q.str(")")
+	return nil
+}
+
+func (c *conn) Find(ctx context.Context, o *objectos.Object, sel *objectos.Select) ([]objectos.Record, error) {
+	q := newSQL(c.s.d, o)
+	fields := sel.Fields
+	if len(fields) == 0 {
+		fields = make([]string, len(o.Fields))
+		for i, f := range o.Fields {
+			fields[i] = f.Name
+		}
+	}
+	cols := make([]*objectos.Field, len(fields))
+	q.str("SELECT ")
+	for i, name := range fields {
+		f, err := q.field(name)
+		if err != nil {
+			return nil, err
+		}
+		cols[i] = f
+		if i > 0 {
+			q.str(", ")
+		}
+		q.ident(name)
+	}
+	q.str(" FROM ")
+	q.ident(o.Name)
+	if sel.Where != nil || len(sel.After) > 0 {
+		q.str(" WHERE ")
+		if err := q.where(sel.Where, false); err != nil {
+			return nil, err
+		}
+		if len(sel.After) > 0 {
+			q.str(" AND ")
+			if err := q.after(sel.Sort, sel.After); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(sel.Sort) > 0 {
+		q.str(" ORDER BY ")
+		for i, k := range sel.Sort {
+			if i > 0 {
+				q.str(", ")
+			}
+			q.ident(k.Field)
+			switch {
+			case k.Desc && c.s.d.pg:
+				q.str(" DESC NULLS LAST")
+			case k.Desc:
+				q.str(" DESC")
+			case c.s.d.pg:
+				q.str(" ASC NULLS FIRST")
+			}
+		}
+	}
+	if sel.Limit > 0 {
+		q.str(" LIMIT ")
+		q.arg(int64(sel.Limit))
+	} else if sel.Offset > 0 && !c.s.d.pg {
+		q.str(" LIMIT -1")
+	}
+	if sel.Offset > 0 {
+		q.str(" OFFSET ")
+		q.arg(int64(sel.Offset))
+	}
+	if sel.Lock && c.s.d.pg {
+		q.str(" FOR UPDATE")
+	}
+	rows, err := c.q.QueryContext(ctx, q.b.String(), q.args...)
+	if err != nil {
+		return nil, c.s.translate(err)
+	}
+	defer rows.Close()
+	var out []objectos.Record
+	if sel.Limit > 0 {
+		out = make([]objectos.Record, 0, min(sel.Limit, 256))
+	}
+	raw := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, c.s.translate(err)
+		}
+		rec := make(objectos.Record, len(cols))
+		for i, f := range cols {
+			v, err := c.s.d.decode(f, raw[i])
+			if err != nil {
+				return nil, err
+			}
+			rec[f.Name] = v
+		}
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, c.s.translate(err)
+	}
+	return out, nil
+}
+
+func (c *conn) Count(ctx context.Context, o *objectos.Object, where *objectos.Filter) (int64, error) {
+	q := newSQL(c.s.d, o)
+	q.str("SELECT COUNT(*) FROM ")
+	q.ident(o.Name)
+	if where != nil {
+		q.str(" WHERE ")
+		if err := q.where(where, false); err != nil {
+			return 0, err
+		}
+	}
+	var n int64
+	if err := queryRow(ctx, c.q, q, &n); err != nil {
+		return 0, c.s.translate(err)
+	}
+	return n, nil
+}
+
+func queryRow(ctx context.Context, qr querier, q *sqlb, dest ...any) error {
+	rows, err := qr.QueryContext(ctx, q.b.String(), q.args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+func (c *conn) Insert(ctx context.Context, o *objectos.Object, values objectos.Record) error {
+	q := newSQL(c.s.d, o)
+	q.str("INSERT INTO ")
+	q.ident(o.Name)
+	q.str(" (")
+	n := 0
+	for _, f := range o.Fields {
+		if _, ok := values[f.Name]; !ok {
+			continue
+		}
+		if n > 0 {
+			q.str(", ")
+		}
+		q.ident(f.Name)
+		n++
+	}
+	if n != len(values) {
+		return fmt.Errorf("store: insert into %s: unknown fields in values", o.Name)
+	}
+	q.str(") VALUES (")
+	n = 0
+	for _, f := range o.Fields {
+		v, ok := values[f.Name]
+		if !ok {
+			continue
+		}
+		if n > 0 {
+			q.str(", ")
+		}
+		if err := q.value(f, v); err != nil {
+			return err
+		}
+		n++
+	}
+	q.str(")")
+	if _, err := c.q.ExecContext(ctx, q.b.String(), q.args...); err != nil {
+		return c.s.translate(err)
+	}
+	return nil
+}
+
+func (c *conn) Update(ctx context.Context, o *objectos.Object, where *objectos.Filter, values objectos.Record) (int64, error) {
+	if len(values) == 0 {
+		return c.Count(ctx, o, where)
+	}
+	q := newSQL(c.s.d, o)
+	q.str("UPDATE ")
+	q.ident(o.Name)
+	q.str(" SET ")
+	n := 0
+	for _, f := range o.Fields {
+		v, ok := values[f.Name]
+		if !ok {
+			continue
+		}
+		if n > 0 {
+			q.str(", ")
+		}
+		q.ident(f.Name)
+		q.str(" = ")
+		if err := q.value(f, v); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	if n != len(values) {
+		return 0, fmt.Errorf("store: update %s: unknown fields in values", o.Name)
+	}
+	if where != nil {
+		q.str(" WHERE ")
+		if err := q.where(where, false); err != nil {
+			return 0, err
+		}
+	}
+	res, err := c.q.ExecContext(ctx, q.b.String(), q.args...)
+	if err != nil {
+		return 0, c.s.translate(err)
+	}
+	return res.RowsAffected()
+}
+
+func (c *conn) Delete(ctx context.Context, o *objectos.Object, where *objectos.Filter) (int64, error) {
+	q := newSQL(c.s.d, o)
+	q.str("DELETE FROM ")
+	q.ident(o.Name)
+	if where != nil {
+		q.str(" WHERE ")
+		if err := q.where(where, false); err != nil {
+			return 0, err
+		}
+	}
+	res, err := c.q.ExecContext(ctx, q.b.String(), q.args...)
+	if err != nil {
+		return 0, c.s.translate(err)
+	}
+	return res.RowsAffected()
+}
+
+const sequencesTable = "objectos_sequences"
+
+func (c *conn) NextSequence(ctx context.Context, name string) (int64, error) {
+	q := newSQL(c.s.d, nil)
+	q.str("INSERT INTO " + sequencesTable + " (name, value) VALUES (")
+	q.arg(name)
+	q.str(", 1) ON CONFLICT (name) DO UPDATE SET value = " + sequencesTable + ".value + 1 RETURNING value")
+	var n int64
+	if err := queryRow(ctx, c.q, q, &n); err != nil {
+		return 0, c.s.translate(err)
+	}
+	return n, nil
+}

@@ -1,0 +1,218 @@
+// Package store is the bun-backed objectos.Store for PostgreSQL and SQLite.
+//
+// bun supplies the connection, the dialect and the schema statements; the
+// data statements are compiled by this package from objectos' bound filters
+// into SQL with numbered or positional placeholders and run through the same
+// connection, so every value reaches the database as a bound parameter and
+// identifiers only ever come from the artifact.
+//
+//	st, err := store.Open(ctx, "postgres://user@localhost/app")  // PostgreSQL
+//	st, err := store.Open(ctx, "./objectos.db")                   // SQLite file (WAL)
+//	st, err := store.Memory(ctx)                                  // private in-memory SQLite
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
+
+	"github.com/objectos-go/objectos"
+)
+
+// Store is a PostgreSQL or SQLite database holding the records of a stack.
+type Store struct {
+	db *bun.DB
+	d  *dialect
+	// constraint and index names to the fields they cover, for error
+	// translation; filled by Sync.
+	mu    sync.RWMutex
+	names map[string]constraintInfo
+}
+
+type constraintInfo struct {
+	object string
+	fields []string
+}
+
+var _ objectos.Store = (*Store)(nil)
+
+// Open opens a store from a DSN: postgres:// or postgresql:// URLs open
+// PostgreSQL; anything else is an SQLite file path (or a file: URI).
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return OpenPostgres(ctx, dsn)
+	}
+	return OpenSQLite(ctx, dsn)
+}
+
+// OpenPostgres opens a PostgreSQL store with the pgx driver. The DSN may set
+// search_path to place the tables in a schema.
+func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("objectos: store: invalid PostgreSQL DSN: %w", redact(err))
+	}
+	sqldb := stdlib.OpenDB(*cfg)
+	sqldb.SetMaxOpenConns(25)
+	sqldb.SetMaxIdleConns(25)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	s := &Store{db: bun.NewDB(sqldb, pgdialect.New()), d: pgDialect, names: map[string]constraintInfo{}}
+	if err := s.Ping(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("objectos: store: cannot reach PostgreSQL at %s: %w", cfg.Host, err)
+	}
+	return s, nil
+}
+
+// OpenSQLite opens (creating it if needed) an SQLite database file in WAL
+// mode with foreign keys on and immediate write transactions.
+func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	if path == "" || path == ":memory:" {
+		return Memory(ctx)
+	}
+	dsn := path
+	if !strings.HasPrefix(dsn, "file:") {
+		dsn = "file:" + (&url.URL{Path: path}).EscapedPath()
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	dsn += sep + "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("objectos: store: %w", err)
+	}
+	sqldb.SetMaxOpenConns(8)
+	sqldb.SetMaxIdleConns(8)
+	sqldb.SetConnMaxLifetime(0)
+	s := &Store{db: bun.NewDB(sqldb, sqlitedialect.New()), d: sqliteDialect, names: map[string]constraintInfo{}}
+	if err := s.Ping(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("objectos: store: cannot open SQLite database %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Memory opens a private in-memory SQLite store: every call gets its own
+// database, which lives until Close. It is meant for tests.
+func Memory(ctx context.Context) (*Store, error) {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	dsn := "file:objectos-" + hex.EncodeToString(b[:]) +
+		"?mode=memory&_pragma=foreign_keys(1)&_txlock=immediate"
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("objectos: store: %w", err)
+	}
+	// One connection holds the in-memory database; it must never be closed
+	// while the store is open.
+	sqldb.SetMaxOpenConns(1)
+	sqldb.SetMaxIdleConns(1)
+	sqldb.SetConnMaxLifetime(0)
+	sqldb.SetConnMaxIdleTime(0)
+	s := &Store{db: bun.NewDB(sqldb, sqlitedialect.New()), d: sqliteDialect, names: map[string]constraintInfo{}}
+	if err := s.Ping(ctx); err != nil {
+		sqldb.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dialect returns "pg" or "sqlite".
+func (s *Store) Dialect() string { return s.d.name }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.DB.PingContext(ctx); err != nil {
+		return s.translate(err)
+	}
+	var one int
+	if err := s.db.DB.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return s.translate(err)
+	}
+	return nil
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// conn runs data statements on a querier.
+type conn struct {
+	s *Store
+	q querier
+}
+
+func (s *Store) conn() *conn { return &conn{s: s, q: s.db.DB} }
+
+// Transact runs fn in one transaction.
+func (s *Store) Transact(ctx context.Context, fn func(tx objectos.Tx) error) error {
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(&conn{s: s, q: tx.Tx})
+	})
+	if err != nil {
+		return s.translate(err)
+	}
+	return nil
+}
+
+// Find implements objectos.Tx.
+func (s *Store) Find(ctx context.Context, o *objectos.Object, sel *objectos.Select) ([]objectos.Record, error) {
+	return s.conn().Find(ctx, o, sel)
+}
+
+// Count implements objectos.Tx.
+func (s *Store) Count(ctx context.Context, o *objectos.Object, where *objectos.Filter) (int64, error) {
+	return s.conn().Count(ctx, o, where)
+}
+
+// Insert implements objectos.Tx.
+func (s *Store) Insert(ctx context.Context, o *objectos.Object, values objectos.Record) error {
+	return s.conn().Insert(ctx, o, values)
+}
+
+// Update implements objectos.Tx.
+func (s *Store) Update(ctx context.Context, o *objectos.Object, where *objectos.Filter, values objectos.Record) (int64, error) {
+	return s.conn().Update(ctx, o, where, values)
+}
+
+// Delete implements objectos.Tx.
+func (s *Store) Delete(ctx context.Context, o *objectos.Object, where *objectos.Filter) (int64, error) {
+	return s.conn().Delete(ctx, o, where)
+}
+
+// NextSequence implements objectos.Tx.
+func (s *Store) NextSequence(ctx context.Context, name string) (int64, error) {
+	return s.conn().NextSequence(ctx, name)
+}
+
+// redact removes a password from a DSN parse error.
+func redact(err error) error {
+	msg := err.Error()
+	if i := strings.Index(msg, "://"); i >= 0 {
+		if j := strings.Index(msg[i:], "@"); j >= 0 {
+			return fmt.Errorf("%s", msg[:i+3]+"…"+msg[i+j:])
+		}
+	}
+	return err
+}
