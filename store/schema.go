@@ -243,7 +243,7 @@ func (s *Store) syncObject(ctx context.Context, tx bun.Tx, cat *catalog, o *obje
 					q.str("SELECT 1 FROM ")
 					q.ident(o.Name)
 					q.str(" LIMIT 1")
-					err := queryRow(ctx, tx.Tx, q, &one)
+					err := (&conn{s: s, q: tx.Tx}).queryRow(ctx, q, &one)
 					b := err == nil
 					hasRows = &b
 				}

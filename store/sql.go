@@ -505,7 +505,7 @@ func (c *conn) Find(ctx context.Context, o *objectos.Object, sel *objectos.Selec
 	if sel.Lock && c.s.d.pg {
 		q.str(" FOR UPDATE")
 	}
-	rows, err := c.q.QueryContext(ctx, q.b.String(), q.args...)
+	rows, err := c.query(ctx, q.b.String(), q.args...)
 	if err != nil {
 		return nil, c.s.translate(err)
 	}
@@ -550,14 +550,14 @@ func (c *conn) Count(ctx context.Context, o *objectos.Object, where *objectos.Fi
 		}
 	}
 	var n int64
-	if err := queryRow(ctx, c.q, q, &n); err != nil {
+	if err := c.queryRow(ctx, q, &n); err != nil {
 		return 0, c.s.translate(err)
 	}
 	return n, nil
 }
 
-func queryRow(ctx context.Context, qr querier, q *sqlb, dest ...any) error {
-	rows, err := qr.QueryContext(ctx, q.b.String(), q.args...)
+func (c *conn) queryRow(ctx context.Context, q *sqlb, dest ...any) error {
+	rows, err := c.query(ctx, q.b.String(), q.args...)
 	if err != nil {
 		return err
 	}
@@ -609,7 +609,7 @@ func (c *conn) Insert(ctx context.Context, o *objectos.Object, values objectos.R
 		n++
 	}
 	q.str(")")
-	if _, err := c.q.ExecContext(ctx, q.b.String(), q.args...); err != nil {
+	if _, err := c.exec(ctx, q.b.String(), q.args...); err != nil {
 		return c.s.translate(err)
 	}
 	return nil
@@ -648,7 +648,7 @@ func (c *conn) Update(ctx context.Context, o *objectos.Object, where *objectos.F
 			return 0, err
 		}
 	}
-	res, err := c.q.ExecContext(ctx, q.b.String(), q.args...)
+	res, err := c.exec(ctx, q.b.String(), q.args...)
 	if err != nil {
 		return 0, c.s.translate(err)
 	}
@@ -665,7 +665,7 @@ func (c *conn) Delete(ctx context.Context, o *objectos.Object, where *objectos.F
 			return 0, err
 		}
 	}
-	res, err := c.q.ExecContext(ctx, q.b.String(), q.args...)
+	res, err := c.exec(ctx, q.b.String(), q.args...)
 	if err != nil {
 		return 0, c.s.translate(err)
 	}
@@ -680,7 +680,7 @@ func (c *conn) NextSequence(ctx context.Context, name string) (int64, error) {
 	q.arg(name)
 	q.str(", 1) ON CONFLICT (name) DO UPDATE SET value = " + sequencesTable + ".value + 1 RETURNING value")
 	var n int64
-	if err := queryRow(ctx, c.q, q, &n); err != nil {
+	if err := c.queryRow(ctx, q, &n); err != nil {
 		return 0, c.s.translate(err)
 	}
 	return n, nil

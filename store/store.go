@@ -40,6 +40,10 @@ type Store struct {
 	// translation; filled by Sync.
 	mu    sync.RWMutex
 	names map[string]constraintInfo
+	// SQLite prepares every statement anew unless asked to keep it; the
+	// cache keeps prepared statements by SQL text (pgx caches its own).
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
 }
 
 type constraintInfo struct {
@@ -137,7 +141,15 @@ func Memory(ctx context.Context) (*Store, error) {
 func (s *Store) Dialect() string { return s.d.name }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	s.stmtMu.Unlock()
+	return s.db.Close()
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
@@ -157,18 +169,86 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// conn runs data statements on a querier.
+// conn runs data statements on the database or in a transaction.
 type conn struct {
-	s *Store
-	q querier
+	s  *Store
+	q  querier
+	tx *sql.Tx
 }
 
 func (s *Store) conn() *conn { return &conn{s: s, q: s.db.DB} }
 
+const maxCachedStmts = 512
+
+// stmt returns a cached prepared statement for SQLite, or nil. Inside a
+// transaction it only reuses cached statements: preparing a new one on the
+// database would need a second connection, which the single-connection
+// in-memory store does not have.
+func (c *conn) stmt(ctx context.Context, query string) *sql.Stmt {
+	if c.s.d.pg {
+		return nil
+	}
+	s := c.s
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if st, ok := s.stmts[query]; ok {
+		return st
+	}
+	if c.tx != nil || c.q != s.db.DB {
+		return nil
+	}
+	st, err := s.db.DB.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // the plain call reports the error
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	if len(s.stmts) >= maxCachedStmts {
+		for k, old := range s.stmts {
+			old.Close()
+			delete(s.stmts, k)
+			break
+		}
+	}
+	s.stmts[query] = st
+	return st
+}
+
+// errStmtClosed is what database/sql says when a cached statement was
+// evicted (and closed) while in use; the call is then retried unprepared.
+const errStmtClosed = "sql: statement is closed"
+
+func (c *conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := c.stmt(ctx, query); st != nil {
+		if c.tx != nil {
+			st = c.tx.StmtContext(ctx, st)
+		}
+		rows, err := st.QueryContext(ctx, args...)
+		if err == nil || err.Error() != errStmtClosed {
+			return rows, err
+		}
+	}
+	return c.q.QueryContext(ctx, query, args...)
+}
+
+func (c *conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := c.stmt(ctx, query); st != nil {
+		if c.tx != nil {
+			st = c.tx.StmtContext(ctx, st)
+		}
+		res, err := st.ExecContext(ctx, args...)
+		if err == nil || err.Error() != errStmtClosed {
+			return res, err
+		}
+	}
+	return c.q.ExecContext(ctx, query, args...)
+}
+
 // Transact runs fn in one transaction.
 func (s *Store) Transact(ctx context.Context, fn func(tx objectos.Tx) error) error {
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(&conn{s: s, q: tx.Tx})
+		return fn(&conn{s: s, q: tx.Tx, tx: tx.Tx})
 	})
 	if err != nil {
 		return s.translate(err)

@@ -1,0 +1,34 @@
+package objectos_test
+
+import (
+	"testing"
+
+	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/internal/testenv"
+)
+
+// FuzzParseFilter feeds arbitrary bytes to the filter parser and binder: they
+// must never panic, and every refusal must be a 4xx *Error.
+func FuzzParseFilter(f *testing.F) {
+	for _, tc := range filterCases {
+		f.Add([]byte(tc.filter))
+	}
+	for _, c := range loadConformance(f).Cases {
+		f.Add(mustJSON(c.Filter))
+	}
+	s := newStack(f, testenv.Open(f, testenv.SQLite), itemArtifact())
+	o := s.Object("item")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		flt, err := objectos.ParseFilter(data)
+		if err == nil {
+			_, err = objectos.BindFilter(o, flt, objectos.BindOptions{UserID: "u"})
+			_ = flt.String()
+		}
+		if err != nil {
+			e := objectos.AsError(err)
+			if st := e.HTTPStatus(); st < 400 || st > 499 {
+				t.Fatalf("filter %q: status %d (%v)", data, st, err)
+			}
+		}
+	})
+}
