@@ -227,12 +227,13 @@ func (s *Stack) Get(ctx context.Context, object, id string, opts GetOptions) (*R
 	if err != nil {
 		return nil, err
 	}
+	fields = withExpand(fields, expand)
 	if !ValidID(id) {
 		return nil, notFound(o, id)
 	}
 	rows, err := s.reader(ctx).Find(ctx, o, &Select{
 		Where:  And(&Filter{Op: OpEq, Field: FieldID, Value: id}, rf),
-		Fields: storedFields(withExpand(fields, expand)),
+		Fields: storedFields(fields),
 		Limit:  1,
 	})
 	if err != nil {
@@ -284,7 +285,7 @@ func (s *Stack) List(ctx context.Context, object string, q Query) (*ListResult, 
 	if q.Offset < 0 {
 		return nil, Errorf(CodeInvalidQuery, "offset must be zero or more.").With("param", "offset")
 	}
-	sel := &Select{Where: plan.where, Fields: withSortFields(withExpand(plan.fields, plan.expand), plan.sort),
+	sel := &Select{Where: plan.where, Fields: withSortFields(plan.fields, plan.sort),
 		Sort: plan.sort, Limit: limit + 1, Offset: q.Offset}
 	if q.Cursor != "" {
 		if q.Offset != 0 {
@@ -364,6 +365,7 @@ func (s *Stack) plan(ctx context.Context, o *Object, g *Grant, rf *Filter, p *Pr
 	if pl.expand, err = s.parseExpand(o, g, sys, q.Expand); err != nil {
 		return nil, err
 	}
+	pl.fields = withExpand(pl.fields, pl.expand)
 	var user *Filter
 	if q.Filter != nil {
 		if user, err = BindFilter(o, q.Filter, BindOptions{Now: s.clock(), UserID: userID(p), AllowInternal: sys}); err != nil {
