@@ -176,7 +176,7 @@ func TestExpand(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, res.Records, 3)
 		assert.Equal(t, "Mid", res.Records[0]["parent"].(objectos.Record)["name"]) // Leaf -> Mid
-		assert.Nil(t, res.Records[2]["parent"])                                   // Root
+		assert.Nil(t, res.Records[2]["parent"])                                    // Root
 
 		_, err = s.Get(ctx, "contact", c.ID, objectos.GetOptions{Expand: []string{"account.parent.parent.parent"}})
 		requireCode(t, err, objectos.CodeInvalidField)
