@@ -190,16 +190,25 @@ func (c *conn) stmt(ctx context.Context, query string) *sql.Stmt {
 	}
 	s := c.s
 	s.stmtMu.Lock()
-	defer s.stmtMu.Unlock()
-	if st, ok := s.stmts[query]; ok {
+	st, ok := s.stmts[query]
+	s.stmtMu.Unlock()
+	if ok {
 		return st
 	}
 	if c.tx != nil || c.q != s.db.DB {
 		return nil
 	}
+	// Prepare without holding the lock: it may wait for a connection that a
+	// transaction holds, and that transaction may need the cache.
 	st, err := s.db.DB.PrepareContext(ctx, query)
 	if err != nil {
 		return nil // the plain call reports the error
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if prev, ok := s.stmts[query]; ok {
+		st.Close()
+		return prev
 	}
 	if s.stmts == nil {
 		s.stmts = map[string]*sql.Stmt{}
