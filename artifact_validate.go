@@ -188,17 +188,23 @@ func (v *validator) object(path string, o *Object) {
 		if a.Name != "" {
 			ap = path + ".actions." + a.Name
 		}
-		switch {
-		case a.Name == "":
-			p.add(ap+".name", "is required")
-		case !validName(a.Name):
-			p.add(ap+".name", "%q must match ^[a-z_][a-z0-9_]*$", a.Name)
-		case actions[a.Name]:
-			p.add(ap+".name", "duplicate action %q", a.Name)
-		}
-		actions[a.Name] = true
+		v.name(ap, "action", a.Name, actions)
 		v.action(ap, a)
 	}
+}
+
+// name checks the name of a named item (action, parameter, permission set,
+// view): required, a valid identifier, unique among its kind.
+func (v *validator) name(path, kind, name string, seen map[string]bool) {
+	switch {
+	case name == "":
+		v.p.add(path+".name", "is required")
+	case !validName(name):
+		v.p.add(path+".name", "%q must match ^[a-z_][a-z0-9_]*$", name)
+	case seen[name]:
+		v.p.add(path+".name", "duplicate %s %q", kind, name)
+	}
+	seen[name] = true
 }
 
 func (v *validator) unknownField(path, name string, candidates []string) {
@@ -375,15 +381,7 @@ func (v *validator) action(ap string, a *Action) {
 		if prm.Name != "" {
 			pp = ap + ".params." + prm.Name
 		}
-		switch {
-		case prm.Name == "":
-			p.add(pp+".name", "is required")
-		case !validName(prm.Name):
-			p.add(pp+".name", "%q must match ^[a-z_][a-z0-9_]*$", prm.Name)
-		case seen[prm.Name]:
-			p.add(pp+".name", "duplicate parameter %q", prm.Name)
-		}
-		seen[prm.Name] = true
+		v.name(pp, "parameter", prm.Name, seen)
 		if !prm.Type.Valid() {
 			p.add(pp+".type", "%s", typeProblem(prm.Type))
 			continue
@@ -437,15 +435,7 @@ func (v *validator) permissionSets(sets []*PermissionSet) {
 		if ps.Name != "" {
 			path = "permissionSets." + ps.Name
 		}
-		switch {
-		case ps.Name == "":
-			p.add(path+".name", "is required")
-		case !validName(ps.Name):
-			p.add(path+".name", "%q must match ^[a-z_][a-z0-9_]*$", ps.Name)
-		case seen[ps.Name]:
-			p.add(path+".name", "duplicate permission set %q", ps.Name)
-		}
-		seen[ps.Name] = true
+		v.name(path, "permission set", ps.Name, seen)
 		for _, name := range sortedKeys(ps.Objects) {
 			v.refObject(path+".objects."+name, name)
 		}
@@ -482,15 +472,7 @@ func (v *validator) views(views []*View) {
 		if vw.Name != "" {
 			path = "views." + vw.Name
 		}
-		switch {
-		case vw.Name == "":
-			p.add(path+".name", "is required")
-		case !validName(vw.Name):
-			p.add(path+".name", "%q must match ^[a-z_][a-z0-9_]*$", vw.Name)
-		case seen[vw.Name]:
-			p.add(path+".name", "duplicate view %q", vw.Name)
-		}
-		seen[vw.Name] = true
+		v.name(path, "view", vw.Name, seen)
 		switch vw.Type {
 		case "", "list", "form":
 		default:

@@ -96,6 +96,33 @@ func (s *Stack) authorize(ctx context.Context, p *Principal, sys bool, o *Object
 	return g, rf, nil
 }
 
+// call is one data call: the object, the caller and the grant for its
+// access, with the grant's record filter bound.
+type call struct {
+	o   *Object
+	p   *Principal
+	sys bool
+	g   *Grant
+	rf  *Filter
+}
+
+// begin resolves the object, the caller and the grant for the access.
+func (s *Stack) begin(ctx context.Context, object string, access Access) (*call, error) {
+	o, err := s.lookup(object)
+	if err != nil {
+		return nil, err
+	}
+	p, sys, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g, rf, err := s.authorize(ctx, p, sys, o, access)
+	if err != nil {
+		return nil, err
+	}
+	return &call{o: o, p: p, sys: sys, g: g, rf: rf}, nil
+}
+
 func userID(p *Principal) string {
 	if p == nil {
 		return ""
@@ -207,18 +234,11 @@ func wire(o *Object, canon Record, fields []string) Record {
 // Get returns one record by id, as the caller may see it: a record outside
 // the caller's access is RECORD_NOT_FOUND, exactly like a missing one.
 func (s *Stack) Get(ctx context.Context, object, id string, opts GetOptions) (*Result, error) {
-	o, err := s.lookup(object)
+	c, err := s.begin(ctx, object, AccessRead)
 	if err != nil {
 		return nil, err
 	}
-	p, sys, err := s.caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	g, rf, err := s.authorize(ctx, p, sys, o, AccessRead)
-	if err != nil {
-		return nil, err
-	}
+	o, p, sys, g, rf := c.o, c.p, c.sys, c.g, c.rf
 	fields, err := s.projection(o, g, sys, opts.Fields)
 	if err != nil {
 		return nil, err
@@ -257,19 +277,12 @@ func notFound(o *Object, id string) *Error {
 // query. The caller's record access is part of the SQL, so Total, HasMore and
 // cursors count only visible records.
 func (s *Stack) List(ctx context.Context, object string, q Query) (*ListResult, error) {
-	o, err := s.lookup(object)
+	c, err := s.begin(ctx, object, AccessRead)
 	if err != nil {
 		return nil, err
 	}
-	p, sys, err := s.caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	g, rf, err := s.authorize(ctx, p, sys, o, AccessRead)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := s.plan(ctx, o, g, rf, p, sys, &q)
+	o, p, sys := c.o, c.p, c.sys
+	plan, err := s.plan(c, &q)
 	if err != nil {
 		return nil, err
 	}
@@ -328,23 +341,15 @@ func (s *Stack) List(ctx context.Context, object string, q Query) (*ListResult, 
 // Count returns the number of records the caller may see that match the
 // query's filter and search.
 func (s *Stack) Count(ctx context.Context, object string, q Query) (int64, error) {
-	o, err := s.lookup(object)
+	c, err := s.begin(ctx, object, AccessRead)
 	if err != nil {
 		return 0, err
 	}
-	p, sys, err := s.caller(ctx)
+	plan, err := s.plan(c, &q)
 	if err != nil {
 		return 0, err
 	}
-	g, rf, err := s.authorize(ctx, p, sys, o, AccessRead)
-	if err != nil {
-		return 0, err
-	}
-	plan, err := s.plan(ctx, o, g, rf, p, sys, &q)
-	if err != nil {
-		return 0, err
-	}
-	return s.reader(ctx).Count(ctx, o, plan.where)
+	return s.reader(ctx).Count(ctx, c.o, plan.where)
 }
 
 // queryPlan is a list query checked against the object and the grant.
@@ -356,7 +361,8 @@ type queryPlan struct {
 	digest string // binds cursors to the query and the caller
 }
 
-func (s *Stack) plan(ctx context.Context, o *Object, g *Grant, rf *Filter, p *Principal, sys bool, q *Query) (*queryPlan, error) {
+func (s *Stack) plan(c *call, q *Query) (*queryPlan, error) {
+	o, g, rf, p, sys := c.o, c.g, c.rf, c.p, c.sys
 	pl := &queryPlan{}
 	var err error
 	if pl.fields, err = s.projection(o, g, sys, q.Fields); err != nil {
@@ -582,18 +588,11 @@ func (s *Stack) expand(ctx context.Context, p *Principal, sys bool, o *Object, r
 // unknown fields are INVALID_FIELD; invalid values are VALIDATION_FAILED with
 // one entry per field.
 func (s *Stack) Create(ctx context.Context, object string, data Record) (*Result, error) {
-	o, err := s.lookup(object)
+	c, err := s.begin(ctx, object, AccessCreate)
 	if err != nil {
 		return nil, err
 	}
-	p, sys, err := s.caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	g, _, err := s.authorize(ctx, p, sys, o, AccessCreate)
-	if err != nil {
-		return nil, err
-	}
+	o, p, sys, g := c.o, c.p, c.sys, c.g
 	var res *Result
 	err = s.transact(ctx, func(ctx context.Context, tx Tx) error {
 		input := copyRecord(data)
@@ -902,19 +901,12 @@ func (s *Stack) load(ctx context.Context, tx Tx, o *Object, id string, readF, wr
 
 // Update applies a partial update to one record and returns the result.
 func (s *Stack) Update(ctx context.Context, object, id string, data Record, opts WriteOptions) (*Result, error) {
-	o, err := s.lookup(object)
+	c, err := s.begin(ctx, object, AccessUpdate)
 	if err != nil {
 		return nil, err
 	}
-	p, sys, err := s.caller(ctx)
-	if err != nil {
-		return nil, err
-	}
+	o, p, sys, g, writeF := c.o, c.p, c.sys, c.g, c.rf
 	_, readF, err := s.authorize(ctx, p, sys, o, AccessRead)
-	if err != nil {
-		return nil, err
-	}
-	g, writeF, err := s.authorize(ctx, p, sys, o, AccessUpdate)
 	if err != nil {
 		return nil, err
 	}
@@ -966,19 +958,12 @@ func (s *Stack) Update(ctx context.Context, object, id string, data Record, opts
 // Delete removes one record, applying the deleteBehavior of every lookup
 // that points at it (set_null, cascade, restrict) in the same transaction.
 func (s *Stack) Delete(ctx context.Context, object, id string, opts WriteOptions) error {
-	o, err := s.lookup(object)
+	c, err := s.begin(ctx, object, AccessDelete)
 	if err != nil {
 		return err
 	}
-	p, sys, err := s.caller(ctx)
-	if err != nil {
-		return err
-	}
+	o, p, sys, writeF := c.o, c.p, c.sys, c.rf
 	_, readF, err := s.authorize(ctx, p, sys, o, AccessRead)
-	if err != nil {
-		return err
-	}
-	_, writeF, err := s.authorize(ctx, p, sys, o, AccessDelete)
 	if err != nil {
 		return err
 	}
