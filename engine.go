@@ -397,7 +397,7 @@ func (s *Stack) plan(c *call, q *Query) (*queryPlan, error) {
 	pl.sort = withTieBreaker(keys)
 	var search *Filter
 	if q.Search != "" {
-		if search, err = s.searchFilter(o, g, sys, q.Search); err != nil {
+		if search, err = s.searchFilter(o, g, sys, q.Search, q.SearchFields); err != nil {
 			return nil, err
 		}
 	}
@@ -437,7 +437,7 @@ func withSortFields(fields []string, keys []SortKey) []string {
 
 // searchFilter builds the case-insensitive containment search over the
 // object's searchable fields that the caller may read.
-func (s *Stack) searchFilter(o *Object, g *Grant, sys bool, term string) (*Filter, error) {
+func (s *Stack) searchFilter(o *Object, g *Grant, sys bool, term string, only []string) (*Filter, error) {
 	if !o.Searchable() {
 		return nil, Errorf(CodeInvalidQuery, "Object '%s' is not searchable.", o.Name).With("param", "search")
 	}
@@ -445,8 +445,20 @@ func (s *Stack) searchFilter(o *Object, g *Grant, sys bool, term string) (*Filte
 		return nil, Errorf(CodeInvalidQuery, "search must be text of at most 500 characters.").With("param", "search")
 	}
 	var names []string
+	for _, name := range only {
+		f := o.Field(name)
+		switch {
+		case f == nil || (f.Internal && !sys):
+			return nil, s.unknownField(o, name, sys, CodeInvalidField)
+		case !sys && !g.CanRead(name):
+			return nil, fieldError(o, name, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be searched.", name)
+		case f.Kind() != KindText && f.Kind() != KindChoice && f.Kind() != KindAutonumber:
+			return nil, fieldError(o, name, CodeInvalidField, "Field '%s' is not a text field and cannot be searched.", name)
+		}
+		names = append(names, name)
+	}
 	for _, f := range o.Fields {
-		if f.Searchable && !f.Internal {
+		if len(only) == 0 && f.Searchable && !f.Internal {
 			names = append(names, f.Name)
 		}
 	}
@@ -1056,6 +1068,8 @@ func queryDigest(o *Object, q *Query, keys []SortKey, uid string, sys bool) stri
 	b.WriteString(q.Filter.String())
 	b.WriteByte(0)
 	b.WriteString(q.Search)
+	b.WriteByte(0)
+	b.WriteString(strings.Join(q.SearchFields, ","))
 	b.WriteByte(0)
 	for _, k := range keys {
 		b.WriteString(k.Field)

@@ -81,6 +81,7 @@ type Stack struct {
 	clock     func() time.Time
 	log       *slog.Logger
 	mux       *http.ServeMux
+	patterns  []string
 	started   time.Time
 	closeOnce sync.Once
 }
@@ -207,7 +208,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	s.mux = http.NewServeMux()
-	r := &Router{}
+	r := &Router{stack: s}
 	r.HandleFunc(http.MethodGet, "/health", s.serveHealth)
 	r.HandleFunc(http.MethodGet, "/ready", s.serveReady)
 	for _, p := range opts.Plugins {
@@ -217,6 +218,9 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	if err := r.mount(s.mux, s); err != nil {
 		return nil, err
+	}
+	for _, rt := range r.routes {
+		s.patterns = append(s.patterns, rt.pattern)
 	}
 	s.started = time.Now()
 	for _, p := range opts.Plugins {
@@ -290,7 +294,22 @@ func (s *Stack) Authenticate(r *http.Request) (*Principal, error) {
 // Router collects the routes of plugins. Patterns are relative to the base
 // path and use net/http.ServeMux wildcards ("/data/{object}/{id}").
 type Router struct {
+	stack  *Stack
 	routes []route
+}
+
+// Stack returns the stack the routes are mounted on.
+func (r *Router) Stack() *Stack { return r.stack }
+
+// HasRoute reports whether a route with the pattern prefix is registered
+// (for discovery: "/auth/" tells whether authentication routes exist).
+func (s *Stack) HasRoute(prefix string) bool {
+	for _, p := range s.patterns {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 type route struct {
@@ -375,12 +394,9 @@ func sortStrings(in []string) []string {
 // mux.Handle(base+"/", stack) (and mux.Handle(base, stack) for discovery at
 // the base path itself).
 func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := r.Header.Get("X-Request-Id")
-	if !validRequestID(id) {
-		id = newRequestID()
-	}
-	w.Header().Set("X-Request-Id", id)
-	ctx := WithRequestID(r.Context(), id)
+	r = SetRequestID(w, r)
+	ctx := r.Context()
+	id := RequestID(ctx)
 	rel, ok := s.relative(r.URL.Path)
 	if !ok {
 		s.WriteError(w, r.WithContext(ctx), Errorf(CodeNotFound, "No route for %s %s.", r.Method, r.URL.Path))
@@ -416,6 +432,19 @@ func (s *Stack) relative(path string) (string, bool) {
 		return path[len(s.base):], true
 	}
 	return "", false
+}
+
+// SetRequestID sets X-Request-Id on the response — the caller's when it is
+// printable ASCII of at most 128 bytes, a new random id otherwise — and
+// returns the request with the id in its context. The Stack does this for
+// its own routes; handlers mounted beside it can use it too.
+func SetRequestID(w http.ResponseWriter, r *http.Request) *http.Request {
+	id := r.Header.Get("X-Request-Id")
+	if !validRequestID(id) {
+		id = newRequestID()
+	}
+	w.Header().Set("X-Request-Id", id)
+	return r.WithContext(WithRequestID(r.Context(), id))
 }
 
 func validRequestID(id string) bool {

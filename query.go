@@ -1200,6 +1200,9 @@ type Query struct {
 	// Search is a case-insensitive containment search over the searchable
 	// fields, AND-ed with the filter.
 	Search string
+	// SearchFields restricts Search to these text fields. Empty means the
+	// object's searchable fields.
+	SearchFields []string
 	// Limit is the page size: 0 means DefaultPageSize; above the stack's
 	// maximum it is clamped. Negative is refused.
 	Limit int

@@ -1,0 +1,87 @@
+// Package rest is the HTTP surface of objectos: the generated data API under
+// {base}/data in the ObjectStack wire format, and discovery.
+//
+//	stack, err := objectos.New(ctx, objectos.Options{
+//		Artifact: artifact,
+//		Store:    st,
+//		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), myAuth},
+//	})
+//	mux.Handle("/api/v1/", stack)
+//
+// Routes (relative to the stack's base path, /api/v1 by default):
+//
+//	GET    /                        discovery (also /discovery)
+//	GET    /data/{object}           list, with the query parameters of SPEC §4.1
+//	POST   /data/{object}           create; 201 with Location
+//	POST   /data/{object}/query     list, with a query document as the body
+//	GET    /data/{object}/{id}      read; ETag
+//	PATCH  /data/{object}/{id}      partial update; If-Match
+//	DELETE /data/{object}/{id}      delete; If-Match
+//
+// Every data route requires an authenticated caller (401 UNAUTHENTICATED),
+// and every read and write goes through the stack's engine, which enforces
+// permissions, record and field access and validation. Errors use the flat
+// data envelope {"error": message, "code": CODE, ...} and never carry SQL,
+// driver text or internal names.
+package rest
+
+import (
+	"net/http"
+
+	"github.com/objectos-go/objectos"
+)
+
+// DefaultMaxBodyBytes is the request-body limit unless Options says otherwise.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Options configures the REST plugin. The zero value is usable.
+type Options struct {
+	// MaxBodyBytes caps request bodies; a larger body is 413
+	// PAYLOAD_TOO_LARGE. Default 1 MiB.
+	MaxBodyBytes int64
+	// APIName is the apiName reported by discovery. Default "ObjectStack API".
+	APIName string
+}
+
+// Plugin serves the data API and discovery. Create it with New; one Plugin
+// value serves one Stack.
+type Plugin struct {
+	opts Options
+}
+
+var (
+	_ objectos.Plugin        = (*Plugin)(nil)
+	_ objectos.RouteProvider = (*Plugin)(nil)
+)
+
+// New returns the REST plugin.
+func New(opts Options) *Plugin {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.APIName == "" {
+		opts.APIName = "ObjectStack API"
+	}
+	return &Plugin{opts: opts}
+}
+
+// Name implements objectos.Plugin.
+func (p *Plugin) Name() string { return "rest" }
+
+// Routes implements objectos.RouteProvider.
+func (p *Plugin) Routes(r *objectos.Router) {
+	h := &handler{st: r.Stack(), opts: p.opts}
+	r.HandleFunc(http.MethodGet, "/{$}", h.discovery)
+	r.HandleFunc(http.MethodGet, "/discovery", h.discovery)
+	r.HandleFunc("", "/data/{object}", h.collection)
+	r.HandleFunc("", "/data/{object}/query", h.query)
+	r.HandleFunc("", "/data/{object}/{id}", h.item)
+	r.HandleFunc("", "/data", h.noRoute)
+	r.HandleFunc("", "/data/", h.noRoute)
+}
+
+// handler serves the routes of one stack.
+type handler struct {
+	st   *objectos.Stack
+	opts Options
+}
