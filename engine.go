@@ -220,6 +220,20 @@ func versionOf(canon Record) string {
 	return ""
 }
 
+// wireInPlace converts a record read from the store, which the engine owns,
+// to the wire values of the projected fields, dropping the others.
+func wireInPlace(o *Object, canon Record, fields []string) Record {
+	for k, v := range canon {
+		f := o.Field(k)
+		if f == nil || !contains(fields, k) {
+			delete(canon, k)
+			continue
+		}
+		canon[k] = toWire(f, v)
+	}
+	return canon
+}
+
 // wire converts a stored record to the wire values of the projected fields.
 func wire(o *Object, canon Record, fields []string) Record {
 	out := make(Record, len(fields))
@@ -262,11 +276,12 @@ func (s *Stack) Get(ctx context.Context, object, id string, opts GetOptions) (*R
 	if len(rows) == 0 {
 		return nil, notFound(o, id)
 	}
-	rec := wire(o, rows[0], fields)
+	version := versionOf(rows[0])
+	rec := wireInPlace(o, rows[0], fields)
 	if err := s.expand(ctx, p, sys, o, []Record{rec}, expand, 1); err != nil {
 		return nil, err
 	}
-	return &Result{ID: id, Record: rec, Version: versionOf(rows[0])}, nil
+	return &Result{ID: id, Record: rec, Version: version}, nil
 }
 
 func notFound(o *Object, id string) *Error {
@@ -330,7 +345,7 @@ func (s *Stack) List(ctx context.Context, object string, q Query) (*ListResult, 
 	}
 	res.Records = make([]Record, len(rows))
 	for i, r := range rows {
-		res.Records[i] = wire(o, r, plan.fields)
+		res.Records[i] = wireInPlace(o, r, plan.fields)
 	}
 	if err := s.expand(ctx, p, sys, o, res.Records, plan.expand, 1); err != nil {
 		return nil, err
@@ -575,9 +590,10 @@ func (s *Stack) expand(ctx context.Context, p *Principal, sys bool, o *Object, r
 		byID := make(map[string]Record, len(rows))
 		children := make([]Record, len(rows))
 		for i, r := range rows {
-			w := wire(target, r, fields)
+			id, _ := r[FieldID].(string)
+			w := wireInPlace(target, r, fields)
 			children[i] = w
-			byID[r[FieldID].(string)] = w
+			byID[id] = w
 		}
 		if len(nested) > 0 && depth < maxExpandDepth {
 			if err := s.expand(ctx, p, sys, target, children, nested, depth+1); err != nil {

@@ -402,9 +402,13 @@ func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.WriteError(w, r.WithContext(ctx), Errorf(CodeNotFound, "No route for %s %s.", r.Method, r.URL.Path))
 		return
 	}
-	r2 := r.Clone(ctx)
-	r2.URL.Path = rel
-	r2.URL.RawPath = ""
+	// A shallow copy with the base path stripped, as http.StripPrefix does:
+	// cloning the headers would cost an allocation per header.
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.Path, u.RawPath = rel, ""
+	r2.URL = &u
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {

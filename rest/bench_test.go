@@ -1,0 +1,80 @@
+package rest_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/internal/testenv"
+)
+
+func benchServer(b *testing.B, k testenv.Kind) (*server, []string) {
+	s := newServer(b, testenv.Open(b, k), restArtifact())
+	ids := make([]string, 0, 1000)
+	ctx := objectos.AsSystem(b.Context())
+	inds := []string{"tech", "finance", "retail"}
+	err := s.stack.Transact(ctx, func(ctx contextT) error {
+		for i := range 1000 {
+			r, err := s.stack.Create(ctx, "account", objectos.Record{
+				"name": fmt.Sprintf("Account %d", i), "industry": inds[i%3], "revenue": float64(i), "active": i%2 == 0,
+			})
+			if err != nil {
+				return err
+			}
+			ids = append(ids, r.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, ids
+}
+
+func serve(b *testing.B, h http.Handler, method, url, body string, want int) {
+	var req *http.Request
+	if body != "" {
+		req = httptest.NewRequest(method, url, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+	} else {
+		req = httptest.NewRequest(method, url, nil)
+	}
+	req.Header.Set("X-Test-User", "bench")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != want {
+		b.Fatalf("%s %s: %d %s", method, url, rec.Code, rec.Body.String())
+	}
+}
+
+func BenchmarkHandler(b *testing.B) {
+	for _, k := range testenv.Kinds(b) {
+		b.Run("get/"+string(k), func(b *testing.B) {
+			s, ids := benchServer(b, k)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				serve(b, s.h, "GET", "/api/v1/data/account/"+ids[i%len(ids)], "", 200)
+				i++
+			}
+		})
+		b.Run("list50/"+string(k), func(b *testing.B) {
+			s, _ := benchServer(b, k)
+			url := `/api/v1/data/account?filter={"industry":{"$in":["tech","finance"]},"revenue":{"$gte":100}}&sort=-revenue&limit=50`
+			b.ReportAllocs()
+			for b.Loop() {
+				serve(b, s.h, "GET", url, "", 200)
+			}
+		})
+		b.Run("create/"+string(k), func(b *testing.B) {
+			s, _ := benchServer(b, k)
+			b.ReportAllocs()
+			for b.Loop() {
+				serve(b, s.h, "POST", "/api/v1/data/account", `{"name":"Bench Co","industry":"tech","revenue":1234.5,"active":true}`, 201)
+			}
+		})
+	}
+}
