@@ -1,0 +1,386 @@
+// Package auth is the default AuthPlugin of objectos: users, email and
+// password sign-in, sessions (cookie and bearer), and OAuth 2.0 / OpenID
+// Connect sign-in with any standards-compliant provider. Its routes under
+// {base}/auth follow better-auth's, so better-auth clients work against them:
+//
+//	POST /auth/sign-up/email     {name, email, password}          ⇒ {token, user}
+//	POST /auth/sign-in/email     {email, password, rememberMe?}   ⇒ {redirect, token, user}
+//	POST /auth/sign-out                                           ⇒ {success: true}
+//	GET  /auth/get-session                                        ⇒ {session, user} or null
+//	GET  /auth/bootstrap-status                                   ⇒ {hasOwner}
+//	GET  /auth/config                                             ⇒ enabled methods and providers
+//	POST /auth/sign-in/social    {provider, callbackURL}          ⇒ {url, redirect: true}
+//	GET  /auth/callback/{provider}                                ⇒ 302 to callbackURL
+//
+// Sessions are opaque 256-bit random tokens stored only as SHA-256 in
+// sys_session; the same token works as the session cookie and as
+// Authorization: Bearer. Passwords are hashed with argon2id at explicit
+// parameters (DefaultArgon2Params). Errors on these routes use better-auth's
+// {code, message} envelope.
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+
+	"github.com/objectos-go/objectos"
+)
+
+// Defaults of Options.
+const (
+	DefaultCookieName       = "better-auth.session_token"
+	DefaultSessionTTL       = 7 * 24 * time.Hour
+	DefaultUpdateAge        = 24 * time.Hour
+	DefaultLockoutThreshold = 5
+	DefaultLockoutDuration  = 15 * time.Minute
+	MinPasswordLength       = 8
+	MaxPasswordLength       = 128
+)
+
+// DefaultArgon2Params are the argon2id parameters of new password hashes:
+// 19 MiB of memory, 2 iterations, 1 thread (OWASP's recommendation), a
+// 16-byte salt and a 32-byte key. They are fixed, not derived from the
+// machine, so every replica hashes alike. Existing hashes keep the
+// parameters they were made with.
+var DefaultArgon2Params = argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// Provider is an OAuth 2.0 / OpenID Connect identity provider, configured by
+// its issuer URL (discovery at {issuer}/.well-known/openid-configuration).
+type Provider struct {
+	// ID names the provider in routes: /auth/callback/{ID}. Required.
+	ID string
+	// Name is shown by /auth/config. Default: ID.
+	Name         string
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	// Scopes requested; default openid, email, profile.
+	Scopes []string
+	// AllowSignUp lets this provider create users even when sign-up is
+	// otherwise disabled. Existing users are always linked by verified email.
+	AllowSignUp bool
+}
+
+// Hasher hashes and verifies passwords. The default is argon2id with
+// DefaultArgon2Params.
+type Hasher interface {
+	Hash(password string) (string, error)
+	Verify(password, hash string) (bool, error)
+}
+
+// Options configures the auth plugin. Every field has a usable zero value;
+// WithEnv fills unset fields from the OS_* environment variables.
+type Options struct {
+	// SignUp enables open sign-up. Nil means disabled; the very first user
+	// can always sign up and becomes an admin.
+	SignUp *bool
+	// AdminEmail and AdminPassword provision a bootstrap admin at start-up
+	// when no user has that email.
+	AdminEmail, AdminPassword string
+	// BaseURL is the public URL of the server (scheme and host), used for
+	// OAuth redirect URIs and trusted origins. Default: derived from each
+	// request.
+	BaseURL string
+	// TrustedOrigins may appear in Origin headers and OAuth callback URLs,
+	// besides the server's own origin.
+	TrustedOrigins []string
+	// CookieName is the session cookie's name. Default
+	// "better-auth.session_token" (with the __Secure- prefix on HTTPS).
+	CookieName string
+	// SecureCookies forces the Secure cookie attribute. Default: set when the
+	// request came over TLS or BaseURL is https.
+	SecureCookies bool
+	// SessionTTL is a session's lifetime. Default 7 days.
+	SessionTTL time.Duration
+	// UpdateAge is how often a session in use is extended. Default 1 day.
+	UpdateAge time.Duration
+	// LockoutThreshold failed sign-ins in a row lock an email for
+	// LockoutDuration. Defaults 5 and 15 minutes.
+	LockoutThreshold int
+	LockoutDuration  time.Duration
+	// Providers are the OAuth/OIDC providers.
+	Providers []Provider
+	// Hasher hashes passwords. Default argon2id with DefaultArgon2Params.
+	Hasher Hasher
+	// HTTPClient talks to OAuth providers. Default http.DefaultClient.
+	HTTPClient *http.Client
+}
+
+// WithEnv returns o with unset fields filled from the environment:
+// OS_AUTH_SIGNUP_ENABLED, OS_ADMIN_EMAIL, OS_ADMIN_PASSWORD, OS_AUTH_URL and
+// OS_TRUSTED_ORIGINS (comma-separated).
+func (o Options) WithEnv(getenv func(string) string) Options {
+	if o.SignUp == nil {
+		if v := strings.ToLower(strings.TrimSpace(getenv("OS_AUTH_SIGNUP_ENABLED"))); v != "" {
+			b := v == "true" || v == "1" || v == "yes"
+			o.SignUp = &b
+		}
+	}
+	if o.AdminEmail == "" {
+		o.AdminEmail = getenv("OS_ADMIN_EMAIL")
+	}
+	if o.AdminPassword == "" {
+		o.AdminPassword = getenv("OS_ADMIN_PASSWORD")
+	}
+	if o.BaseURL == "" {
+		o.BaseURL = getenv("OS_AUTH_URL")
+	}
+	for _, s := range strings.Split(getenv("OS_TRUSTED_ORIGINS"), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			o.TrustedOrigins = append(o.TrustedOrigins, s)
+		}
+	}
+	return o
+}
+
+// Plugin is the auth plugin: system objects, routes, and the AuthPlugin
+// that resolves session cookies and bearer tokens. One Plugin serves one
+// Stack.
+type Plugin struct {
+	opts      Options
+	st        *objectos.Stack
+	trusted   map[string]bool
+	providers map[string]*oidcProvider
+	dummyHash string
+	mu        sync.Mutex
+}
+
+var (
+	_ objectos.Plugin         = (*Plugin)(nil)
+	_ objectos.AuthPlugin     = (*Plugin)(nil)
+	_ objectos.ObjectProvider = (*Plugin)(nil)
+	_ objectos.RouteProvider  = (*Plugin)(nil)
+	_ objectos.Initializer    = (*Plugin)(nil)
+	_ objectos.HookProvider   = (*Plugin)(nil)
+)
+
+type argonHasher struct{ params *argon2id.Params }
+
+func (h argonHasher) Hash(pw string) (string, error) { return argon2id.CreateHash(pw, h.params) }
+func (h argonHasher) Verify(pw, hash string) (bool, error) {
+	return argon2id.ComparePasswordAndHash(pw, hash)
+}
+
+// New returns the auth plugin.
+func New(opts Options) *Plugin {
+	if opts.CookieName == "" {
+		opts.CookieName = DefaultCookieName
+	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = DefaultSessionTTL
+	}
+	if opts.UpdateAge <= 0 {
+		opts.UpdateAge = DefaultUpdateAge
+	}
+	if opts.LockoutThreshold <= 0 {
+		opts.LockoutThreshold = DefaultLockoutThreshold
+	}
+	if opts.LockoutDuration <= 0 {
+		opts.LockoutDuration = DefaultLockoutDuration
+	}
+	if opts.Hasher == nil {
+		p := DefaultArgon2Params
+		opts.Hasher = argonHasher{params: &p}
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = http.DefaultClient
+	}
+	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	p := &Plugin{opts: opts, trusted: map[string]bool{}, providers: map[string]*oidcProvider{}}
+	for _, o := range opts.TrustedOrigins {
+		if origin := originOf(o); origin != "" {
+			p.trusted[origin] = true
+		}
+	}
+	if origin := originOf(opts.BaseURL); origin != "" {
+		p.trusted[origin] = true
+	}
+	return p
+}
+
+// Name implements objectos.Plugin.
+func (p *Plugin) Name() string { return "auth" }
+
+// Objects implements objectos.ObjectProvider.
+func (p *Plugin) Objects() []*objectos.Object { return systemObjects() }
+
+// selfEditable are the sys_user fields a user may change on their own row.
+var selfEditable = map[string]bool{"name": true, "image": true}
+
+// Hooks implements objectos.HookProvider:
+//   - the identity write guard: a caller who is not an administrator may
+//     change only the name and image of their own sys_user row;
+//   - banning a user revokes their sessions at once.
+func (p *Plugin) Hooks() []objectos.Hook {
+	return []objectos.Hook{
+		{Object: ObjUser, Events: []objectos.HookEvent{objectos.BeforeUpdate},
+			Func: func(ctx context.Context, h *objectos.HookContext) error {
+				if objectos.IsSystem(ctx) || h.Principal.IsAdmin() {
+					return nil
+				}
+				if h.Principal == nil || h.Principal.UserID != h.ID {
+					return objectos.Errorf(objectos.CodeRecordNotAccessible, "Only administrators can change other users.").
+						With("object", ObjUser)
+				}
+				for k, v := range h.Input {
+					// an unchanged value is no change (clients write back what they read)
+					if !selfEditable[k] && k != objectos.FieldID && fmt.Sprint(v) != fmt.Sprint(h.Previous[k]) {
+						return objectos.Errorf(objectos.CodeFieldNotAccessible, "Field '%s' can only be changed by an administrator.", k).
+							With("field", k).With("object", ObjUser)
+					}
+				}
+				return nil
+			}},
+		{Object: ObjUser, Events: []objectos.HookEvent{objectos.AfterUpdate},
+			Func: func(ctx context.Context, h *objectos.HookContext) error {
+				if h.Result["banned"] == true && h.Previous["banned"] != true {
+					return p.RevokeSessions(ctx, h.ID, "banned")
+				}
+				return nil
+			}},
+	}
+}
+
+// Init implements objectos.Initializer: it checks the providers and
+// provisions the bootstrap admin.
+func (p *Plugin) Init(ctx context.Context, st *objectos.Stack) error {
+	p.st = st
+	hash, err := p.opts.Hasher.Hash("objectos-dummy-password")
+	if err != nil {
+		return fmt.Errorf("auth: hasher: %w", err)
+	}
+	p.dummyHash = hash
+	for _, pr := range p.opts.Providers {
+		if pr.ID == "" || pr.Issuer == "" || pr.ClientID == "" {
+			return fmt.Errorf("auth: provider %q needs an ID, an Issuer and a ClientID", pr.ID)
+		}
+		if _, dup := p.providers[pr.ID]; dup {
+			return fmt.Errorf("auth: two providers are named %q", pr.ID)
+		}
+		p.providers[pr.ID] = &oidcProvider{cfg: pr}
+	}
+	if p.opts.AdminEmail != "" || p.opts.AdminPassword != "" {
+		if err := p.provisionAdmin(ctx); err != nil {
+			return fmt.Errorf("auth: bootstrap admin: %w", err)
+		}
+	}
+	return nil
+}
+
+func (p *Plugin) provisionAdmin(ctx context.Context) error {
+	email, ok := normalizeEmail(p.opts.AdminEmail)
+	if !ok {
+		return errors.New("OS_ADMIN_EMAIL is not a valid email address")
+	}
+	if n := len(p.opts.AdminPassword); n < MinPasswordLength || n > MaxPasswordLength {
+		return fmt.Errorf("OS_ADMIN_PASSWORD must be %d to %d characters", MinPasswordLength, MaxPasswordLength)
+	}
+	sys := objectos.AsSystem(ctx)
+	if u, err := p.userByEmail(sys, email); err != nil || u != nil {
+		return err
+	}
+	name, _, _ := strings.Cut(email, "@")
+	_, err := p.createUser(sys, newUser{name: name, email: email, password: p.opts.AdminPassword, admin: true})
+	return err
+}
+
+// Authenticate implements objectos.AuthPlugin: it resolves a session from
+// Authorization: Bearer or the session cookie. API keys (os_pk_…) are left
+// to the apikey plugin.
+func (p *Plugin) Authenticate(r *http.Request) (*objectos.Principal, error) {
+	token, method := p.credentials(r)
+	if token == "" {
+		return nil, objectos.ErrNoCredentials
+	}
+	if method == objectos.AuthSession && !safeMethod(r.Method) && !p.originAllowed(r) {
+		return nil, objectos.NewError(objectos.CodePermissionDenied, "Cross-origin requests with a session cookie are not allowed.")
+	}
+	s, err := p.resolve(r.Context(), token)
+	if err != nil {
+		return nil, err
+	}
+	return s.principal(method), nil
+}
+
+// credentials finds a session token: the bearer token first, then the cookie.
+func (p *Plugin) credentials(r *http.Request) (string, objectos.AuthMethod) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, token, _ := strings.Cut(h, " ")
+		token = strings.TrimSpace(token)
+		if strings.EqualFold(scheme, "Bearer") && token != "" && !strings.HasPrefix(token, "os_pk_") {
+			return token, objectos.AuthBearer
+		}
+		return "", ""
+	}
+	for _, name := range []string{p.opts.CookieName, "__Secure-" + p.opts.CookieName} {
+		if c, err := r.Cookie(name); err == nil && c.Value != "" {
+			v, err := url.QueryUnescape(c.Value)
+			if err != nil {
+				v = c.Value
+			}
+			return v, objectos.AuthSession
+		}
+	}
+	return "", ""
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// originOf returns scheme://host of a URL, or "".
+func originOf(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}
+
+// requestOrigin is the server's own origin as the request reached it.
+func (p *Plugin) requestOrigin(r *http.Request) string {
+	if p.opts.BaseURL != "" {
+		return originOf(p.opts.BaseURL)
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return strings.ToLower(scheme + "://" + r.Host)
+}
+
+// originAllowed accepts requests without Origin (server-side clients) and
+// those from the server's own origin or a trusted one.
+func (p *Plugin) originAllowed(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	o = strings.ToLower(strings.TrimRight(o, "/"))
+	return o == p.requestOrigin(r) || p.trusted[o]
+}
+
+// trustedRedirect reports whether an OAuth callback URL may be redirected
+// to: a same-site path, or an absolute URL on a trusted origin.
+func (p *Plugin) trustedRedirect(r *http.Request, target string) bool {
+	if target == "" {
+		return false
+	}
+	if strings.HasPrefix(target, "/") && !strings.HasPrefix(target, "//") && !strings.HasPrefix(target, "/\\") {
+		return !strings.ContainsAny(target, "\r\n")
+	}
+	o := originOf(target)
+	return o != "" && (o == p.requestOrigin(r) || p.trusted[o])
+}
+
+func (p *Plugin) signUpEnabled() bool { return p.opts.SignUp != nil && *p.opts.SignUp }
+
+func (p *Plugin) now() time.Time { return p.st.Now().UTC() }

@@ -1,0 +1,385 @@
+package auth_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/auth"
+	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/store"
+)
+
+func TestBootstrapAndSignUp(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, auth.Options{})
+		r := e.do(call{method: "GET", path: "/api/v1/auth/bootstrap-status"})
+		assert.Equal(t, map[string]any{"hasOwner": false}, r.body)
+
+		r = e.signUp("Ada", "Ada@Example.COM", "correct horse")
+		require.Equal(t, 200, r.Code, r.Body.String())
+		user := r.obj()["user"].(map[string]any)
+		assert.Equal(t, "ada@example.com", user["email"], "emails are normalised to lower case")
+		assert.Equal(t, "admin", user["role"], "the first user becomes an admin")
+		assert.Equal(t, "Ada", user["name"])
+		for _, k := range []string{"id", "emailVerified", "image", "createdAt", "updatedAt"} {
+			assert.Contains(t, user, k)
+		}
+		token := r.obj()["token"].(string)
+		assert.Len(t, token, 43, "256 random bits, base64url")
+		assert.Equal(t, token, r.Header().Get("set-auth-token"))
+		assert.Equal(t, token, sessionCookie(r).Value)
+
+		r = e.do(call{method: "GET", path: "/api/v1/auth/bootstrap-status"})
+		assert.Equal(t, map[string]any{"hasOwner": true}, r.body)
+
+		r = e.signUp("Bob", "bob@example.com", "correct horse")
+		assert.Equal(t, 403, r.Code)
+		assert.Equal(t, map[string]any{"code": "SIGN_UP_DISABLED", "message": "Sign-up is disabled"}, r.body)
+	})
+}
+
+func TestSignUpEnabled(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, auth.Options{SignUp: objectos.Ptr(true)})
+		require.Equal(t, 200, e.signUp("First", "first@example.com", "password1").Code)
+		r := e.signUp("Second", "second@example.com", "password2")
+		require.Equal(t, 200, r.Code, r.Body.String())
+		assert.Nil(t, r.obj()["user"].(map[string]any)["role"], "only the first user is an admin")
+
+		for _, tc := range []struct {
+			name, email, password string
+			status                int
+			code                  string
+		}{
+			{"bad email", "not-an-email", "password1", 400, "INVALID_EMAIL"},
+			{"short password", "x@example.com", "short", 400, "PASSWORD_TOO_SHORT"},
+			{"long password", "x@example.com", strings.Repeat("p", 129), 400, "PASSWORD_TOO_LONG"},
+			{"existing email in another case", "SECOND@example.com", "password3", 422, "USER_ALREADY_EXISTS"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := e.signUp("X", tc.email, tc.password)
+				assert.Equal(t, tc.status, r.Code)
+				assert.Equal(t, tc.code, r.obj()["code"])
+				assert.NotEmpty(t, r.obj()["message"])
+				assert.Nil(t, sessionCookie(r))
+			})
+		}
+		r = e.do(call{method: "POST", path: "/api/v1/auth/sign-up/email", body: "[1]"})
+		assert.Equal(t, 400, r.Code)
+		cfg := e.do(call{method: "GET", path: "/api/v1/auth/config"}).obj()
+		assert.Equal(t, false, cfg["emailPassword"].(map[string]any)["disableSignUp"])
+	})
+}
+
+func TestSignInCookiesAndBearer(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, auth.Options{})
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+
+		r := e.signIn("ADA@example.com", "correct horse")
+		require.Equal(t, 200, r.Code, r.Body.String())
+		assert.Equal(t, false, r.obj()["redirect"])
+		token := r.obj()["token"].(string)
+		assert.Equal(t, token, r.Header().Get("set-auth-token"))
+		c := sessionCookie(r)
+		require.NotNil(t, c)
+		assert.Equal(t, "better-auth.session_token", c.Name)
+		assert.Equal(t, token, c.Value)
+		assert.True(t, c.HttpOnly)
+		assert.Equal(t, http.SameSiteLaxMode, c.SameSite)
+		assert.Equal(t, "/", c.Path)
+		assert.Empty(t, c.Domain, "host-only cookie")
+		assert.False(t, c.Secure, "no Secure over plain HTTP")
+		assert.InDelta(t, 7*24*3600, c.MaxAge, 2)
+		raw := r.Header().Get("Set-Cookie")
+		assert.Contains(t, raw, "HttpOnly")
+		assert.Contains(t, raw, "SameSite=Lax")
+		assert.NotContains(t, raw, "Domain=")
+
+		// Over TLS the cookie is Secure and __Secure- prefixed.
+		r = e.do(call{method: "POST", path: "/api/v1/auth/sign-in/email", tls: true,
+			body: `{"email":"ada@example.com","password":"correct horse"}`})
+		c = sessionCookie(r)
+		require.NotNil(t, c)
+		assert.True(t, c.Secure)
+		assert.Equal(t, "__Secure-better-auth.session_token", c.Name)
+
+		// rememberMe false: a browser-session cookie.
+		r = e.do(call{method: "POST", path: "/api/v1/auth/sign-in/email", body: `{"email":"ada@example.com","password":"correct horse","rememberMe":false}`})
+		assert.Zero(t, sessionCookie(r).MaxAge)
+
+		// Form-encoded bodies are accepted, as by better-auth.
+		r = e.do(call{method: "POST", path: "/api/v1/auth/sign-in/email", body: "email=ada%40example.com&password=correct+horse",
+			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
+		assert.Equal(t, 200, r.Code)
+
+		// The cookie, the body token and the set-auth-token header are one
+		// credential: as a cookie and as a bearer token they act alike.
+		byCookie := e.do(call{method: "POST", path: "/api/v1/data/note", body: `{"title":"by cookie"}`,
+			cookies: []*http.Cookie{{Name: "better-auth.session_token", Value: token}}})
+		require.Equal(t, 201, byCookie.Code, byCookie.Body.String())
+		byBearer := e.do(call{method: "POST", path: "/api/v1/data/note", body: `{"title":"by bearer"}`, header: bearer(token)})
+		require.Equal(t, 201, byBearer.Code)
+		owner := func(r *result) any { return r.obj()["record"].(map[string]any)["owner_id"] }
+		assert.Equal(t, owner(byCookie), owner(byBearer))
+		assert.NotEmpty(t, owner(byCookie))
+
+		for _, h := range []call{
+			{method: "GET", path: "/api/v1/auth/get-session", header: bearer(token)},
+			{method: "GET", path: "/api/v1/auth/get-session", cookies: []*http.Cookie{{Name: "better-auth.session_token", Value: token}}},
+		} {
+			r := e.do(h)
+			require.Equal(t, 200, r.Code)
+			sess := r.obj()["session"].(map[string]any)
+			assert.Equal(t, token, sess["token"])
+			assert.Equal(t, owner(byCookie), sess["userId"])
+			assert.Equal(t, "2026-08-04T12:00:00.000Z", sess["expiresAt"])
+			assert.Equal(t, "ada@example.com", r.obj()["user"].(map[string]any)["email"])
+		}
+	})
+}
+
+func TestNoUserEnumeration(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, auth.Options{})
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+		before := e.hasher.verifies.Load()
+		wrong := e.signIn("ada@example.com", "wrong password")
+		afterWrong := e.hasher.verifies.Load()
+		unknown := e.signIn("nobody@example.com", "wrong password")
+		afterUnknown := e.hasher.verifies.Load()
+
+		assert.Equal(t, 401, wrong.Code)
+		assert.Equal(t, wrong.Code, unknown.Code)
+		assert.Equal(t, wrong.Body.String(), unknown.Body.String())
+		assert.Equal(t, map[string]any{"code": "INVALID_EMAIL_OR_PASSWORD", "message": "Invalid email or password"}, wrong.body)
+		assert.Equal(t, int64(1), afterWrong-before, "a wrong password costs one hash verification")
+		assert.Equal(t, int64(1), afterUnknown-afterWrong, "an unknown email costs the same")
+		assert.Equal(t, wrong.Header().Get("Set-Cookie"), unknown.Header().Get("Set-Cookie"))
+	})
+}
+
+func TestLockout(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, auth.Options{})
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+		for _, email := range []string{"ada@example.com", "ghost@example.com"} {
+			for i := 0; i < 4; i++ {
+				assert.Equal(t, 401, e.signIn(email, "nope").Code)
+			}
+			// a success before the threshold resets nothing for the ghost,
+			// so both reach five failures the same way
+			r := e.signIn(email, "nope")
+			assert.Equal(t, 401, r.Code, "the fifth failure is still a plain failure")
+			r = e.signIn(email, "correct horse")
+			assert.Equal(t, 403, r.Code, email)
+			assert.Equal(t, "ACCOUNT_LOCKED", r.obj()["code"], "known and unknown emails lock alike")
+		}
+		e.clock.Advance(14 * time.Minute)
+		assert.Equal(t, 403, e.signIn("ada@example.com", "correct horse").Code)
+		e.clock.Advance(time.Minute)
+		r := e.signIn("ada@example.com", "correct horse")
+		require.Equal(t, 200, r.Code, "unlocked after 15 minutes")
+
+		// A success resets the count: four more failures do not lock.
+		for i := 0; i < 4; i++ {
+			e.signIn("ada@example.com", "nope")
+		}
+		assert.Equal(t, 200, e.signIn("ada@example.com", "correct horse").Code)
+		for i := 0; i < 4; i++ {
+			e.signIn("ada@example.com", "nope")
+		}
+		assert.Equal(t, 200, e.signIn("ada@example.com", "correct horse").Code)
+	})
+}
+
+func TestSessionExpiryAndSlidingRefresh(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, auth.Options{})
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+		token := e.signedIn("ada@example.com", "correct horse")
+		session := func() map[string]any {
+			r := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(token)})
+			require.Equal(t, 200, r.Code)
+			if r.body == nil {
+				return nil
+			}
+			return r.obj()["session"].(map[string]any)
+		}
+		assert.Equal(t, "2026-08-04T12:00:00.000Z", session()["expiresAt"])
+
+		e.clock.Advance(23 * time.Hour)
+		assert.Equal(t, "2026-08-04T12:00:00.000Z", session()["expiresAt"], "not extended within a day")
+		e.clock.Advance(2 * time.Hour)
+		r := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(token)})
+		assert.Equal(t, "2026-08-05T13:00:00.000Z", r.obj()["session"].(map[string]any)["expiresAt"], "extended on use after a day")
+		assert.NotNil(t, sessionCookie(r), "the refreshed cookie is sent again")
+		e.clock.Advance(time.Hour)
+		r = e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(token)})
+		assert.Nil(t, sessionCookie(r), "at most once a day")
+
+		// Unused for longer than the lifetime, the session is gone.
+		e.clock.Advance(8 * 24 * time.Hour)
+		assert.Nil(t, session())
+		d := e.do(call{method: "GET", path: "/api/v1/data/note", header: bearer(token)})
+		assert.Equal(t, 401, d.Code)
+		assert.Equal(t, "SESSION_EXPIRED", d.obj()["code"])
+	})
+}
+
+func TestSignOutRevokes(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, auth.Options{})
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+		token := e.signedIn("ada@example.com", "correct horse")
+		other := e.signedIn("ada@example.com", "correct horse")
+		r := e.do(call{method: "POST", path: "/api/v1/auth/sign-out", body: "{}", header: bearer(token)})
+		require.Equal(t, 200, r.Code)
+		assert.Equal(t, map[string]any{"success": true}, r.body)
+		c := sessionCookie(r)
+		require.NotNil(t, c)
+		assert.Equal(t, -1, c.MaxAge, "the cookie is cleared")
+
+		d := e.do(call{method: "GET", path: "/api/v1/data/note", header: bearer(token)})
+		assert.Equal(t, 401, d.Code)
+		assert.Equal(t, "INVALID_TOKEN", d.obj()["code"])
+		assert.Nil(t, e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(token)}).body)
+		assert.Equal(t, 200, e.do(call{method: "GET", path: "/api/v1/data/note", header: bearer(other)}).Code,
+			"other sessions live on")
+
+		// SetPassword revokes every session of the user.
+		uid := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(other)}).obj()["user"].(map[string]any)["id"].(string)
+		require.NoError(t, e.auth.SetPassword(context.Background(), uid, "new password"))
+		assert.Equal(t, 401, e.do(call{method: "GET", path: "/api/v1/data/note", header: bearer(other)}).Code)
+		assert.Equal(t, 401, e.signIn("ada@example.com", "correct horse").Code)
+		assert.Equal(t, 200, e.signIn("ada@example.com", "new password").Code)
+	})
+}
+
+func TestBanAndIdentityGuard(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, auth.Options{SignUp: objectos.Ptr(true)})
+		admin := e.signUp("Admin", "admin@example.com", "correct horse").obj()["token"].(string)
+		r := e.signUp("Bob", "bob@example.com", "bob password")
+		bob := r.obj()["token"].(string)
+		bobID := r.obj()["user"].(map[string]any)["id"].(string)
+		adminID := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(admin)}).obj()["session"].(map[string]any)["userId"].(string)
+
+		// Users may rename themselves, nothing more.
+		p := e.do(call{method: "PATCH", path: "/api/v1/data/sys_user/" + bobID, body: `{"name":"Robert"}`, header: bearer(bob)})
+		require.Equal(t, 200, p.Code, p.Body.String())
+		p = e.do(call{method: "PATCH", path: "/api/v1/data/sys_user/" + bobID, body: `{"role":"admin"}`, header: bearer(bob)})
+		assert.Equal(t, 403, p.Code)
+		assert.Equal(t, "FIELD_NOT_ACCESSIBLE", p.obj()["code"])
+		p = e.do(call{method: "PATCH", path: "/api/v1/data/sys_user/" + adminID, body: `{"name":"pwned"}`, header: bearer(bob)})
+		assert.Equal(t, 403, p.Code)
+		p = e.do(call{method: "PATCH", path: "/api/v1/data/sys_user/" + bobID, body: `{"name":"Rob","role":null,"banned":false}`, header: bearer(bob)})
+		assert.Equal(t, 200, p.Code, "unchanged values are not changes")
+		// System objects with secrets are not exposed at all.
+		for _, obj := range []string{"sys_session", "sys_account", "sys_verification", "sys_login_attempt"} {
+			g := e.do(call{method: "GET", path: "/api/v1/data/" + obj, header: bearer(admin)})
+			assert.Equal(t, 404, g.Code, obj)
+			assert.Equal(t, "OBJECT_API_DISABLED", g.obj()["code"])
+		}
+		// Users have no create or delete through /data.
+		assert.Equal(t, 405, e.do(call{method: "POST", path: "/api/v1/data/sys_user", body: `{"name":"x","email":"x@example.com"}`, header: bearer(admin)}).Code)
+		assert.Equal(t, 405, e.do(call{method: "DELETE", path: "/api/v1/data/sys_user/" + bobID, header: bearer(admin)}).Code)
+
+		// An admin bans Bob: his sessions stop at once and he cannot sign in.
+		p = e.do(call{method: "PATCH", path: "/api/v1/data/sys_user/" + bobID, body: `{"banned":true,"ban_reason":"spam"}`, header: bearer(admin)})
+		require.Equal(t, 200, p.Code, p.Body.String())
+		assert.Equal(t, 401, e.do(call{method: "GET", path: "/api/v1/data/note", header: bearer(bob)}).Code)
+		s := e.signIn("bob@example.com", "bob password")
+		assert.Equal(t, 403, s.Code)
+		assert.Equal(t, "BANNED_USER", s.obj()["code"])
+		assert.Equal(t, 401, e.signIn("bob@example.com", "wrong").Code, "a ban is not revealed to a wrong password")
+		p = e.do(call{method: "PATCH", path: "/api/v1/data/sys_user/" + bobID, body: `{"banned":false}`, header: bearer(admin)})
+		require.Equal(t, 200, p.Code)
+		assert.Equal(t, 200, e.signIn("bob@example.com", "bob password").Code)
+	})
+}
+
+func TestCredentialsOnDataRoutes(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, auth.Options{TrustedOrigins: []string{"https://app.example"}})
+		token := e.signUp("Ada", "ada@example.com", "correct horse").obj()["token"].(string)
+		cookie := []*http.Cookie{{Name: "better-auth.session_token", Value: token}}
+		for _, tc := range []struct {
+			name   string
+			c      call
+			status int
+			code   string
+		}{
+			{"anonymous", call{method: "GET", path: "/api/v1/data/note"}, 401, "UNAUTHENTICATED"},
+			{"garbage bearer", call{method: "GET", path: "/api/v1/data/note", header: bearer("garbage!")}, 401, "INVALID_TOKEN"},
+			{"unknown bearer", call{method: "GET", path: "/api/v1/data/note", header: bearer(strings.Repeat("a", 43))}, 401, "INVALID_TOKEN"},
+			{"unknown cookie", call{method: "GET", path: "/api/v1/data/note", cookies: []*http.Cookie{{Name: "better-auth.session_token", Value: strings.Repeat("b", 43)}}}, 401, "INVALID_TOKEN"},
+			{"cookie write from a foreign origin", call{method: "POST", path: "/api/v1/data/note", body: `{"title":"csrf"}`, cookies: cookie,
+				header: map[string]string{"Origin": "https://evil.example"}}, 403, "PERMISSION_DENIED"},
+			{"cookie write from a trusted origin", call{method: "POST", path: "/api/v1/data/note", body: `{"title":"ok"}`, cookies: cookie,
+				header: map[string]string{"Origin": "https://app.example"}}, 201, ""},
+			{"cookie write from the same origin", call{method: "POST", path: "/api/v1/data/note", body: `{"title":"ok"}`, cookies: cookie,
+				header: map[string]string{"Origin": "http://objectos.test"}}, 201, ""},
+			{"bearer write from any origin", call{method: "POST", path: "/api/v1/data/note", body: `{"title":"ok"}`, header: map[string]string{
+				"Authorization": "Bearer " + token, "Origin": "https://evil.example"}}, 201, ""},
+			{"sign-in from a foreign origin", call{method: "POST", path: "/api/v1/auth/sign-in/email", body: `{"email":"ada@example.com","password":"correct horse"}`,
+				header: map[string]string{"Origin": "https://evil.example"}}, 403, "INVALID_ORIGIN"},
+			{"get-session without credentials", call{method: "GET", path: "/api/v1/auth/get-session"}, 200, ""},
+			{"unknown auth route", call{method: "GET", path: "/api/v1/auth/nope"}, 404, "NOT_FOUND"},
+			{"sign-in with GET", call{method: "GET", path: "/api/v1/auth/sign-in/email"}, 405, ""},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := e.do(tc.c)
+				assert.Equal(t, tc.status, r.Code, r.Body.String())
+				if tc.code != "" {
+					assert.Equal(t, tc.code, r.obj()["code"])
+				}
+			})
+		}
+		assert.Equal(t, "null\n", e.do(call{method: "GET", path: "/api/v1/auth/get-session"}).Body.String())
+	})
+}
+
+func TestBootstrapAdminFromOptionsAndEnv(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		env := map[string]string{"OS_ADMIN_EMAIL": "Root@Example.com", "OS_ADMIN_PASSWORD": "root password", "OS_AUTH_SIGNUP_ENABLED": "false"}
+		opts := auth.Options{}.WithEnv(func(k string) string { return env[k] })
+		e := newEnv(t, st, opts)
+		r := e.signIn("root@example.com", "root password")
+		require.Equal(t, 200, r.Code, r.Body.String())
+		assert.Equal(t, "admin", r.obj()["user"].(map[string]any)["role"])
+		assert.Equal(t, 403, e.signUp("X", "x@example.com", "password1").Code, "the bootstrap admin is the owner")
+		// Starting again does not duplicate or reset the admin.
+		e2 := newEnv(t, st, auth.Options{AdminEmail: "root@example.com", AdminPassword: "other password"})
+		assert.Equal(t, 200, e2.signIn("root@example.com", "root password").Code)
+	})
+}
+
+func TestDefaultArgon2Parameters(t *testing.T) {
+	st := testenv.Open(t, testenv.SQLite)
+	real := newEnvWithDefaultHasher(t, st)
+	require.Equal(t, 200, real.signUp("Ada", "ada@example.com", "correct horse").Code)
+	rows, err := st.Find(objectos.AsSystem(context.Background()), real.stack.Object("sys_account"), &objectos.Select{Fields: []string{"password_hash"}})
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	assert.True(t, strings.HasPrefix(rows[0]["password_hash"].(string), "$argon2id$v=19$m=19456,t=2,p=1$"), rows[0]["password_hash"])
+	assert.Equal(t, 200, real.signIn("ada@example.com", "correct horse").Code)
+}
+
+func newEnvWithDefaultHasher(t *testing.T, st objectos.Store) *env {
+	e := &env{t: t, clock: &testClock{t: time.Date(2026, 7, 28, 12, 0, 0, 0, time.UTC)}, hasher: &countingHasher{}}
+	e.auth = auth.New(auth.Options{})
+	s, err := objectos.New(context.Background(), objectos.Options{Artifact: noteArtifact(), Store: st,
+		Plugins: []objectos.Plugin{e.auth}, Clock: e.clock.Now})
+	require.NoError(t, err)
+	e.stack = s
+	e.h = s
+	return e
+}

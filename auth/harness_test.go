@@ -1,0 +1,173 @@
+package auth_test
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/stretchr/testify/require"
+
+	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/auth"
+	"github.com/objectos-go/objectos/rest"
+)
+
+// countingHasher is argon2id with tiny parameters (tests hash a lot), and
+// counts verifications so tests can see that every sign-in path does the
+// same work.
+type countingHasher struct {
+	verifies atomic.Int64
+}
+
+var fastParams = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+func (h *countingHasher) Hash(pw string) (string, error) { return argon2id.CreateHash(pw, fastParams) }
+func (h *countingHasher) Verify(pw, hash string) (bool, error) {
+	h.verifies.Add(1)
+	return argon2id.ComparePasswordAndHash(pw, hash)
+}
+
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func noteArtifact() *objectos.Artifact {
+	return &objectos.Artifact{Name: "notes", Objects: []*objectos.Object{{
+		Name:   "note",
+		Fields: []*objectos.Field{{Name: "title", Type: objectos.TypeText}},
+	}}}
+}
+
+type env struct {
+	t      testing.TB
+	stack  *objectos.Stack
+	auth   *auth.Plugin
+	h      http.Handler
+	clock  *testClock
+	hasher *countingHasher
+}
+
+func newEnv(t testing.TB, st objectos.Store, opts auth.Options) *env {
+	t.Helper()
+	e := &env{t: t, clock: &testClock{t: time.Date(2026, 7, 28, 12, 0, 0, 0, time.UTC)}, hasher: &countingHasher{}}
+	if opts.Hasher == nil {
+		opts.Hasher = e.hasher
+	}
+	e.auth = auth.New(opts)
+	s, err := objectos.New(context.Background(), objectos.Options{
+		Artifact: noteArtifact(),
+		Store:    st,
+		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), e.auth},
+		Clock:    e.clock.Now,
+	})
+	require.NoError(t, err)
+	e.stack = s
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/", s)
+	e.h = mux
+	return e
+}
+
+type call struct {
+	method, path, body string
+	header             map[string]string
+	cookies            []*http.Cookie
+	tls                bool
+}
+
+type result struct {
+	*httptest.ResponseRecorder
+	body any
+}
+
+func (r *result) obj() map[string]any {
+	m, _ := r.body.(map[string]any)
+	return m
+}
+
+func (e *env) do(c call) *result {
+	e.t.Helper()
+	var body io.Reader
+	if c.body != "" {
+		body = strings.NewReader(c.body)
+	}
+	req := httptest.NewRequest(c.method, "http://objectos.test"+c.path, body)
+	if c.body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range c.header {
+		req.Header.Set(k, v)
+	}
+	for _, ck := range c.cookies {
+		req.AddCookie(ck)
+	}
+	if c.tls {
+		req.TLS = &tls.ConnectionState{}
+	}
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	out := &result{ResponseRecorder: rec}
+	if rec.Body.Len() > 0 {
+		_ = json.Unmarshal(rec.Body.Bytes(), &out.body)
+	}
+	return out
+}
+
+func (e *env) signUp(name, email, password string) *result {
+	return e.do(call{method: "POST", path: "/api/v1/auth/sign-up/email",
+		body: mustJSON(map[string]any{"name": name, "email": email, "password": password})})
+}
+
+func (e *env) signIn(email, password string) *result {
+	return e.do(call{method: "POST", path: "/api/v1/auth/sign-in/email",
+		body: mustJSON(map[string]any{"email": email, "password": password})})
+}
+
+// signedIn signs in and returns the bearer token.
+func (e *env) signedIn(email, password string) string {
+	e.t.Helper()
+	r := e.signIn(email, password)
+	require.Equal(e.t, 200, r.Code, r.Body.String())
+	return r.obj()["token"].(string)
+}
+
+func bearer(token string) map[string]string { return map[string]string{"Authorization": "Bearer " + token} }
+
+func sessionCookie(r *result) *http.Cookie {
+	for _, c := range r.Result().Cookies() {
+		if strings.HasSuffix(c.Name, "better-auth.session_token") {
+			return c
+		}
+	}
+	return nil
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}

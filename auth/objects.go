@@ -1,0 +1,96 @@
+package auth
+
+import "github.com/objectos-go/objectos"
+
+// The system objects of the auth plugin, created by schema sync.
+const (
+	ObjUser         = "sys_user"
+	ObjAccount      = "sys_account"
+	ObjSession      = "sys_session"
+	ObjVerification = "sys_verification"
+	ObjLoginAttempt = "sys_login_attempt"
+)
+
+// credentialProvider is the sys_account provider id of email and password.
+const credentialProvider = "credential"
+
+var no = objectos.Ptr(false)
+
+func systemObjects() []*objectos.Object {
+	return []*objectos.Object{
+		{
+			Name: ObjUser, Label: "User", PluralLabel: "Users", Ownership: objectos.OwnershipNone,
+			SharingModel: objectos.SharingPrivate, NameField: "name",
+			Enable: objectos.Capabilities{APIMethods: []objectos.APIMethod{objectos.MethodGet, objectos.MethodList, objectos.MethodUpdate}},
+			Fields: []*objectos.Field{
+				{Name: "name", Type: objectos.TypeText, Required: true, MaxLength: 200, Searchable: true},
+				{Name: "email", Type: objectos.TypeEmail, Required: true, Readonly: true, Unique: true, Searchable: true},
+				{Name: "email_verified", Type: objectos.TypeBoolean, Readonly: true, DefaultValue: false},
+				{Name: "image", Type: objectos.TypeURL},
+				// role, permission_sets and the ban fields are for administrators
+				// only: the identity write guard (see Hooks) refuses them to
+				// everyone else.
+				{Name: "role", Type: objectos.TypeText, Label: "Platform Role"},
+				{Name: "permission_sets", Type: objectos.TypeTags, Label: "Permission Sets"},
+				{Name: "banned", Type: objectos.TypeBoolean, DefaultValue: false},
+				{Name: "ban_reason", Type: objectos.TypeText},
+				{Name: "ban_expires", Type: objectos.TypeDatetime},
+				{Name: "last_login_at", Type: objectos.TypeDatetime, Readonly: true},
+				// bootstrap is "owner" on the first user only; its unique index
+				// makes "the first user becomes an admin" race-free.
+				{Name: "bootstrap", Type: objectos.TypeText, Internal: true, Unique: true},
+			},
+		},
+		{
+			Name: ObjAccount, Label: "Account", Ownership: objectos.OwnershipNone,
+			Enable: objectos.Capabilities{APIEnabled: no},
+			Fields: []*objectos.Field{
+				{Name: "user_id", Type: objectos.TypeLookup, Reference: ObjUser, Required: true, DeleteBehavior: objectos.DeleteCascade},
+				{Name: "provider_id", Type: objectos.TypeText, Required: true},
+				{Name: "account_id", Type: objectos.TypeText, Required: true},
+				{Name: "password_hash", Type: objectos.TypeText, Internal: true},
+				{Name: "access_token", Type: objectos.TypeText, Internal: true},
+				{Name: "refresh_token", Type: objectos.TypeText, Internal: true},
+				{Name: "id_token", Type: objectos.TypeText, Internal: true},
+				{Name: "scope", Type: objectos.TypeText},
+			},
+			Indexes: []objectos.Index{{Fields: []string{"provider_id", "account_id"}, Unique: true}},
+		},
+		{
+			Name: ObjSession, Label: "Session", Ownership: objectos.OwnershipNone,
+			Enable: objectos.Capabilities{APIEnabled: no},
+			Fields: []*objectos.Field{
+				{Name: "user_id", Type: objectos.TypeLookup, Reference: ObjUser, Required: true, DeleteBehavior: objectos.DeleteCascade},
+				{Name: "token_hash", Type: objectos.TypeText, Internal: true, Unique: true},
+				{Name: "expires_at", Type: objectos.TypeDatetime, Required: true},
+				{Name: "revoked_at", Type: objectos.TypeDatetime},
+				{Name: "revoke_reason", Type: objectos.TypeText},
+				{Name: "remember", Type: objectos.TypeBoolean, DefaultValue: true},
+				{Name: "ip_address", Type: objectos.TypeText, MaxLength: 64},
+				{Name: "user_agent", Type: objectos.TypeText, MaxLength: 512},
+			},
+		},
+		{
+			// sys_verification holds short-lived OAuth sign-in state, keyed by a
+			// hash of the state parameter.
+			Name: ObjVerification, Ownership: objectos.OwnershipNone,
+			Enable: objectos.Capabilities{APIEnabled: no},
+			Fields: []*objectos.Field{
+				{Name: "identifier", Type: objectos.TypeText, Internal: true, Unique: true},
+				{Name: "value", Type: objectos.TypeJSON, Internal: true},
+				{Name: "expires_at", Type: objectos.TypeDatetime, Required: true},
+			},
+		},
+		{
+			// sys_login_attempt counts failed sign-ins per email (known or
+			// not, so that lockout reveals nothing about which emails exist).
+			Name: ObjLoginAttempt, Ownership: objectos.OwnershipNone,
+			Enable: objectos.Capabilities{APIEnabled: no},
+			Fields: []*objectos.Field{
+				{Name: "identifier", Type: objectos.TypeText, Internal: true, Unique: true},
+				{Name: "failures", Type: objectos.TypeNumber, DefaultValue: 0.0},
+				{Name: "locked_until", Type: objectos.TypeDatetime},
+			},
+		},
+	}
+}

@@ -1,0 +1,384 @@
+package auth
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/objectos-go/objectos"
+)
+
+// authError is better-auth's error body {code, message}.
+type authError struct {
+	status  int
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *authError) Error() string { return e.Code + ": " + e.Message }
+
+func aerr(status int, code, message string) *authError {
+	return &authError{status: status, Code: code, Message: message}
+}
+
+var (
+	errInvalidCredentials = aerr(http.StatusUnauthorized, "INVALID_EMAIL_OR_PASSWORD", "Invalid email or password")
+	errInvalidEmail       = aerr(http.StatusBadRequest, "INVALID_EMAIL", "Invalid email")
+	errPasswordTooShort   = aerr(http.StatusBadRequest, "PASSWORD_TOO_SHORT", "Password too short")
+	errPasswordTooLong    = aerr(http.StatusBadRequest, "PASSWORD_TOO_LONG", "Password too long")
+	errUserExists         = aerr(http.StatusUnprocessableEntity, "USER_ALREADY_EXISTS", "User already exists. Use another email.")
+	errSignUpDisabled     = aerr(http.StatusForbidden, "SIGN_UP_DISABLED", "Sign-up is disabled")
+	errAccountLocked      = aerr(http.StatusForbidden, "ACCOUNT_LOCKED", "Too many failed sign-in attempts; try again later")
+	errBanned             = aerr(http.StatusForbidden, "BANNED_USER", "You have been banned from this application")
+	errInvalidOrigin      = aerr(http.StatusForbidden, "INVALID_ORIGIN", "Invalid origin")
+	errInvalidBody        = aerr(http.StatusBadRequest, "INVALID_REQUEST_BODY", "The request body is not valid JSON")
+	errUnsupportedMedia   = aerr(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Send JSON or form data")
+	errTooLarge           = aerr(http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "The request body is too large")
+	errProviderNotFound   = aerr(http.StatusNotFound, "PROVIDER_NOT_FOUND", "Provider not found")
+	errInvalidCallback    = aerr(http.StatusForbidden, "INVALID_CALLBACK_URL", "Invalid callbackURL")
+	errInvalidState       = aerr(http.StatusBadRequest, "INVALID_STATE", "The sign-in state is missing, expired or forged; start again")
+	errNotFound           = aerr(http.StatusNotFound, "NOT_FOUND", "Not found")
+)
+
+// fail writes an error on the auth routes in better-auth's envelope.
+func (p *Plugin) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *authError
+	if errors.As(err, &ae) {
+		objectos.WriteJSON(w, ae.status, ae)
+		return
+	}
+	e := p.st.LogError(r, err)
+	code := string(e.Code)
+	if e.Code == objectos.CodeValidationFailed && len(e.Fields) > 0 {
+		code = "VALIDATION_ERROR"
+	}
+	objectos.WriteJSON(w, e.HTTPStatus(), &authError{Code: code, Message: e.Message})
+}
+
+// Routes implements objectos.RouteProvider.
+func (p *Plugin) Routes(r *objectos.Router) {
+	p.st = r.Stack()
+	r.HandleFunc(http.MethodPost, "/auth/sign-up/email", p.signUpEmail)
+	r.HandleFunc(http.MethodPost, "/auth/sign-in/email", p.signInEmail)
+	r.HandleFunc(http.MethodPost, "/auth/sign-out", p.signOut)
+	r.HandleFunc(http.MethodGet, "/auth/get-session", p.getSession)
+	r.HandleFunc(http.MethodGet, "/auth/bootstrap-status", p.bootstrapStatus)
+	r.HandleFunc(http.MethodGet, "/auth/config", p.config)
+	r.HandleFunc(http.MethodPost, "/auth/sign-in/social", p.signInSocial)
+	r.HandleFunc(http.MethodGet, "/auth/callback/{provider}", p.callback)
+	r.HandleFunc("", "/auth/", func(w http.ResponseWriter, r *http.Request) { p.fail(w, r, errNotFound) })
+}
+
+const maxAuthBody = 64 << 10
+
+// readBody decodes a JSON or form-encoded body into a string-keyed map.
+func readBody(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAuthBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, errTooLarge
+		}
+		return nil, errInvalidBody
+	}
+	switch {
+	case mt == "application/x-www-form-urlencoded":
+		vals, err := url.ParseQuery(string(raw))
+		if err != nil {
+			return nil, errInvalidBody
+		}
+		out := map[string]any{}
+		for k, v := range vals {
+			out[k] = v[0]
+		}
+		return out, nil
+	case mt == "application/json" || strings.HasSuffix(mt, "+json") || (mt == "" && len(bytes.TrimSpace(raw)) > 0):
+		if len(bytes.TrimSpace(raw)) == 0 {
+			return map[string]any{}, nil
+		}
+		var out map[string]any
+		if err := json.Unmarshal(raw, &out); err != nil || out == nil {
+			return nil, errInvalidBody
+		}
+		return out, nil
+	case len(bytes.TrimSpace(raw)) == 0:
+		return map[string]any{}, nil
+	}
+	return nil, errUnsupportedMedia
+}
+
+func str(body map[string]any, k string) string {
+	s, _ := body[k].(string)
+	return s
+}
+
+// userJSON is better-auth's user shape.
+func userJSON(u objectos.Record) map[string]any {
+	out := map[string]any{
+		"id": u["id"], "name": u["name"], "email": u["email"], "emailVerified": u["email_verified"] == true,
+		"image": u["image"], "createdAt": u["created_at"], "updatedAt": u["updated_at"],
+		"role": u["role"], "banned": u["banned"] == true, "banReason": u["ban_reason"], "banExpires": u["ban_expires"],
+	}
+	return out
+}
+
+func sessionJSON(s *session) map[string]any {
+	return map[string]any{
+		"id": s.id, "token": s.token, "userId": s.userID,
+		"expiresAt": objectos.FormatDatetime(s.expiresAt), "createdAt": objectos.FormatDatetime(s.createdAt),
+		"updatedAt": objectos.FormatDatetime(s.updatedAt), "ipAddress": s.ip, "userAgent": s.ua,
+	}
+}
+
+func checkPassword(pw string) error {
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case n < MinPasswordLength:
+		return errPasswordTooShort
+	case n > MaxPasswordLength:
+		return errPasswordTooLong
+	}
+	return nil
+}
+
+func rememberMe(body map[string]any) bool {
+	switch v := body["rememberMe"].(type) {
+	case bool:
+		return v
+	case string:
+		return v != "false"
+	}
+	return true
+}
+
+func (p *Plugin) signUpEmail(w http.ResponseWriter, r *http.Request) {
+	if !p.originAllowed(r) {
+		p.fail(w, r, errInvalidOrigin)
+		return
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	hasUsers, err := p.hasUsers(ctx)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if hasUsers && !p.signUpEnabled() {
+		p.fail(w, r, errSignUpDisabled)
+		return
+	}
+	email, ok := normalizeEmail(str(body, "email"))
+	if !ok {
+		p.fail(w, r, errInvalidEmail)
+		return
+	}
+	password := str(body, "password")
+	if err := checkPassword(password); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	name := strings.TrimSpace(str(body, "name"))
+	if name == "" {
+		name, _, _ = strings.Cut(email, "@")
+	}
+	if existing, err := p.userByEmail(objectos.AsSystem(ctx), email); err != nil || existing != nil {
+		if err == nil {
+			err = errUserExists
+		}
+		p.fail(w, r, err)
+		return
+	}
+	user, err := p.createUser(ctx, newUser{name: name, email: email, password: password, image: str(body, "image")})
+	if objectos.IsCode(err, objectos.CodeUniqueViolation) {
+		err = errUserExists
+	}
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	remember := rememberMe(body)
+	s, err := p.createSession(ctx, r, user["id"].(string), remember)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	p.setSession(w, r, s)
+	objectos.WriteJSON(w, http.StatusOK, map[string]any{"token": s.token, "user": userJSON(user)})
+}
+
+// signInEmail checks the password with the same work and the same answer
+// whether or not the email exists: an unknown email is verified against a
+// dummy hash, and failed attempts are counted per email either way.
+func (p *Plugin) signInEmail(w http.ResponseWriter, r *http.Request) {
+	if !p.originAllowed(r) {
+		p.fail(w, r, errInvalidOrigin)
+		return
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	email, ok := normalizeEmail(str(body, "email"))
+	if !ok {
+		p.fail(w, r, errInvalidEmail)
+		return
+	}
+	password := str(body, "password")
+	if len(password) > 4*MaxPasswordLength {
+		password = password[:4*MaxPasswordLength] // bound the hashing work; such a password never matches
+	}
+	ctx := r.Context()
+	sys := objectos.AsSystem(ctx)
+	now := p.now()
+	ident := attemptIdentifier(email)
+	att, err := p.attempts(sys, ident)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	user, err := p.userByEmail(sys, email)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	userID := ""
+	if user != nil {
+		userID = user["id"].(string)
+	}
+	hash, err := p.credentialHash(sys, userID)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if hash == "" {
+		hash = p.dummyHash
+	}
+	match, err := p.opts.Hasher.Verify(password, hash)
+	if err != nil {
+		match = false
+	}
+	if _, locked := p.lockedUntil(att, now); locked {
+		p.fail(w, r, errAccountLocked)
+		return
+	}
+	if !match || user == nil {
+		if err := p.recordFailure(ctx, ident, att, now); err != nil {
+			p.fail(w, r, err)
+			return
+		}
+		p.fail(w, r, errInvalidCredentials)
+		return
+	}
+	if isBanned(user, now) {
+		p.fail(w, r, errBanned)
+		return
+	}
+	if err := p.clearFailures(ctx, att); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	s, err := p.createSession(ctx, r, userID, rememberMe(body))
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if _, err := p.st.Update(sys, ObjUser, userID, objectos.Record{"last_login_at": objectos.FormatDatetime(now)}, objectos.WriteOptions{}); err == nil {
+		user["last_login_at"] = objectos.FormatDatetime(now)
+	}
+	p.setSession(w, r, s)
+	objectos.WriteJSON(w, http.StatusOK, map[string]any{"redirect": false, "token": s.token, "user": userJSON(user)})
+}
+
+// currentSession resolves the request's session, or nil when it has none
+// or an invalid one.
+func (p *Plugin) currentSession(r *http.Request) (*session, error) {
+	token, _ := p.credentials(r)
+	if token == "" {
+		return nil, nil
+	}
+	s, err := p.resolve(r.Context(), token)
+	if err != nil {
+		e := objectos.AsError(err)
+		if e.HTTPStatus() == http.StatusUnauthorized {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+func (p *Plugin) getSession(w http.ResponseWriter, r *http.Request) {
+	s, err := p.currentSession(r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if s == nil {
+		objectos.WriteJSON(w, http.StatusOK, nil)
+		return
+	}
+	if s.refreshed {
+		p.setSession(w, r, s)
+	}
+	objectos.WriteJSON(w, http.StatusOK, map[string]any{"session": sessionJSON(s), "user": userJSON(s.user)})
+}
+
+func (p *Plugin) signOut(w http.ResponseWriter, r *http.Request) {
+	if !p.originAllowed(r) {
+		p.fail(w, r, errInvalidOrigin)
+		return
+	}
+	s, err := p.currentSession(r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if s != nil {
+		if err := p.revoke(r.Context(), s.id, "sign_out"); err != nil {
+			p.fail(w, r, err)
+			return
+		}
+	}
+	p.clearCookie(w, r)
+	objectos.WriteJSON(w, http.StatusOK, map[string]any{"success": true})
+}
+
+func (p *Plugin) bootstrapStatus(w http.ResponseWriter, r *http.Request) {
+	has, err := p.hasUsers(r.Context())
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	objectos.WriteJSON(w, http.StatusOK, map[string]any{"hasOwner": has})
+}
+
+func (p *Plugin) config(w http.ResponseWriter, r *http.Request) {
+	providers := make([]map[string]any, 0, len(p.opts.Providers))
+	for _, pr := range p.opts.Providers {
+		name := pr.Name
+		if name == "" {
+			name = pr.ID
+		}
+		providers = append(providers, map[string]any{"id": pr.ID, "name": name, "enabled": true, "type": "oidc"})
+	}
+	objectos.WriteJSON(w, http.StatusOK, map[string]any{
+		"emailPassword": map[string]any{
+			"enabled": true, "disableSignUp": !p.signUpEnabled(), "requireEmailVerification": false,
+			"minPasswordLength": MinPasswordLength, "maxPasswordLength": MaxPasswordLength,
+		},
+		"socialProviders": providers,
+		"features":        map[string]any{"twoFactor": false, "organization": false, "ssoEnforced": false},
+	})
+}

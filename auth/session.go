@@ -1,0 +1,254 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/objectos-go/objectos"
+)
+
+// session is a resolved sys_session with its user.
+type session struct {
+	id, token string
+	userID    string
+	expiresAt time.Time
+	createdAt time.Time
+	updatedAt time.Time
+	ip, ua    string
+	remember  bool
+	user      objectos.Record
+	refreshed bool // the expiry was extended by this request
+}
+
+func (s *session) principal(m objectos.AuthMethod) *objectos.Principal {
+	p := &objectos.Principal{UserID: s.userID, Method: m, SessionID: s.id}
+	p.Email, _ = s.user["email"].(string)
+	p.Name, _ = s.user["name"].(string)
+	p.Role, _ = s.user["role"].(string)
+	if sets, ok := s.user["permission_sets"].([]string); ok {
+		p.PermissionSets = sets
+	}
+	return p
+}
+
+// newToken returns 32 random bytes as base64url (43 characters).
+func newToken() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("auth: crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// hashToken is the SHA-256 of a token, as stored. A 256-bit random token
+// needs no slow hash.
+func hashToken(t string) string {
+	sum := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(sum[:])
+}
+
+func validTokenShape(t string) bool {
+	if len(t) < 16 || len(t) > 256 {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func invalidSession() error {
+	return objectos.NewError(objectos.CodeInvalidToken, "The session is not valid; sign in again.")
+}
+
+func parseTime(v any) time.Time {
+	s, _ := v.(string)
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+// createSession starts a session for the user.
+func (p *Plugin) createSession(ctx context.Context, r *http.Request, userID string, remember bool) (*session, error) {
+	token := newToken()
+	now := p.now()
+	ttl := p.opts.SessionTTL
+	if !remember {
+		ttl = min(ttl, DefaultUpdateAge)
+	}
+	ip, ua := clientIP(r), r.UserAgent()
+	if len(ua) > 512 {
+		ua = ua[:512]
+	}
+	res, err := p.st.Create(objectos.AsSystem(ctx), ObjSession, objectos.Record{
+		"user_id": userID, "token_hash": hashToken(token), "expires_at": objectos.FormatDatetime(now.Add(ttl)),
+		"remember": remember, "ip_address": ip, "user_agent": ua,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &session{id: res.ID, token: token, userID: userID, expiresAt: now.Add(ttl).Truncate(time.Millisecond),
+		createdAt: now.Truncate(time.Millisecond), updatedAt: now.Truncate(time.Millisecond), ip: ip, ua: ua, remember: remember}, nil
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return ""
+	}
+	return host
+}
+
+// resolve finds the live session of a token: it must exist, not be revoked
+// or expired, and belong to a user who is not banned. A session in use is
+// extended at most once per UpdateAge.
+func (p *Plugin) resolve(ctx context.Context, token string) (*session, error) {
+	if !validTokenShape(token) {
+		return nil, invalidSession()
+	}
+	sys := objectos.AsSystem(ctx)
+	row, err := p.findOne(sys, ObjSession, objectos.Eq("token_hash", hashToken(token)))
+	if err != nil {
+		return nil, err
+	}
+	if row == nil || row["revoked_at"] != nil {
+		return nil, invalidSession()
+	}
+	now := p.now()
+	s := &session{
+		id: row["id"].(string), token: token, expiresAt: parseTime(row["expires_at"]),
+		createdAt: parseTime(row["created_at"]), updatedAt: parseTime(row["updated_at"]),
+		remember: row["remember"] != false,
+	}
+	s.userID, _ = row["user_id"].(string)
+	s.ip, _ = row["ip_address"].(string)
+	s.ua, _ = row["user_agent"].(string)
+	if !now.Before(s.expiresAt) {
+		return nil, objectos.NewError(objectos.CodeSessionExpired, "The session has expired; sign in again.")
+	}
+	u, err := p.st.Get(sys, ObjUser, s.userID, objectos.GetOptions{})
+	if objectos.IsCode(err, objectos.CodeRecordNotFound) {
+		return nil, invalidSession()
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.user = u.Record
+	if isBanned(u.Record, now) {
+		return nil, invalidSession()
+	}
+	if s.remember && now.Sub(s.updatedAt) >= p.opts.UpdateAge {
+		exp := now.Add(p.opts.SessionTTL)
+		res, err := p.st.Update(sys, ObjSession, s.id, objectos.Record{"expires_at": objectos.FormatDatetime(exp)}, objectos.WriteOptions{})
+		if err != nil {
+			return nil, err
+		}
+		s.expiresAt = exp.Truncate(time.Millisecond)
+		s.updatedAt = parseTime(res.Record["updated_at"])
+		s.refreshed = true
+	}
+	return s, nil
+}
+
+func isBanned(user objectos.Record, now time.Time) bool {
+	if user["banned"] != true {
+		return false
+	}
+	if exp, ok := user["ban_expires"].(string); ok && exp != "" {
+		return now.Before(parseTime(exp))
+	}
+	return true
+}
+
+// findOne returns the first record matching the filter, or nil.
+func (p *Plugin) findOne(ctx context.Context, object string, f *objectos.Filter) (objectos.Record, error) {
+	res, err := p.st.List(ctx, object, objectos.Query{Filter: f, Limit: 1, SkipCount: true})
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Records) == 0 {
+		return nil, nil
+	}
+	return res.Records[0], nil
+}
+
+// RevokeSessions revokes every live session of the user at once, for
+// example after a password change or a ban.
+func (p *Plugin) RevokeSessions(ctx context.Context, userID, reason string) error {
+	sys := objectos.AsSystem(ctx)
+	return p.st.Transact(sys, func(ctx context.Context) error {
+		for {
+			res, err := p.st.List(ctx, ObjSession, objectos.Query{
+				Filter:    objectos.And(objectos.Eq("user_id", userID), objectos.Eq("revoked_at", nil)),
+				Fields:    []string{"id"},
+				Limit:     500,
+				SkipCount: true,
+			})
+			if err != nil {
+				return err
+			}
+			for _, r := range res.Records {
+				if err := p.revoke(ctx, r["id"].(string), reason); err != nil {
+					return err
+				}
+			}
+			if !res.HasMore {
+				return nil
+			}
+		}
+	})
+}
+
+func (p *Plugin) revoke(ctx context.Context, sessionID, reason string) error {
+	_, err := p.st.Update(objectos.AsSystem(ctx), ObjSession, sessionID, objectos.Record{
+		"revoked_at": objectos.FormatDatetime(p.now()), "revoke_reason": reason,
+	}, objectos.WriteOptions{})
+	if objectos.IsCode(err, objectos.CodeRecordNotFound) {
+		return nil
+	}
+	return err
+}
+
+// secure reports whether cookies for the request get the Secure attribute.
+func (p *Plugin) secure(r *http.Request) bool {
+	return p.opts.SecureCookies || r.TLS != nil || strings.HasPrefix(p.opts.BaseURL, "https://")
+}
+
+func (p *Plugin) cookieName(r *http.Request) string {
+	if p.secure(r) {
+		return "__Secure-" + p.opts.CookieName
+	}
+	return p.opts.CookieName
+}
+
+// setSession sets the session cookie and the set-auth-token header. The
+// cookie is HttpOnly, SameSite=Lax, Path=/, host-only (no Domain), Secure on
+// TLS, and persistent unless the session is not remembered.
+func (p *Plugin) setSession(w http.ResponseWriter, r *http.Request, s *session) {
+	c := &http.Cookie{
+		Name: p.cookieName(r), Value: url.QueryEscape(s.token), Path: "/",
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: p.secure(r),
+	}
+	if d := s.expiresAt.Sub(p.now()); s.remember && d > 0 {
+		c.MaxAge = int(d.Seconds())
+	}
+	http.SetCookie(w, c)
+	w.Header().Set("set-auth-token", s.token)
+}
+
+func (p *Plugin) clearCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{
+		Name: p.cookieName(r), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: p.secure(r),
+	})
+}
