@@ -153,7 +153,9 @@ func (e *env) signedIn(email, password string) string {
 	return r.obj()["token"].(string)
 }
 
-func bearer(token string) map[string]string { return map[string]string{"Authorization": "Bearer " + token} }
+func bearer(token string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + token}
+}
 
 func sessionCookie(r *result) *http.Cookie {
 	for _, c := range r.Result().Cookies() {
