@@ -67,11 +67,12 @@ type env struct {
 	h      http.Handler
 	clock  *testClock
 	hasher *countingHasher
+	st     objectos.Store
 }
 
 func newEnv(t testing.TB, st objectos.Store, opts auth.Options) *env {
 	t.Helper()
-	e := &env{t: t, clock: &testClock{t: time.Date(2026, 7, 28, 12, 0, 0, 0, time.UTC)}, hasher: &countingHasher{}}
+	e := &env{t: t, clock: &testClock{t: time.Date(2026, 7, 28, 12, 0, 0, 0, time.UTC)}, hasher: &countingHasher{}, st: st}
 	if opts.Hasher == nil {
 		opts.Hasher = e.hasher
 	}
@@ -173,3 +174,26 @@ func mustJSON(v any) string {
 	}
 	return string(b)
 }
+
+// newEnvWith builds a second stack on the same store with another
+// authenticator in place of the auth plugin's.
+func newEnvWith(t testing.TB, e *env, a objectos.AuthPlugin) http.Handler {
+	t.Helper()
+	s, err := objectos.New(context.Background(), objectos.Options{
+		Artifact: noteArtifact(),
+		Store:    e.st,
+		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), authOnlyObjects{e.auth}, a.(objectos.Plugin)},
+		Clock:    e.clock.Now,
+	})
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/", s)
+	return mux
+}
+
+// authOnlyObjects contributes the auth plugin's system objects without its
+// authenticator or routes.
+type authOnlyObjects struct{ p *auth.Plugin }
+
+func (a authOnlyObjects) Name() string                { return "auth-objects" }
+func (a authOnlyObjects) Objects() []*objectos.Object { return a.p.Objects() }

@@ -222,6 +222,24 @@ func (p *Plugin) callback(w http.ResponseWriter, r *http.Request) {
 		p.redirectError(w, r, st, "invalid_id_token", err)
 		return
 	}
+	// Providers may keep profile claims out of the ID token: ask the
+	// userinfo endpoint, which must speak of the same subject.
+	if claims.Email == "" {
+		ui, err := pr.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+		if err != nil {
+			p.redirectError(w, r, st, "failed_to_get_user_info", err)
+			return
+		}
+		if ui.Subject != idt.Subject {
+			p.redirectError(w, r, st, "failed_to_get_user_info", nil)
+			return
+		}
+		if err := ui.Claims(&claims); err != nil {
+			p.redirectError(w, r, st, "failed_to_get_user_info", err)
+			return
+		}
+		claims.EmailVerified = ui.EmailVerified
+	}
 	verified := claims.EmailVerified == true || claims.EmailVerified == "true"
 	user, created, code, err := p.linkOrCreate(r.Context(), op.cfg, idt.Subject, claims.Email, verified,
 		firstNonEmpty(claims.Name, strings.TrimSpace(claims.GivenName+" "+claims.FamilyName)), claims.Picture)

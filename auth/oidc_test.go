@@ -1,0 +1,331 @@
+package auth_test
+
+import (
+	"crypto/sha256"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/zitadel/oidc/v3/example/server/storage"
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/auth"
+	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/store"
+)
+
+// users of the in-test OpenID provider.
+type opUsers struct {
+	mu    sync.Mutex
+	users map[string]*storage.User
+}
+
+func (u *opUsers) GetUserByID(id string) *storage.User {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.users[id]
+}
+
+func (u *opUsers) GetUserByUsername(name string) *storage.User {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, x := range u.users {
+		if x.Username == name {
+			return x
+		}
+	}
+	return nil
+}
+
+func (u *opUsers) ExampleClientID() string { return "service" }
+
+// testOP is a real OpenID provider (zitadel's OP with its example storage)
+// served by httptest. Its login page signs in whichever user the test names.
+type testOP struct {
+	srv     *httptest.Server
+	storage *storage.Storage
+	mu      sync.Mutex
+	next    string // username the login page signs in
+}
+
+const (
+	opClientID     = "objectos-test"
+	opClientSecret = "s3cret"
+	redirectURI    = "http://objectos.test/api/v1/auth/callback/idp"
+)
+
+func newTestOP(t *testing.T) *testOP {
+	t.Helper()
+	users := &opUsers{users: map[string]*storage.User{
+		"u-verified":   {ID: "u-verified", Username: "verified", Password: "pw", FirstName: "Vera", LastName: "Fied", Email: "vera@example.com", EmailVerified: true, PreferredLanguage: language.English},
+		"u-unverified": {ID: "u-unverified", Username: "unverified", Password: "pw", FirstName: "Una", LastName: "Ver", Email: "ada@example.com", EmailVerified: false, PreferredLanguage: language.English},
+		"u-linked":     {ID: "u-linked", Username: "linked", Password: "pw", FirstName: "Ada", LastName: "L", Email: "ada@example.com", EmailVerified: true, PreferredLanguage: language.English},
+	}}
+	o := &testOP{}
+	o.storage = storage.NewStorageWithClients(users, map[string]*storage.Client{
+		opClientID: storage.WebClient(opClientID, opClientSecret, redirectURI),
+	})
+	mux := http.NewServeMux()
+	o.srv = httptest.NewServer(mux)
+	t.Cleanup(o.srv.Close)
+	provider, err := op.NewProvider(&op.Config{
+		CryptoKey:      sha256.Sum256([]byte("test")),
+		CodeMethodS256: true,
+	}, o.storage, op.StaticIssuer(o.srv.URL), op.WithAllowInsecure())
+	require.NoError(t, err)
+	mux.HandleFunc("/login/username", func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Query().Get("authRequestID")
+		o.mu.Lock()
+		user := o.next
+		o.mu.Unlock()
+		if err := o.storage.CheckUsernamePassword(user, "pw", id); err != nil {
+			http.Error(w, err.Error(), http.StatusForbidden)
+			return
+		}
+		http.Redirect(w, r, o.srv.URL+"/authorize/callback?id="+url.QueryEscape(id), http.StatusFound)
+	})
+	mux.Handle("/", provider.HttpHandler())
+	return o
+}
+
+func (o *testOP) signInAs(username string) {
+	o.mu.Lock()
+	o.next = username
+	o.mu.Unlock()
+}
+
+// browserTo follows the provider's redirects, as a browser would, until one
+// leaves the provider; it returns that URL (our callback).
+func (o *testOP) browserTo(t *testing.T, authURL string) *url.URL {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	next := authURL
+	for i := 0; i < 10; i++ {
+		resp, err := client.Get(next)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusFound, resp.StatusCode, "at %s", next)
+		loc, err := resp.Request.URL.Parse(resp.Header.Get("Location"))
+		require.NoError(t, err)
+		if !strings.HasPrefix(loc.String(), o.srv.URL) {
+			return loc
+		}
+		next = loc.String()
+	}
+	t.Fatal("too many redirects")
+	return nil
+}
+
+func oidcEnv(t *testing.T, st *store.Store, o *testOP, allowSignUp bool) *env {
+	return newEnv(t, st, auth.Options{
+		TrustedOrigins: []string{"https://app.example"},
+		Providers: []auth.Provider{{ID: "idp", Name: "Test IdP", Issuer: o.srv.URL,
+			ClientID: opClientID, ClientSecret: opClientSecret, AllowSignUp: allowSignUp}},
+	})
+}
+
+// startSocial posts sign-in/social and returns the authorize URL and the
+// state cookie.
+func startSocial(t *testing.T, e *env, body string) (string, *http.Cookie) {
+	t.Helper()
+	r := e.do(call{method: "POST", path: "/api/v1/auth/sign-in/social", body: body})
+	require.Equal(t, 200, r.Code, r.Body.String())
+	assert.Equal(t, true, r.obj()["redirect"])
+	u := r.obj()["url"].(string)
+	assert.Equal(t, u, r.Header().Get("Location"))
+	var state *http.Cookie
+	for _, c := range r.Result().Cookies() {
+		if c.Name == "objectos.oauth_state" {
+			state = c
+		}
+	}
+	require.NotNil(t, state)
+	assert.True(t, state.HttpOnly)
+	return u, state
+}
+
+func finish(e *env, cb *url.URL, state *http.Cookie) *result {
+	var cookies []*http.Cookie
+	if state != nil {
+		cookies = append(cookies, state)
+	}
+	return e.do(call{method: "GET", path: cb.RequestURI(), cookies: cookies})
+}
+
+func TestOIDCSignIn(t *testing.T) {
+	o := newTestOP(t)
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e := oidcEnv(t, st, o, true)
+		cfg := e.do(call{method: "GET", path: "/api/v1/auth/config"}).obj()
+		assert.Equal(t, []any{map[string]any{"id": "idp", "name": "Test IdP", "enabled": true, "type": "oidc"}}, cfg["socialProviders"])
+
+		// A new user signs up through the provider.
+		authURL, state := startSocial(t, e, `{"provider":"idp","callbackURL":"https://app.example/home","newUserCallbackURL":"/welcome"}`)
+		q := mustParse(t, authURL).Query()
+		assert.Equal(t, "S256", q.Get("code_challenge_method"), "PKCE")
+		assert.NotEmpty(t, q.Get("nonce"))
+		assert.Equal(t, redirectURI, q.Get("redirect_uri"))
+		o.signInAs("verified")
+		cb := o.browserTo(t, authURL)
+		assert.Equal(t, "/api/v1/auth/callback/idp", cb.Path)
+		r := finish(e, cb, state)
+		require.Equal(t, http.StatusFound, r.Code, r.Body.String())
+		assert.Equal(t, "/welcome", r.Header().Get("Location"), "a new user goes to newUserCallbackURL")
+		sc := sessionCookie(r)
+		require.NotNil(t, sc)
+		s := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(sc.Value)}).obj()
+		user := s["user"].(map[string]any)
+		assert.Equal(t, "vera@example.com", user["email"])
+		assert.Equal(t, "Vera Fied", user["name"])
+		assert.Equal(t, true, user["emailVerified"])
+		assert.Equal(t, "admin", user["role"], "the very first user is the owner")
+
+		// The same identity signs in again: same user, callbackURL.
+		authURL, state = startSocial(t, e, `{"provider":"idp","callbackURL":"https://app.example/home","newUserCallbackURL":"/welcome"}`)
+		r = finish(e, o.browserTo(t, authURL), state)
+		require.Equal(t, http.StatusFound, r.Code)
+		assert.Equal(t, "https://app.example/home", r.Header().Get("Location"))
+		again := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(sessionCookie(r).Value)}).obj()
+		assert.Equal(t, user["id"], again["user"].(map[string]any)["id"])
+
+		// A password user is linked by a verified email, never by an
+		// unverified one.
+		require.NoError(t, createPasswordUser(e, "ada@example.com"))
+		authURL, state = startSocial(t, e, `{"provider":"idp","callbackURL":"/done","errorCallbackURL":"/oops"}`)
+		o.signInAs("unverified")
+		r = finish(e, o.browserTo(t, authURL), state)
+		assert.Equal(t, "/oops?error=account_not_linked", r.Header().Get("Location"))
+		assert.Nil(t, sessionCookie(r))
+
+		authURL, state = startSocial(t, e, `{"provider":"idp","callbackURL":"/done"}`)
+		o.signInAs("linked")
+		r = finish(e, o.browserTo(t, authURL), state)
+		require.Equal(t, "/done", r.Header().Get("Location"))
+		linked := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(sessionCookie(r).Value)}).obj()
+		assert.Equal(t, "ada@example.com", linked["user"].(map[string]any)["email"])
+		assert.Equal(t, 200, e.signIn("ada@example.com", "ada password").Code, "the password still works")
+	})
+}
+
+func createPasswordUser(e *env, email string) error {
+	r := e.signUp("Ada", email, "ada password")
+	if r.Code == 403 {
+		// sign-up is closed after the first user: provision through Go
+		_, err := e.stack.Create(objectos.AsSystem(e.t.Context()), "sys_user", objectos.Record{"name": "Ada", "email": email})
+		if err != nil {
+			return err
+		}
+		u, err := e.stack.List(objectos.AsSystem(e.t.Context()), "sys_user", objectos.Query{Filter: objectos.Eq("email", email)})
+		if err != nil {
+			return err
+		}
+		return e.auth.SetPassword(e.t.Context(), u.Records[0]["id"].(string), "ada password")
+	}
+	return nil
+}
+
+func mustParse(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	require.NoError(t, err)
+	return u
+}
+
+func TestOIDCRefusals(t *testing.T) {
+	o := newTestOP(t)
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e := oidcEnv(t, st, o, false)
+		o.signInAs("verified")
+
+		t.Run("untrusted callback URL", func(t *testing.T) {
+			for _, cb := range []string{"https://evil.example/steal", "//evil.example/x", "javascript:alert(1)"} {
+				r := e.do(call{method: "POST", path: "/api/v1/auth/sign-in/social", body: mustJSON(map[string]any{"provider": "idp", "callbackURL": cb})})
+				assert.Equal(t, 403, r.Code, cb)
+				assert.Equal(t, "INVALID_CALLBACK_URL", r.obj()["code"])
+			}
+			r := e.do(call{method: "POST", path: "/api/v1/auth/sign-in/social", body: `{"provider":"idp","callbackURL":"/ok","errorCallbackURL":"https://evil.example"}`})
+			assert.Equal(t, 403, r.Code)
+		})
+
+		t.Run("unknown provider", func(t *testing.T) {
+			r := e.do(call{method: "POST", path: "/api/v1/auth/sign-in/social", body: `{"provider":"nope","callbackURL":"/"}`})
+			assert.Equal(t, 404, r.Code)
+			assert.Equal(t, "PROVIDER_NOT_FOUND", r.obj()["code"])
+			assert.Equal(t, 404, e.do(call{method: "GET", path: "/api/v1/auth/callback/nope?state=x&code=y"}).Code)
+		})
+
+		t.Run("forged state", func(t *testing.T) {
+			authURL, state := startSocial(t, e, `{"provider":"idp","callbackURL":"/home"}`)
+			cb := o.browserTo(t, authURL)
+			forged := *cb
+			q := forged.Query()
+			q.Set("state", "forged-state-value")
+			forged.RawQuery = q.Encode()
+			for name, c := range map[string]*http.Cookie{
+				"forged state, real cookie":   state,
+				"forged state, forged cookie": {Name: "objectos.oauth_state", Value: "forged-state-value"},
+			} {
+				r := finish(e, &forged, c)
+				assert.Equal(t, 400, r.Code, name)
+				assert.Equal(t, "INVALID_STATE", r.obj()["code"], name)
+				assert.Nil(t, sessionCookie(r))
+			}
+			r := finish(e, cb, nil)
+			assert.Equal(t, 400, r.Code, "the state cookie is required: a login started in another browser is refused")
+			// the real state still works once, and only once
+			r = finish(e, cb, state)
+			assert.Equal(t, http.StatusFound, r.Code)
+			require.NotNil(t, sessionCookie(r))
+			r = finish(e, cb, state)
+			assert.Equal(t, 400, r.Code, "a state is single-use")
+		})
+
+		t.Run("wrong nonce", func(t *testing.T) {
+			authURL, state := startSocial(t, e, `{"provider":"idp","callbackURL":"/home"}`)
+			u := mustParse(t, authURL)
+			q := u.Query()
+			q.Set("nonce", "a-nonce-the-server-never-issued")
+			u.RawQuery = q.Encode()
+			r := finish(e, o.browserTo(t, u.String()), state)
+			assert.Equal(t, http.StatusFound, r.Code)
+			assert.Equal(t, "/home?error=invalid_nonce", r.Header().Get("Location"))
+			assert.Nil(t, sessionCookie(r))
+		})
+
+		t.Run("tampered PKCE challenge", func(t *testing.T) {
+			authURL, state := startSocial(t, e, `{"provider":"idp","callbackURL":"/home"}`)
+			u := mustParse(t, authURL)
+			q := u.Query()
+			q.Set("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+			u.RawQuery = q.Encode()
+			r := finish(e, o.browserTo(t, u.String()), state)
+			assert.Equal(t, "/home?error=oauth_code_verification_failed", r.Header().Get("Location"))
+			assert.Nil(t, sessionCookie(r))
+		})
+
+		t.Run("provider error", func(t *testing.T) {
+			_, state := startSocial(t, e, `{"provider":"idp","callbackURL":"/home"}`)
+			cb := mustParse(t, "http://objectos.test/api/v1/auth/callback/idp?error=access_denied&state="+url.QueryEscape(state.Value))
+			r := finish(e, cb, state)
+			assert.Equal(t, "/home?error=provider_access_denied", r.Header().Get("Location"))
+		})
+
+		t.Run("sign-up closed", func(t *testing.T) {
+			// the forged-state subtest's sign-in made the first user; now
+			// sign-up is closed and the provider does not allow it
+			has := e.do(call{method: "GET", path: "/api/v1/auth/bootstrap-status"}).obj()
+			require.Equal(t, true, has["hasOwner"])
+			o.signInAs("linked")
+			authURL, state := startSocial(t, e, `{"provider":"idp","callbackURL":"/home"}`)
+			r := finish(e, o.browserTo(t, authURL), state)
+			assert.Equal(t, "/home?error=signup_disabled", r.Header().Get("Location"))
+			assert.Nil(t, sessionCookie(r))
+		})
+	})
+}

@@ -1,0 +1,151 @@
+// Command crm serves the CRM example: the artifact in crm.yaml with the data
+// API, sign-in and sessions, on an embedded SQLite database by default or on
+// PostgreSQL.
+//
+//	go run ./examples/crm                                  # ./objectos.db, 127.0.0.1:8080
+//	go run ./examples/crm -db postgres://user@host/db -addr :9000
+//
+// Environment: OS_DATABASE_URL and OS_ADDR (defaults for -db and -addr),
+// OS_ADMIN_EMAIL and OS_ADMIN_PASSWORD (a bootstrap admin; without them the
+// first sign-up becomes the admin), OS_AUTH_SIGNUP_ENABLED, OS_AUTH_URL,
+// OS_TRUSTED_ORIGINS, and OS_AUTH_SECRET (signs list cursors; give every
+// replica the same one).
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/auth"
+	"github.com/objectos-go/objectos/rest"
+	"github.com/objectos-go/objectos/store"
+)
+
+//go:embed crm.yaml
+var artifactYAML []byte
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "crm:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// run serves until ctx is done, then shuts down gracefully.
+func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
+	fs := flag.NewFlagSet("crm", flag.ContinueOnError)
+	addr := fs.String("addr", envOr(getenv, "OS_ADDR", "127.0.0.1:8080"), "listen address (env OS_ADDR)")
+	db := fs.String("db", envOr(getenv, "OS_DATABASE_URL", "./objectos.db"), "an SQLite file or a postgres:// URL (env OS_DATABASE_URL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+
+	artifact, err := objectos.ParseArtifact(artifactYAML)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	authOpts := auth.Options{}.WithEnv(getenv)
+	stack, err := objectos.New(ctx, objectos.Options{
+		Artifact: artifact,
+		Store:    st,
+		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), auth.New(authOpts)},
+		Secret:   []byte(getenv("OS_AUTH_SECRET")),
+		Logger:   slog.New(slog.NewTextHandler(os.Stderr, nil)),
+	})
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/", stack)
+	mux.Handle("/api/v1", stack)
+	mux.Handle("/.well-known/objectstack", rest.WellKnownHandler(stack))
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	base := "http://" + ln.Addr().String() + stack.BasePath()
+	fmt.Fprintf(out, "objectos crm listening on %s (database: %s)\n", base, describeDB(st.Dialect(), *db))
+	fmt.Fprintln(out, signInHint(ctx, stack, base, authOpts.AdminEmail))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(out, "shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// describeDB names the database without credentials.
+func describeDB(dialect, dsn string) string {
+	if dialect != "pg" {
+		return "sqlite " + dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres"
+	}
+	return "postgres " + u.Host + u.Path
+}
+
+func signInHint(ctx context.Context, stack *objectos.Stack, base, adminEmail string) string {
+	signIn := fmt.Sprintf("curl -c cookies.txt -H 'Content-Type: application/json' -d '{\"email\":\"%s\",\"password\":\"…\"}' %s/auth/sign-in/email", adminEmail, base)
+	if adminEmail != "" {
+		return "sign in as the bootstrap admin (password from OS_ADMIN_PASSWORD):\n  " + signIn
+	}
+	res, err := stack.List(objectos.AsSystem(ctx), auth.ObjUser, objectos.Query{Fields: []string{"id"}, Limit: 1, SkipCount: true})
+	if err == nil && len(res.Records) == 0 {
+		return "no users yet: the first sign-up becomes the admin:\n  curl -c cookies.txt -H 'Content-Type: application/json' " +
+			"-d '{\"name\":\"Admin\",\"email\":\"admin@example.com\",\"password\":\"…\"}' " + base + "/auth/sign-up/email"
+	}
+	return "sign in:\n  " + strings.Replace(signIn, `"email":""`, `"email":"you@example.com"`, 1)
+}
