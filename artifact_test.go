@@ -61,8 +61,15 @@ func TestParseArtifactSpecExample(t *testing.T) {
 	assert.False(t, o.AllowsMethod(objectos.MethodBulk))
 	assert.Equal(t, []string{"-created_at"}, a.Views[0].Sort)
 
-	// The same artifact stands up a stack.
-	s := newStack(t, testenv.Open(t, testenv.SQLite), a)
+	// The same artifact stands up a stack, once its script action has a
+	// handler.
+	_, err = objectos.New(context.Background(), objectos.Options{Artifact: a, Store: testenv.Open(t, testenv.SQLite)})
+	assert.ErrorContains(t, err, `script action without a handler; register one in Options.ActionHandlers["crm_account.mark_key_account"]`)
+	s := newStack(t, testenv.Open(t, testenv.SQLite), a, func(o *objectos.Options) {
+		o.ActionHandlers = map[string]objectos.ActionHandler{
+			"crm_account.mark_key_account": func(context.Context, *objectos.ActionCall) (any, error) { return nil, nil },
+		}
+	})
 	assert.NotNil(t, s.Object("crm_account").Field("owner_id"))
 }
 

@@ -46,6 +46,9 @@ type Options struct {
 	Security SecurityPlugin
 	// Hooks are write hooks, in addition to those of plugins.
 	Hooks []Hook
+	// ActionHandlers run the script actions, keyed "object.action". Every
+	// declared script action needs one; New reports those missing.
+	ActionHandlers map[string]ActionHandler
 	// BasePath prefixes every route. Default "/api/v1".
 	BasePath string
 	// MaxPageSize is the page-size ceiling of lists. Default 1000.
@@ -82,6 +85,7 @@ type Stack struct {
 	log       *slog.Logger
 	mux       *http.ServeMux
 	patterns  []string
+	handlers  map[string]ActionHandler
 	started   time.Time
 	closeOnce sync.Once
 }
@@ -115,6 +119,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		objects:  map[string]*Object{},
 		refs:     map[string][]refEdge{},
 		hooks:    append([]Hook(nil), opts.Hooks...),
+		handlers: map[string]ActionHandler{},
 	}
 	if opts.BasePath == "" {
 		s.base = DefaultBasePath
@@ -139,6 +144,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	}
 
 	var system []*Object
+	var pluginHooks []Hook
 	names := map[string]string{}
 	for _, p := range opts.Plugins {
 		if p == nil {
@@ -168,7 +174,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 			s.security = sp
 		}
 		if hp, ok := p.(HookProvider); ok {
-			s.hooks = append(s.hooks, hp.Hooks()...)
+			pluginHooks = append(pluginHooks, hp.Hooks()...)
 		}
 	}
 	if s.security == nil {
@@ -196,12 +202,28 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 			}
 		}
 	}
+	for k, h := range opts.ActionHandlers {
+		if h == nil {
+			return nil, fmt.Errorf("objectos: Options.ActionHandlers[%q] is nil", k)
+		}
+		s.handlers[k] = h
+	}
+	if err := s.checkActionHandlers(); err != nil {
+		return nil, err
+	}
 	for _, h := range s.hooks {
 		if h.Func == nil {
 			return nil, errors.New("objectos: hook without a function")
 		}
 		if h.Object != "*" && s.objects[h.Object] == nil {
 			return nil, fmt.Errorf("objectos: hook for unknown object %q", h.Object)
+		}
+	}
+	// A plugin's hook for an object another plugin would contribute (a
+	// security rule on sys_user without the auth plugin) has nothing to do.
+	for _, h := range pluginHooks {
+		if h.Func != nil && (h.Object == "*" || s.objects[h.Object] != nil) {
+			s.hooks = append(s.hooks, h)
 		}
 	}
 	if err := s.store.Sync(ctx, s.order); err != nil {

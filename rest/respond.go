@@ -65,12 +65,39 @@ func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (context.
 // readObject reads a JSON object body: the content type must be JSON (415),
 // the body within the size limit (413) and well-formed (400 INVALID_JSON).
 func (h *handler) readObject(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	if err := h.checkJSONType(r); err != nil {
+		return nil, err
+	}
+	raw, err := h.readRaw(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return decodeObject(raw)
+}
+
+// readOptionalObject is readObject for bodies that may be left out.
+func (h *handler) readOptionalObject(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	raw, err := h.readRaw(w, r)
+	if err != nil || len(bytes.TrimSpace(raw)) == 0 {
+		return nil, err
+	}
+	if err := h.checkJSONType(r); err != nil {
+		return nil, err
+	}
+	return decodeObject(raw)
+}
+
+func (h *handler) checkJSONType(r *http.Request) error {
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil || !(mt == "application/json" || strings.HasSuffix(mt, "+json")) {
-		return nil, objectos.Errorf(objectos.CodeUnsupportedMediaType,
+		return objectos.Errorf(objectos.CodeUnsupportedMediaType,
 			"The request body must be JSON (Content-Type: application/json).")
 	}
+	return nil
+}
+
+func (h *handler) readRaw(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.ContentLength > h.opts.MaxBodyBytes {
 		return nil, tooLarge(h.opts.MaxBodyBytes)
 	}
@@ -82,7 +109,7 @@ func (h *handler) readObject(w http.ResponseWriter, r *http.Request) (map[string
 		}
 		return nil, objectos.NewError(objectos.CodeInvalidJSON, "The request body could not be read.").WithCause(err)
 	}
-	return decodeObject(raw)
+	return raw, nil
 }
 
 func tooLarge(limit int64) error {

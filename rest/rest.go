@@ -17,6 +17,7 @@
 //	GET    /data/{object}/{id}      read; ETag
 //	PATCH  /data/{object}/{id}      partial update; If-Match
 //	DELETE /data/{object}/{id}      delete; If-Match
+//	POST   /actions/{object}/{action}[/{recordId}]  run a declared action
 //
 // Every data route requires an authenticated caller (401 UNAUTHENTICATED),
 // and every read and write goes through the stack's engine, which enforces
@@ -76,6 +77,8 @@ func (p *Plugin) Routes(r *objectos.Router) {
 	r.HandleFunc("", "/data/{object}", h.collection)
 	r.HandleFunc("", "/data/{object}/query", h.query)
 	r.HandleFunc("", "/data/{object}/{id}", h.item)
+	r.HandleFunc("", "/actions/{object}/{action}", h.action)
+	r.HandleFunc("", "/actions/{object}/{action}/{recordId}", h.action)
 	r.HandleFunc("", "/data", h.noRoute)
 	r.HandleFunc("", "/data/", h.noRoute)
 }

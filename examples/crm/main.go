@@ -32,6 +32,7 @@ import (
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/rest"
+	"github.com/objectos-go/objectos/security"
 	"github.com/objectos-go/objectos/store"
 )
 
@@ -77,9 +78,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	stack, err := objectos.New(ctx, objectos.Options{
 		Artifact: artifact,
 		Store:    st,
-		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), auth.New(authOpts)},
-		Secret:   []byte(getenv("OS_AUTH_SECRET")),
-		Logger:   slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), auth.New(authOpts), security.New()},
+		ActionHandlers: map[string]objectos.ActionHandler{
+			"crm_opportunity.close_won": closeWon,
+		},
+		Secret: []byte(getenv("OS_AUTH_SECRET")),
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
 	})
 	if err != nil {
 		return err
@@ -148,4 +152,28 @@ func signInHint(ctx context.Context, stack *objectos.Stack, base, adminEmail str
 			"-d '{\"name\":\"Admin\",\"email\":\"admin@example.com\",\"password\":\"…\"}' " + base + "/auth/sign-up/email"
 	}
 	return "sign in:\n  " + strings.Replace(signIn, `"email":""`, `"email":"you@example.com"`, 1)
+}
+
+// closeWon is the close_won action: it marks the opportunity won with
+// probability 100 (and appends the optional note to the description), as
+// the caller — so it needs edit access to the record — and returns the
+// updated record.
+func closeWon(ctx context.Context, call *objectos.ActionCall) (any, error) {
+	if call.RecordID == "" {
+		return nil, objectos.NewError(objectos.CodeValidationFailed, "close_won needs the opportunity's recordId.").
+			With("field", "recordId")
+	}
+	set := objectos.Record{"stage": "closed_won", "probability": 100.0}
+	if note, _ := call.Params["note"].(string); note != "" {
+		desc, _ := call.Record["description"].(string)
+		if desc != "" {
+			desc += "\n"
+		}
+		set["description"] = desc + note
+	}
+	res, err := call.Stack.Update(ctx, call.Object.Name, call.RecordID, set, objectos.WriteOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return res.Record, nil
 }

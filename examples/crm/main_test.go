@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"path/filepath"
@@ -38,68 +40,189 @@ func (s *syncBuffer) String() string {
 
 var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
 
-// TestCRM runs the example on SQLite and PostgreSQL: it starts, the
-// bootstrap admin signs in, creates and lists records, and it shuts down
-// cleanly.
-func TestCRM(t *testing.T) {
+// crm is a running CRM example.
+type crm struct {
+	t      *testing.T
+	base   string
+	out    *syncBuffer
+	cancel func()
+	done   chan error
+}
+
+func startCRM(t *testing.T, db string, env map[string]string) *crm {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &crm{t: t, out: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		c.done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", db}, func(k string) string { return env[k] }, c.out)
+	}()
+	require.Eventually(t, func() bool {
+		m := listenRE.FindStringSubmatch(c.out.String())
+		if m != nil {
+			c.base = m[1]
+		}
+		return m != nil
+	}, 20*time.Second, 20*time.Millisecond, "output: %s", c.out.String())
+	t.Cleanup(func() { c.stop() })
+	return c
+}
+
+func (c *crm) stop() error {
+	c.cancel()
+	select {
+	case err := <-c.done:
+		c.done <- err
+		return err
+	case <-time.After(15 * time.Second):
+		return errors.New("no graceful shutdown")
+	}
+}
+
+// client is one browser: a cookie jar.
+type client struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+func (c *crm) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: c.t, base: c.base, c: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+}
+
+func (cl *client) do(method, path, body string) (int, map[string]any) {
+	cl.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, cl.base+path, r)
+	require.NoError(cl.t, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := cl.c.Do(req)
+	require.NoError(cl.t, err)
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+func crmDatabases(t *testing.T) map[string]string {
 	dbs := map[string]string{"sqlite": filepath.Join(t.TempDir(), "crm.db")}
 	if testenv.PostgresDSN(t) != "" {
 		dbs["postgres"] = testenv.Schema(t)
 	}
-	for name, db := range dbs {
-		t.Run(name, func(t *testing.T) {
-			env := map[string]string{"OS_ADMIN_EMAIL": "admin@example.com", "OS_ADMIN_PASSWORD": "change-me-now"}
-			ctx, cancel := context.WithCancel(context.Background())
-			out := &syncBuffer{}
-			done := make(chan error, 1)
-			go func() {
-				done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", db}, func(k string) string { return env[k] }, out)
-			}()
-			var base string
-			require.Eventually(t, func() bool {
-				m := listenRE.FindStringSubmatch(out.String())
-				if m != nil {
-					base = m[1]
-				}
-				return m != nil
-			}, 20*time.Second, 20*time.Millisecond)
-			assert.Contains(t, out.String(), "sign in as the bootstrap admin")
-			assert.NotContains(t, out.String(), "change-me-now", "the password is never printed")
+	return dbs
+}
 
-			jar, _ := cookiejar.New(nil)
-			c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-			post := func(path, body string) (int, map[string]any) {
-				resp, err := c.Post(base+path, "application/json", strings.NewReader(body))
-				require.NoError(t, err)
-				defer resp.Body.Close()
-				var m map[string]any
-				_ = json.NewDecoder(resp.Body).Decode(&m)
-				return resp.StatusCode, m
-			}
-			code, _ := post("/auth/sign-in/email", `{"email":"admin@example.com","password":"change-me-now"}`)
+// TestCRM runs the example on SQLite and PostgreSQL: it starts, the
+// bootstrap admin signs in, creates and lists records, and it shuts down
+// cleanly.
+func TestCRM(t *testing.T) {
+	for name, db := range crmDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			c := startCRM(t, db, map[string]string{"OS_ADMIN_EMAIL": "admin@example.com", "OS_ADMIN_PASSWORD": "change-me-now"})
+			assert.Contains(t, c.out.String(), "sign in as the bootstrap admin")
+			assert.NotContains(t, c.out.String(), "change-me-now", "the password is never printed")
+
+			admin := c.client()
+			code, _ := admin.do("POST", "/auth/sign-in/email", `{"email":"admin@example.com","password":"change-me-now"}`)
 			require.Equal(t, 200, code)
-			code, acc := post("/data/crm_account", `{"name":"Acme","industry":"technology","annual_revenue":1200000}`)
+			code, acc := admin.do("POST", "/data/crm_account", `{"name":"Acme","industry":"technology","annual_revenue":1200000}`)
 			require.Equal(t, 201, code, "%v", acc)
-			code, opp := post("/data/crm_opportunity", `{"name":"Big deal","account":"`+acc["id"].(string)+`","amount":50000}`)
+			code, opp := admin.do("POST", "/data/crm_opportunity", `{"name":"Big deal","account":"`+acc["id"].(string)+`","amount":50000}`)
 			require.Equal(t, 201, code, "%v", opp)
 			assert.Equal(t, "prospecting", opp["record"].(map[string]any)["stage"])
-			resp, err := c.Get(base + `/data/crm_account?filter={"industry":"technology"}`)
-			require.NoError(t, err)
-			var list map[string]any
-			require.NoError(t, json.NewDecoder(resp.Body).Decode(&list))
-			resp.Body.Close()
+			code, list := admin.do("GET", `/data/crm_account?filter={"industry":"technology"}`, "")
+			require.Equal(t, 200, code)
 			assert.EqualValues(t, 1, list["total"])
-			code, _ = post("/data/crm_account", `{"industry":"mining"}`)
+			code, _ = admin.do("POST", "/data/crm_account", `{"industry":"mining"}`)
 			assert.Equal(t, 400, code)
 
-			cancel()
-			select {
-			case err := <-done:
-				require.NoError(t, err)
-			case <-time.After(15 * time.Second):
-				t.Fatal("no graceful shutdown")
+			require.NoError(t, c.stop())
+			assert.Contains(t, c.out.String(), "shutting down")
+		})
+	}
+}
+
+// TestCRMPermissions walks the CRM's permission sets and its close_won
+// action with real users.
+func TestCRMPermissions(t *testing.T) {
+	for name, db := range crmDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			c := startCRM(t, db, map[string]string{"OS_ADMIN_EMAIL": "admin@example.com", "OS_ADMIN_PASSWORD": "change-me-now",
+				"OS_AUTH_SIGNUP_ENABLED": "true"})
+			admin := c.client()
+			code, _ := admin.do("POST", "/auth/sign-in/email", `{"email":"admin@example.com","password":"change-me-now"}`)
+			require.Equal(t, 200, code)
+			users := map[string]*client{}
+			ids := map[string]string{}
+			for _, u := range []string{"sam", "sue", "ann"} {
+				users[u] = c.client()
+				code, body := users[u].do("POST", "/auth/sign-up/email", `{"name":"`+u+`","email":"`+u+`@example.com","password":"password-`+u+`"}`)
+				require.Equal(t, 200, code, "%v", body)
+				ids[u] = body["user"].(map[string]any)["id"].(string)
 			}
-			assert.Contains(t, out.String(), "shutting down")
+			// A new user can do nothing until an administrator assigns a set.
+			code, body := users["sam"].do("GET", "/data/crm_account", "")
+			assert.Equal(t, 403, code)
+			assert.Equal(t, "PERMISSION_DENIED", body["code"])
+			code, _ = users["sam"].do("PATCH", "/data/sys_user/"+ids["sam"], `{"permission_sets":["crm_sales_user"]}`)
+			assert.Equal(t, 403, code, "users cannot grant themselves sets")
+			code, body = admin.do("PATCH", "/data/sys_user/"+ids["sam"], `{"permission_sets":["crm_superuser"]}`)
+			assert.Equal(t, 400, code, "%v", body)
+			for u, set := range map[string]string{"sam": "crm_sales_user", "sue": "crm_sales_user", "ann": "crm_analyst"} {
+				code, body := admin.do("PATCH", "/data/sys_user/"+ids[u], `{"permission_sets":["`+set+`"]}`)
+				require.Equal(t, 200, code, "%v", body)
+			}
+
+			code, acc := users["sam"].do("POST", "/data/crm_account", `{"name":"Sam Co","industry":"retail","annual_revenue":500}`)
+			require.Equal(t, 201, code, "%v", acc)
+			accID := acc["id"].(string)
+			code, opp := users["sam"].do("POST", "/data/crm_opportunity", `{"name":"Sam deal","account":"`+accID+`","amount":100}`)
+			require.Equal(t, 201, code, "%v", opp)
+			oppID := opp["id"].(string)
+
+			// Sales users see their own records only, and cannot delete.
+			code, list := users["sue"].do("GET", "/data/crm_account", "")
+			require.Equal(t, 200, code)
+			assert.EqualValues(t, 0, list["total"])
+			code, _ = users["sue"].do("GET", "/data/crm_account/"+accID, "")
+			assert.Equal(t, 404, code)
+			code, _ = users["sue"].do("POST", "/data/crm_opportunity", `{"name":"Sneaky","account":"`+accID+`"}`)
+			assert.Equal(t, 400, code, "a lookup to an invisible account is reference_not_found")
+			code, body = users["sam"].do("DELETE", "/data/crm_account/"+accID, "")
+			assert.Equal(t, 403, code)
+			assert.Equal(t, "PERMISSION_DENIED", body["code"])
+
+			// The analyst reads everything but annual_revenue, and writes nothing.
+			code, list = users["ann"].do("GET", "/data/crm_account", "")
+			require.Equal(t, 200, code)
+			assert.EqualValues(t, 1, list["total"])
+			rec := list["records"].([]any)[0].(map[string]any)
+			assert.NotContains(t, rec, "annual_revenue")
+			assert.Equal(t, "Sam Co", rec["name"])
+			code, _ = users["ann"].do("GET", `/data/crm_account?sort=-annual_revenue`, "")
+			assert.Equal(t, 403, code)
+			code, _ = users["ann"].do("POST", "/data/crm_account", `{"name":"Ann Co"}`)
+			assert.Equal(t, 403, code)
+
+			// close_won needs edit access to the opportunity.
+			code, body = users["ann"].do("POST", "/actions/crm_opportunity/close_won/"+oppID, `{"params":{}}`)
+			assert.Equal(t, 403, code, "%v", body)
+			code, _ = users["sue"].do("POST", "/actions/crm_opportunity/close_won/"+oppID, `{"params":{}}`)
+			assert.Equal(t, 404, code)
+			code, body = users["sam"].do("POST", "/actions/crm_opportunity/close_won", `{"recordId":"`+oppID+`","params":{"note":"signed today"}}`)
+			require.Equal(t, 200, code, "%v", body)
+			assert.Equal(t, true, body["success"])
+			won := body["data"].(map[string]any)
+			assert.Equal(t, "closed_won", won["stage"])
+			assert.EqualValues(t, 100, won["probability"])
+			assert.Equal(t, "signed today", won["description"])
+			code, body = users["sam"].do("POST", "/actions/crm_opportunity/close_won/"+oppID, `{"params":{"note":5}}`)
+			assert.Equal(t, 400, code, "%v", body)
 		})
 	}
 }

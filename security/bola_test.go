@@ -1,0 +1,201 @@
+package security_test
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/store"
+)
+
+// TestBOLA tries every way for bob to reach alice's private record; each is
+// refused exactly as if the record did not exist.
+func TestBOLA(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		s := newServer(t, st, matrixArtifact(), handlers())
+		obj := docName(objectos.SharingPrivate)
+		base := "/api/v1/data/" + obj
+		aliceID := s.seed("alice", obj, objectos.Record{"title": "alice's secret", "secret_note": "x"})
+		ghost := "00000000-0000-7000-8000-000000000000"
+		same := func(name string, probe, control resp) {
+			t.Helper()
+			assert.Equal(t, control.code, probe.code, name)
+			assert.Equal(t, errCode(control), errCode(probe), name)
+			ctl := control.raw
+			prb := probe.raw
+			// the bodies differ only by the id they echo
+			assert.Equal(t, len(ctl)-len(ghost), len(prb)-len(aliceID), "%s: %s vs %s", name, prb, ctl)
+		}
+
+		// id guess: read, write, delete
+		same("get", s.do("bob", "GET", base+"/"+aliceID, ""), s.do("bob", "GET", base+"/"+ghost, ""))
+		same("patch", s.do("bob", "PATCH", base+"/"+aliceID, `{"title":"mine"}`), s.do("bob", "PATCH", base+"/"+ghost, `{"title":"mine"}`))
+		same("delete", s.do("bob", "DELETE", base+"/"+aliceID, ""), s.do("bob", "DELETE", base+"/"+ghost, ""))
+		same("patch with If-Match", s.do("bob", "PATCH", base+"/"+aliceID, `{"title":"x","expectedVersion":"x"}`),
+			s.do("bob", "PATCH", base+"/"+ghost, `{"title":"x","expectedVersion":"x"}`))
+
+		// a lookup in a body
+		probe := s.do("bob", "POST", "/api/v1/data/child", `{"label":"l","ref_private":"`+aliceID+`"}`)
+		control := s.do("bob", "POST", "/api/v1/data/child", `{"label":"l","ref_private":"`+ghost+`"}`)
+		assert.Equal(t, 400, probe.code)
+		assert.Equal(t, "reference_not_found", probe.body["fields"].([]any)[0].(map[string]any)["code"])
+		same("lookup in a body", probe, control)
+
+		// expand of a reference someone else wrote
+		childID := s.seed("admin", "child", objectos.Record{"label": "c", "ref_private": aliceID})
+		r := must(t, s.do("bob", "GET", "/api/v1/data/child/"+childID+"?expand=ref_private", ""), 200)
+		assert.Equal(t, aliceID, r.body["record"].(map[string]any)["ref_private"])
+
+		// filters and searches see nothing of it, totals included
+		for _, q := range []string{
+			"?filter=" + url.QueryEscape(`{"owner_id":"alice"}`),
+			"?owner_id=alice",
+			"?filter=" + url.QueryEscape(`{"id":"`+aliceID+`"}`),
+			"?search=secret",
+			"?limit=0&title=alice%27s%20secret",
+			"?filter=" + url.QueryEscape(`{"$or":[{"owner_id":"alice"},{"owner_id":{"$ne":"bob"}}]}`),
+		} {
+			r := must(t, s.do("bob", "GET", base+q, ""), 200)
+			assert.Empty(t, ids(r), q)
+			assert.EqualValues(t, 0, r.body["total"], q)
+		}
+
+		// a cursor of alice's does not work for bob
+		s.seed("alice", obj, objectos.Record{"title": "alice 2"})
+		page := must(t, s.do("alice", "GET", base+"?limit=1", ""), 200)
+		cursor := page.body["nextCursor"].(string)
+		r = s.do("bob", "GET", base+"?limit=1&cursor="+url.QueryEscape(cursor), "")
+		assert.Equal(t, 400, r.code)
+		assert.Equal(t, "INVALID_CURSOR", errCode(r))
+
+		// actions with a foreign record id
+		same("action", s.do("bob", "POST", "/api/v1/actions/"+obj+"/touch/"+aliceID, `{}`),
+			s.do("bob", "POST", "/api/v1/actions/"+obj+"/touch/"+ghost, `{}`))
+		same("action recordId in the body", s.do("bob", "POST", "/api/v1/actions/"+obj+"/archive", `{"recordId":"`+aliceID+`"}`),
+			s.do("bob", "POST", "/api/v1/actions/"+obj+"/archive", `{"recordId":"`+ghost+`"}`))
+
+		// owner_id cannot be assigned away or to oneself without transfer
+		bobsID := s.seed("bob", obj, objectos.Record{"title": "bob's"})
+		r = s.do("bob", "PATCH", base+"/"+bobsID, `{"owner_id":"alice"}`)
+		assert.Equal(t, 403, r.code)
+		r = s.do("bob", "POST", base, `{"title":"planted","owner_id":"alice"}`)
+		assert.Equal(t, 403, r.code)
+		r = s.do("bob", "POST", base, `{"title":"stamped","created_by":"alice","id":"chosen-id"}`)
+		require.Equal(t, 201, r.code, r.raw)
+		assert.Equal(t, "bob", r.body["record"].(map[string]any)["created_by"], "created_by is dropped")
+
+		// alice's record is untouched by all of this
+		got, err := s.stack.Get(objectos.AsSystem(context.Background()), obj, aliceID, objectos.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, "alice's secret", got.Record["title"])
+		assert.Equal(t, "alice", got.Record["owner_id"])
+	})
+}
+
+func TestActionFailureModes(t *testing.T) {
+	a := matrixArtifact()
+	pub := a.Object(docName(objectos.SharingPublicReadWrite))
+	pub.Actions = append(pub.Actions,
+		&objectos.Action{Name: "strict", Params: []*objectos.ActionParam{
+			{Name: "count", Type: objectos.TypeNumber, Required: true},
+			{Name: "mode", Type: objectos.TypeSelect, Options: []objectos.Option{{Value: "fast"}, {Value: "slow"}}, DefaultValue: "slow"},
+			{Name: "when", Type: objectos.TypeDatetime},
+		}},
+		&objectos.Action{Name: "gated", RequiredPermissions: []string{"analyst"}},
+		&objectos.Action{Name: "half_way"},
+		&objectos.Action{Name: "fails"},
+	)
+	var seen *objectos.ActionCall
+	h := handlers()
+	h[pub.Name+".strict"] = func(ctx context.Context, call *objectos.ActionCall) (any, error) {
+		seen = call
+		return map[string]any{"params": call.Params}, nil
+	}
+	h[pub.Name+".gated"] = func(context.Context, *objectos.ActionCall) (any, error) { return "ok", nil }
+	h[pub.Name+".half_way"] = func(ctx context.Context, call *objectos.ActionCall) (any, error) {
+		if _, err := call.Stack.Create(ctx, call.Object.Name, objectos.Record{"title": "half"}); err != nil {
+			return nil, err
+		}
+		if _, err := call.Stack.Update(ctx, call.Object.Name, call.RecordID, objectos.Record{"title": "half"}, objectos.WriteOptions{}); err != nil {
+			return nil, err
+		}
+		return nil, objectos.Errorf(objectos.CodeValidationFailed, "the second half failed")
+	}
+	h[pub.Name+".fails"] = func(context.Context, *objectos.ActionCall) (any, error) {
+		return nil, errors.New("driver said: connection string postgres://secret@db")
+	}
+
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		s := newServer(t, st, a, h)
+		obj := pub.Name
+		rec := s.seed("alice", obj, objectos.Record{"title": "original"})
+		act := func(user, path, body string) resp { return s.do(user, "POST", "/api/v1/actions/"+obj+"/"+path, body) }
+
+		r := must(t, act("alice", "strict", `{"params":{"count":3,"when":"2026-01-02T03:04:05+01:00"}}`), 200)
+		assert.Equal(t, true, r.body["success"])
+		assert.Equal(t, map[string]any{"params": map[string]any{"count": 3.0, "mode": "slow", "when": "2026-01-02T02:04:05.000Z"}}, r.body["data"])
+		assert.Equal(t, "alice", seen.Principal.UserID)
+		assert.Empty(t, seen.RecordID)
+
+		for name, tc := range map[string]struct {
+			user, path, body string
+			status           int
+			code             string
+		}{
+			"undeclared action":    {"alice", "nope", `{}`, 404, "ACTION_NOT_FOUND"},
+			"unknown object":       {"alice", "", "", 404, "OBJECT_NOT_FOUND"},
+			"unknown param":        {"alice", "strict", `{"params":{"count":1,"cuont":2}}`, 400, "VALIDATION_FAILED"},
+			"missing required":     {"alice", "strict", `{"params":{}}`, 400, "VALIDATION_FAILED"},
+			"wrong type":           {"alice", "strict", `{"params":{"count":"three"}}`, 400, "VALIDATION_FAILED"},
+			"bad option":           {"alice", "strict", `{"params":{"count":1,"mode":"ludicrous"}}`, 400, "VALIDATION_FAILED"},
+			"params not an object": {"alice", "strict", `{"params":[1]}`, 400, "VALIDATION_FAILED"},
+			"unknown body key":     {"alice", "strict", `{"parms":{}}`, 400, "VALIDATION_FAILED"},
+			"required permission":  {"alice", "gated", `{}`, 403, "PERMISSION_DENIED"},
+			"no read permission":   {"nobody", "strict", `{"params":{"count":1}}`, 403, "PERMISSION_DENIED"},
+			"invisible record":     {"alice", "touch/nope", `{}`, 404, "RECORD_NOT_FOUND"},
+			"anonymous":            {"", "touch/" + rec, `{}`, 401, "UNAUTHENTICATED"},
+			"handler error":        {"alice", "half_way/" + rec, `{}`, 400, "VALIDATION_FAILED"},
+			"handler crash":        {"alice", "fails", `{}`, 500, "INTERNAL_ERROR"},
+			"malformed body":       {"alice", "strict", `{"params":`, 400, "INVALID_JSON"},
+		} {
+			t.Run(name, func(t *testing.T) {
+				path := "/api/v1/actions/" + obj + "/" + tc.path
+				if name == "unknown object" {
+					path = "/api/v1/actions/nothing/touch"
+				}
+				r := s.do(tc.user, "POST", path, tc.body)
+				assert.Equal(t, tc.status, r.code, r.raw)
+				assert.Equal(t, false, r.body["success"])
+				assert.Equal(t, tc.code, errCode(r))
+				assert.EqualValues(t, tc.status, r.body["error"].(map[string]any)["httpStatus"])
+				assert.NotContains(t, r.raw, "secret@db")
+			})
+		}
+		// The admin holds every permission.
+		must(t, act("admin", "gated", `{}`), 200)
+		assert.Equal(t, "ok", must(t, s.do("analyst", "POST", "/api/v1/actions/"+obj+"/gated", "{}"), 200).body["data"])
+
+		// The handler that failed half way left nothing behind.
+		got, err := s.stack.Get(objectos.AsSystem(context.Background()), obj, rec, objectos.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, "original", got.Record["title"])
+		n, err := s.stack.Count(objectos.AsSystem(context.Background()), obj, objectos.Query{Filter: objectos.Eq("title", "half")})
+		require.NoError(t, err)
+		assert.Zero(t, n)
+
+		// GET is not an action call.
+		r = s.do("alice", "GET", "/api/v1/actions/"+obj+"/touch/"+rec, "")
+		assert.Equal(t, 405, r.code)
+
+		// An api action runs its data call as the caller.
+		r = must(t, s.do("bob", "POST", "/api/v1/actions/"+obj+"/archive/"+rec, ""), 200)
+		assert.Equal(t, "archived", r.body["data"].(map[string]any)["record"].(map[string]any)["title"])
+		assert.Equal(t, "bob", r.body["data"].(map[string]any)["record"].(map[string]any)["updated_by"])
+	})
+}
