@@ -244,6 +244,9 @@ func (p *Plugin) Hooks() []objectos.Hook {
 				if h.Result["banned"] == true && h.Previous["banned"] != true {
 					return p.RevokeSessions(ctx, h.ID, "banned")
 				}
+				if snapshotChanged(h.Previous, h.Result) {
+					return p.refreshSnapshots(ctx, h.ID, h.Result)
+				}
 				return nil
 			}},
 	}

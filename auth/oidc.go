@@ -251,7 +251,7 @@ func (p *Plugin) callback(w http.ResponseWriter, r *http.Request) {
 		p.redirectError(w, r, st, "banned", nil)
 		return
 	}
-	s, err := p.createSession(r.Context(), r, user["id"].(string), true)
+	s, err := p.createSession(r.Context(), r, user, true)
 	if err != nil {
 		p.redirectError(w, r, st, "internal_error", err)
 		return

@@ -208,7 +208,7 @@ func (p *Plugin) signUpEmail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	remember := rememberMe(body)
-	s, err := p.createSession(ctx, r, user["id"].(string), remember)
+	s, err := p.createSession(ctx, r, user, remember)
 	if err != nil {
 		p.fail(w, r, err)
 		return
@@ -289,7 +289,7 @@ func (p *Plugin) signInEmail(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	s, err := p.createSession(ctx, r, userID, rememberMe(body))
+	s, err := p.createSession(ctx, r, user, rememberMe(body))
 	if err != nil {
 		p.fail(w, r, err)
 		return
@@ -329,10 +329,15 @@ func (p *Plugin) getSession(w http.ResponseWriter, r *http.Request) {
 		objectos.WriteJSON(w, http.StatusOK, nil)
 		return
 	}
+	u, err := p.st.Get(objectos.AsSystem(r.Context()), ObjUser, s.userID, objectos.GetOptions{})
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
 	if s.refreshed {
 		p.setSession(w, r, s)
 	}
-	objectos.WriteJSON(w, http.StatusOK, map[string]any{"session": sessionJSON(s), "user": userJSON(s.user)})
+	objectos.WriteJSON(w, http.StatusOK, map[string]any{"session": sessionJSON(s), "user": userJSON(u.Record)})
 }
 
 func (p *Plugin) signOut(w http.ResponseWriter, r *http.Request) {

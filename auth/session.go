@@ -24,16 +24,16 @@ type session struct {
 	updatedAt time.Time
 	ip, ua    string
 	remember  bool
-	user      objectos.Record
-	refreshed bool // the expiry was extended by this request
+	snap      objectos.Record // the user's snapshot columns
+	refreshed bool            // the expiry was extended by this request
 }
 
 func (s *session) principal(m objectos.AuthMethod) *objectos.Principal {
 	p := &objectos.Principal{UserID: s.userID, Method: m, SessionID: s.id}
-	p.Email, _ = s.user["email"].(string)
-	p.Name, _ = s.user["name"].(string)
-	p.Role, _ = s.user["role"].(string)
-	if sets, ok := s.user["permission_sets"].([]string); ok {
+	p.Email, _ = s.snap["u_email"].(string)
+	p.Name, _ = s.snap["u_name"].(string)
+	p.Role, _ = s.snap["u_role"].(string)
+	if sets, ok := s.snap["u_sets"].([]string); ok {
 		p.PermissionSets = sets
 	}
 	return p
@@ -79,7 +79,8 @@ func parseTime(v any) time.Time {
 }
 
 // createSession starts a session for the user.
-func (p *Plugin) createSession(ctx context.Context, r *http.Request, userID string, remember bool) (*session, error) {
+func (p *Plugin) createSession(ctx context.Context, r *http.Request, user objectos.Record, remember bool) (*session, error) {
+	userID, _ := user["id"].(string)
 	token := newToken()
 	now := p.now()
 	ttl := p.opts.SessionTTL
@@ -90,15 +91,20 @@ func (p *Plugin) createSession(ctx context.Context, r *http.Request, userID stri
 	if len(ua) > 512 {
 		ua = ua[:512]
 	}
-	res, err := p.st.Create(objectos.AsSystem(ctx), ObjSession, objectos.Record{
+	rec := snapshot(user)
+	for k, v := range (objectos.Record{
 		"user_id": userID, "token_hash": hashToken(token), "expires_at": objectos.FormatDatetime(now.Add(ttl)),
 		"remember": remember, "ip_address": ip, "user_agent": ua,
-	})
+	}) {
+		rec[k] = v
+	}
+	res, err := p.st.Create(objectos.AsSystem(ctx), ObjSession, rec)
 	if err != nil {
 		return nil, err
 	}
 	return &session{id: res.ID, token: token, userID: userID, expiresAt: now.Add(ttl).Truncate(time.Millisecond),
-		createdAt: now.Truncate(time.Millisecond), updatedAt: now.Truncate(time.Millisecond), ip: ip, ua: ua, remember: remember}, nil
+		createdAt: now.Truncate(time.Millisecond), updatedAt: now.Truncate(time.Millisecond), ip: ip, ua: ua,
+		remember: remember, snap: snapshot(user)}, nil
 }
 
 func clientIP(r *http.Request) string {
@@ -110,7 +116,8 @@ func clientIP(r *http.Request) string {
 }
 
 // resolve finds the live session of a token: it must exist, not be revoked
-// or expired, and belong to a user who is not banned. A session in use is
+// or expired, and belong to a user who is not banned. It is one indexed
+// lookup: the user's state rides on the session row. A session in use is
 // extended at most once per UpdateAge.
 func (p *Plugin) resolve(ctx context.Context, token string) (*session, error) {
 	if !validTokenShape(token) {
@@ -136,15 +143,11 @@ func (p *Plugin) resolve(ctx context.Context, token string) (*session, error) {
 	if !now.Before(s.expiresAt) {
 		return nil, objectos.NewError(objectos.CodeSessionExpired, "The session has expired; sign in again.")
 	}
-	u, err := p.st.Get(sys, ObjUser, s.userID, objectos.GetOptions{})
-	if objectos.IsCode(err, objectos.CodeRecordNotFound) {
-		return nil, invalidSession()
+	s.snap = objectos.Record{}
+	for _, col := range snapshotOf {
+		s.snap[col] = row[col]
 	}
-	if err != nil {
-		return nil, err
-	}
-	s.user = u.Record
-	if isBanned(u.Record, now) {
+	if isBanned(objectos.Record{"banned": row["u_banned"], "ban_expires": row["u_ban_expires"]}, now) {
 		return nil, invalidSession()
 	}
 	if s.remember && now.Sub(s.updatedAt) >= p.opts.UpdateAge {
@@ -182,30 +185,56 @@ func (p *Plugin) findOne(ctx context.Context, object string, f *objectos.Filter)
 	return res.Records[0], nil
 }
 
-// RevokeSessions revokes every live session of the user at once, for
-// example after a password change or a ban.
-func (p *Plugin) RevokeSessions(ctx context.Context, userID, reason string) error {
+// liveSessions calls fn with the ids of the user's live sessions, in one
+// transaction. The ids are collected first, since fn may change which
+// sessions are live.
+func (p *Plugin) liveSessions(ctx context.Context, userID string, fn func(ctx context.Context, id string) error) error {
 	sys := objectos.AsSystem(ctx)
 	return p.st.Transact(sys, func(ctx context.Context) error {
+		var ids []string
+		cursor := ""
 		for {
 			res, err := p.st.List(ctx, ObjSession, objectos.Query{
 				Filter:    objectos.And(objectos.Eq("user_id", userID), objectos.Eq("revoked_at", nil)),
 				Fields:    []string{"id"},
 				Limit:     500,
+				Cursor:    cursor,
 				SkipCount: true,
 			})
 			if err != nil {
 				return err
 			}
 			for _, r := range res.Records {
-				if err := p.revoke(ctx, r["id"].(string), reason); err != nil {
-					return err
-				}
+				ids = append(ids, r["id"].(string))
 			}
 			if !res.HasMore {
-				return nil
+				break
+			}
+			cursor = res.NextCursor
+		}
+		for _, id := range ids {
+			if err := fn(ctx, id); err != nil {
+				return err
 			}
 		}
+		return nil
+	})
+}
+
+// refreshSnapshots writes the user's new state on their live sessions.
+func (p *Plugin) refreshSnapshots(ctx context.Context, userID string, user objectos.Record) error {
+	snap := snapshot(user)
+	return p.liveSessions(ctx, userID, func(ctx context.Context, id string) error {
+		_, err := p.st.Update(ctx, ObjSession, id, snap, objectos.WriteOptions{})
+		return err
+	})
+}
+
+// RevokeSessions revokes every live session of the user at once, for
+// example after a password change or a ban.
+func (p *Plugin) RevokeSessions(ctx context.Context, userID, reason string) error {
+	return p.liveSessions(ctx, userID, func(ctx context.Context, id string) error {
+		return p.revoke(ctx, id, reason)
 	})
 }
 

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/apikey"
 	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/rest"
 	"github.com/objectos-go/objectos/security"
@@ -78,7 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	stack, err := objectos.New(ctx, objectos.Options{
 		Artifact: artifact,
 		Store:    st,
-		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), auth.New(authOpts), security.New()},
+		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), auth.New(authOpts), apikey.New(), security.New()},
 		ActionHandlers: map[string]objectos.ActionHandler{
 			"crm_opportunity.close_won": closeWon,
 		},

@@ -1,0 +1,483 @@
+// Package apikey adds API keys to objectos: the sys_api_key object, the
+// POST {base}/keys route that mints them, and an authenticator that joins
+// the stack's resolution path, so that a request with a key runs as the
+// key's owner under the owner's permissions and record access.
+//
+// A key is "os_pk_live_" followed by 43 characters of base64url (32 random
+// bytes). It is shown once, when minted; the server keeps its first 19
+// characters (the prefix, for people to recognise it) and its SHA-256, which
+// never leaves the server. Present it as any of
+//
+//	Authorization: Bearer os_pk_live_…
+//	x-api-key: os_pk_live_…
+//	Authorization: ApiKey os_pk_live_…
+//
+// Every request reads the key's row (one indexed lookup), so revocation and
+// expiry act on the very next request on every replica.
+package apikey
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/objectos-go/objectos"
+)
+
+// Key format.
+const (
+	KeyPrefix    = "os_pk_live_"
+	keyBodyLen   = 43 // base64url of 32 bytes, unpadded
+	KeyLen       = len(KeyPrefix) + keyBodyLen
+	StoredPrefix = len(KeyPrefix) + 8 // characters kept as the queryable prefix
+	// Object is the name of the API key object.
+	Object = "sys_api_key"
+	// MaxNameLength bounds a key's name.
+	MaxNameLength = 255
+	// lastUsedEvery is how often last_used_at is written for a key in use.
+	lastUsedEvery = time.Minute
+)
+
+// Plugin is the API key plugin. One Plugin serves one Stack.
+type Plugin struct {
+	st *objectos.Stack
+}
+
+var (
+	_ objectos.Plugin         = (*Plugin)(nil)
+	_ objectos.AuthPlugin     = (*Plugin)(nil)
+	_ objectos.ObjectProvider = (*Plugin)(nil)
+	_ objectos.RouteProvider  = (*Plugin)(nil)
+	_ objectos.HookProvider   = (*Plugin)(nil)
+)
+
+// New returns the API key plugin. It needs a sys_user object (the auth
+// plugin provides it) to own keys.
+func New() *Plugin { return &Plugin{} }
+
+// Name implements objectos.Plugin.
+func (p *Plugin) Name() string { return "apikey" }
+
+// Objects implements objectos.ObjectProvider.
+func (p *Plugin) Objects() []*objectos.Object {
+	return []*objectos.Object{{
+		Name: Object, Label: "API Key", PluralLabel: "API Keys", Ownership: objectos.OwnershipNone,
+		NameField: "name",
+		// Keys are minted through POST /keys and revoked with the action;
+		// /data lists and reads them.
+		Enable: objectos.Capabilities{APIMethods: []objectos.APIMethod{objectos.MethodGet, objectos.MethodList}},
+		Fields: []*objectos.Field{
+			{Name: "name", Type: objectos.TypeText, Required: true, MaxLength: MaxNameLength, Readonly: true},
+			{Name: "prefix", Type: objectos.TypeText, MaxLength: StoredPrefix, Readonly: true},
+			{Name: "key_hash", Type: objectos.TypeText, Internal: true, Unique: true},
+			{Name: "user_id", Type: objectos.TypeLookup, Reference: objectos.UserObject, Required: true, Readonly: true,
+				DeleteBehavior: objectos.DeleteCascade},
+			{Name: "expires_at", Type: objectos.TypeDatetime, Readonly: true},
+			{Name: "last_used_at", Type: objectos.TypeDatetime, Readonly: true},
+			{Name: "revoked", Type: objectos.TypeBoolean, DefaultValue: false},
+			// revoked_at is stamped by the revocation guard, never by callers.
+			{Name: "revoked_at", Type: objectos.TypeDatetime},
+			// The owner's state, so that checking a key is one indexed
+			// lookup; the sys_user hook keeps it current.
+			{Name: "u_email", Type: objectos.TypeText, Internal: true},
+			{Name: "u_name", Type: objectos.TypeText, Internal: true},
+			{Name: "u_role", Type: objectos.TypeText, Internal: true},
+			{Name: "u_sets", Type: objectos.TypeTags, Internal: true},
+			{Name: "u_banned", Type: objectos.TypeBoolean, Internal: true},
+			{Name: "u_ban_expires", Type: objectos.TypeDatetime, Internal: true},
+		},
+		Indexes: []objectos.Index{{Fields: []string{"prefix"}}},
+		Actions: []*objectos.Action{{
+			Name: "revoke_api_key", Label: "Revoke", Type: objectos.ActionAPI, Method: "PATCH",
+			Target: "/data/" + Object + "/{id}", BodyExtra: map[string]any{"revoked": true},
+			Locations: []string{"list_item"}, Variant: "danger", ConfirmText: "Revoke this API key? Integrations using it stop at once.",
+			SuccessMessage: "API key revoked",
+		}},
+	}}
+}
+
+// ownerFields maps sys_user fields to the owner columns of a key.
+var ownerFields = map[string]string{
+	"email": "u_email", "name": "u_name", "role": "u_role", "permission_sets": "u_sets",
+	"banned": "u_banned", "ban_expires": "u_ban_expires",
+}
+
+func ownerState(user objectos.Record) objectos.Record {
+	out := make(objectos.Record, len(ownerFields))
+	for from, to := range ownerFields {
+		out[to] = user[from]
+	}
+	return out
+}
+
+// Hooks implements objectos.HookProvider:
+//   - the revocation guard: callers (owners and administrators alike) may
+//     only set revoked to true; the guard stamps revoked_at, and a revoked
+//     key stays revoked;
+//   - a change to a user's role, permission sets, ban or name is written on
+//     the user's keys.
+func (p *Plugin) Hooks() []objectos.Hook {
+	return []objectos.Hook{{Object: objectos.UserObject, Events: []objectos.HookEvent{objectos.AfterUpdate},
+		Func: func(ctx context.Context, h *objectos.HookContext) error {
+			changed := false
+			for from := range ownerFields {
+				changed = changed || fmt.Sprint(h.Previous[from]) != fmt.Sprint(h.Result[from])
+			}
+			if !changed {
+				return nil
+			}
+			return p.refreshOwner(ctx, h.ID, ownerState(h.Result))
+		}}, {Object: Object, Events: []objectos.HookEvent{objectos.BeforeUpdate},
+		Func: func(ctx context.Context, h *objectos.HookContext) error {
+			if objectos.IsSystem(ctx) {
+				return nil
+			}
+			for k, v := range h.Input {
+				if k == "revoked" && v == true {
+					continue
+				}
+				if k == objectos.FieldID || fmt.Sprint(v) == fmt.Sprint(h.Previous[k]) {
+					continue
+				}
+				return objectos.Errorf(objectos.CodeFieldNotAccessible, "Only revoked: true can be written on an API key; mint a new key instead.").
+					With("field", k).With("object", Object)
+			}
+			if h.Input["revoked"] == true && h.Previous["revoked"] != true {
+				h.Input["revoked_at"] = objectos.FormatDatetime(p.st.Now())
+			}
+			return nil
+		}}}
+}
+
+// refreshOwner writes the owner's state on each of the user's keys.
+func (p *Plugin) refreshOwner(ctx context.Context, userID string, state objectos.Record) error {
+	sys := objectos.AsSystem(ctx)
+	return p.st.Transact(sys, func(ctx context.Context) error {
+		var ids []string
+		cursor := ""
+		for {
+			res, err := p.st.List(ctx, Object, objectos.Query{Filter: objectos.Eq("user_id", userID),
+				Fields: []string{"id"}, Limit: 500, Cursor: cursor, SkipCount: true})
+			if err != nil {
+				return err
+			}
+			for _, r := range res.Records {
+				ids = append(ids, r["id"].(string))
+			}
+			if !res.HasMore {
+				break
+			}
+			cursor = res.NextCursor
+		}
+		for _, id := range ids {
+			if _, err := p.st.Update(ctx, Object, id, state, objectos.WriteOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Routes implements objectos.RouteProvider.
+func (p *Plugin) Routes(r *objectos.Router) {
+	p.st = r.Stack()
+	r.HandleFunc("", "/keys", p.mint)
+}
+
+func hashKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+func newKey() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return KeyPrefix + base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// wellFormed reports whether s has the shape of a key.
+func wellFormed(s string) bool {
+	if len(s) != KeyLen || !strings.HasPrefix(s, KeyPrefix) {
+		return false
+	}
+	for i := len(KeyPrefix); i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func invalidKey() error {
+	return objectos.NewError(objectos.CodeInvalidToken, "The API key is not valid.")
+}
+
+// presented finds a key in the request. ok is false when the request offers
+// no key at all (so other authenticators may look).
+func presented(r *http.Request) (key string, ok bool) {
+	if k := r.Header.Get("X-Api-Key"); k != "" {
+		return strings.TrimSpace(k), true
+	}
+	h := r.Header.Get("Authorization")
+	scheme, rest, _ := strings.Cut(h, " ")
+	rest = strings.TrimSpace(rest)
+	switch {
+	case strings.EqualFold(scheme, "ApiKey"):
+		return rest, true
+	case strings.EqualFold(scheme, "Bearer") && strings.HasPrefix(rest, "os_pk_"):
+		return rest, true
+	}
+	return "", false
+}
+
+// Authenticate implements objectos.AuthPlugin.
+func (p *Plugin) Authenticate(r *http.Request) (*objectos.Principal, error) {
+	key, ok := presented(r)
+	if !ok {
+		return nil, objectos.ErrNoCredentials
+	}
+	if !wellFormed(key) {
+		return nil, invalidKey()
+	}
+	return p.Resolve(r.Context(), key)
+}
+
+// Resolve checks a key and returns its owner as the principal.
+func (p *Plugin) Resolve(ctx context.Context, key string) (*objectos.Principal, error) {
+	if !wellFormed(key) {
+		return nil, invalidKey()
+	}
+	sys := objectos.AsSystem(ctx)
+	hash := hashKey(key)
+	res, err := p.st.List(sys, Object, objectos.Query{Filter: objectos.Eq("key_hash", hash), Limit: 1, SkipCount: true,
+		Fields: []string{"key_hash", "user_id", "revoked", "expires_at", "last_used_at",
+			"u_email", "u_name", "u_role", "u_sets", "u_banned", "u_ban_expires"}})
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Records) == 0 {
+		return nil, invalidKey()
+	}
+	row := res.Records[0]
+	stored, _ := row["key_hash"].(string)
+	if subtle.ConstantTimeCompare([]byte(stored), []byte(hash)) != 1 || row["revoked"] == true {
+		return nil, invalidKey()
+	}
+	now := p.st.Now().UTC()
+	if exp, ok := row["expires_at"].(string); ok && !now.Before(parseTime(exp)) {
+		return nil, invalidKey()
+	}
+	if row["u_banned"] == true {
+		if exp, ok := row["u_ban_expires"].(string); !ok || exp == "" || now.Before(parseTime(exp)) {
+			return nil, invalidKey()
+		}
+	}
+	uid, _ := row["user_id"].(string)
+	id := row["id"].(string)
+	if last, _ := row["last_used_at"].(string); last == "" || now.Sub(parseTime(last)) >= lastUsedEvery {
+		if _, err := p.st.Update(sys, Object, id, objectos.Record{"last_used_at": objectos.FormatDatetime(now)}, objectos.WriteOptions{}); err != nil {
+			return nil, err
+		}
+	}
+	pr := &objectos.Principal{UserID: uid, Method: objectos.AuthAPIKey, KeyID: id}
+	pr.Email, _ = row["u_email"].(string)
+	pr.Name, _ = row["u_name"].(string)
+	pr.Role, _ = row["u_role"].(string)
+	if sets, ok := row["u_sets"].([]string); ok {
+		pr.PermissionSets = sets
+	}
+	return pr, nil
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+// Minted is the answer of POST /keys: the raw key appears here only.
+type Minted struct {
+	ID        string  `json:"id"`
+	Name      string  `json:"name"`
+	Prefix    string  `json:"prefix"`
+	Key       string  `json:"key"`
+	ExpiresAt *string `json:"expires_at"`
+}
+
+const maxMintBody = 16 << 10
+
+// mint serves POST /keys {name, expires_at?, user_id?}.
+func (p *Plugin) mint(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		p.st.WriteError(w, r, objectos.Errorf(objectos.CodeMethodNotAllowed, "Method %s is not allowed here; use POST.", r.Method))
+		return
+	}
+	pr, err := p.st.Authenticate(r)
+	if errors.Is(err, objectos.ErrNoCredentials) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="objectos"`)
+		p.st.WriteError(w, r, objectos.NewError(objectos.CodeUnauthenticated, "Authentication is required to access this endpoint."))
+		return
+	}
+	if err != nil {
+		p.st.WriteError(w, r, err)
+		return
+	}
+	if pr.Method == objectos.AuthAPIKey {
+		p.st.WriteError(w, r, objectos.NewError(objectos.CodePermissionDenied, "API keys are minted with a session, not with another key."))
+		return
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		p.st.WriteError(w, r, err)
+		return
+	}
+	m, err := p.Mint(objectos.WithPrincipal(r.Context(), pr), body)
+	if err != nil {
+		p.st.WriteError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", p.st.BasePath()+"/data/"+Object+"/"+m.ID)
+	w.Header().Set("Cache-Control", "no-store")
+	objectos.WriteJSON(w, http.StatusCreated, m)
+}
+
+func readBody(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		return nil, objectos.NewError(objectos.CodeUnsupportedMediaType, "The request body must be JSON (Content-Type: application/json).")
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxMintBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, objectos.NewError(objectos.CodePayloadTooLarge, "The request body is too large.")
+		}
+		return nil, objectos.NewError(objectos.CodeInvalidJSON, "The request body could not be read.")
+	}
+	var body map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil || body == nil {
+		return nil, objectos.NewError(objectos.CodeInvalidJSON, "The request body must be a JSON object.")
+	}
+	return body, nil
+}
+
+func fieldErr(field, code, msg string) error {
+	e := &objectos.Error{Code: objectos.CodeValidationFailed, Message: msg,
+		Fields: []objectos.FieldError{{Field: field, Code: code, Message: msg}}}
+	return e.With("object", Object)
+}
+
+// Mint creates a key for the caller (or, for an administrator, for the user
+// named by user_id) and returns it with the raw key, which is never stored.
+// The body is {name, expires_at?, user_id?}; expires_at is an ISO 8601
+// timestamp or epoch seconds or milliseconds, in the future.
+func (p *Plugin) Mint(ctx context.Context, body map[string]any) (*Minted, error) {
+	pr := objectos.PrincipalFrom(ctx)
+	if pr == nil {
+		return nil, objectos.NewError(objectos.CodeUnauthenticated, "Authentication is required to access this endpoint.")
+	}
+	for k := range body {
+		switch k {
+		case "name", "expires_at", "user_id":
+		default:
+			return nil, fieldErr(k, objectos.FieldUnknown, fmt.Sprintf("Unknown field '%s'; send {name, expires_at?, user_id?}.", k))
+		}
+	}
+	name, _ := body["name"].(string)
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return nil, fieldErr("name", objectos.FieldRequired, "name is required")
+	case utf8.RuneCountInString(name) > MaxNameLength || strings.IndexByte(name, 0) >= 0:
+		return nil, fieldErr("name", objectos.FieldMaxLength, fmt.Sprintf("name must be at most %d characters", MaxNameLength))
+	}
+	now := p.st.Now().UTC()
+	var expires *string
+	if v, ok := body["expires_at"]; ok && v != nil {
+		t, ok := parseExpiry(v)
+		if !ok {
+			return nil, fieldErr("expires_at", objectos.FieldInvalidDate, "expires_at must be an ISO 8601 timestamp or epoch seconds or milliseconds")
+		}
+		if !t.After(now) {
+			return nil, fieldErr("expires_at", objectos.FieldMinValue, "expires_at must be in the future")
+		}
+		s := objectos.FormatDatetime(t)
+		expires = &s
+	}
+	owner := pr.UserID
+	if v, ok := body["user_id"]; ok && v != nil {
+		uid, _ := v.(string)
+		if !pr.IsAdmin() {
+			return nil, objectos.NewError(objectos.CodePermissionDenied, "Only administrators can mint keys for another user.")
+		}
+		if uid == "" {
+			return nil, fieldErr("user_id", objectos.FieldInvalidType, "user_id must be a user id")
+		}
+		owner = uid
+	}
+	u, err := p.st.Get(objectos.AsSystem(ctx), objectos.UserObject, owner, objectos.GetOptions{})
+	if objectos.IsCode(err, objectos.CodeRecordNotFound) {
+		return nil, fieldErr("user_id", objectos.FieldReferenceNotFound, "user_id does not reference an existing user")
+	}
+	if err != nil {
+		return nil, err
+	}
+	key, err := newKey()
+	if err != nil {
+		return nil, err
+	}
+	rec := ownerState(u.Record)
+	for k, v := range (objectos.Record{"name": name, "prefix": key[:StoredPrefix], "key_hash": hashKey(key), "user_id": owner, "revoked": false}) {
+		rec[k] = v
+	}
+	if expires != nil {
+		rec["expires_at"] = *expires
+	}
+	// As the system (the fields are readonly to callers), with the caller
+	// recorded as created_by.
+	res, err := p.st.Create(objectos.WithPrincipal(objectos.AsSystem(ctx), pr), Object, rec)
+	if err != nil {
+		var e *objectos.Error
+		if errors.As(err, &e) && len(e.Fields) > 0 && e.Fields[0].Field == "user_id" {
+			return nil, fieldErr("user_id", objectos.FieldReferenceNotFound, "user_id does not reference an existing user")
+		}
+		return nil, err
+	}
+	return &Minted{ID: res.ID, Name: name, Prefix: key[:StoredPrefix], Key: key, ExpiresAt: expires}, nil
+}
+
+func parseExpiry(v any) (time.Time, bool) {
+	switch x := v.(type) {
+	case string:
+		t, err := time.Parse(time.RFC3339Nano, x)
+		if err != nil {
+			return time.Time{}, false
+		}
+		return t.UTC().Truncate(time.Millisecond), true
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) || x <= 0 {
+			return time.Time{}, false
+		}
+		if x < 1e11 { // seconds
+			return time.Unix(int64(x), 0).UTC(), true
+		}
+		return time.UnixMilli(int64(x)).UTC(), true
+	}
+	return time.Time{}, false
+}
