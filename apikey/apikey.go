@@ -35,6 +35,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/internal/snapshot"
 )
 
 // Key format.
@@ -79,7 +80,7 @@ func (p *Plugin) Objects() []*objectos.Object {
 		// Keys are minted through POST /keys and revoked with the action;
 		// /data lists and reads them.
 		Enable: objectos.Capabilities{APIMethods: []objectos.APIMethod{objectos.MethodGet, objectos.MethodList}},
-		Fields: []*objectos.Field{
+		Fields: append([]*objectos.Field{
 			{Name: "name", Type: objectos.TypeText, Required: true, MaxLength: MaxNameLength, Readonly: true},
 			{Name: "prefix", Type: objectos.TypeText, MaxLength: StoredPrefix, Readonly: true},
 			{Name: "key_hash", Type: objectos.TypeText, Internal: true, Unique: true},
@@ -90,15 +91,9 @@ func (p *Plugin) Objects() []*objectos.Object {
 			{Name: "revoked", Type: objectos.TypeBoolean, DefaultValue: false},
 			// revoked_at is stamped by the revocation guard, never by callers.
 			{Name: "revoked_at", Type: objectos.TypeDatetime},
-			// The owner's state, so that checking a key is one indexed
-			// lookup; the sys_user hook keeps it current.
-			{Name: "u_email", Type: objectos.TypeText, Internal: true},
-			{Name: "u_name", Type: objectos.TypeText, Internal: true},
-			{Name: "u_role", Type: objectos.TypeText, Internal: true},
-			{Name: "u_sets", Type: objectos.TypeTags, Internal: true},
-			{Name: "u_banned", Type: objectos.TypeBoolean, Internal: true},
-			{Name: "u_ban_expires", Type: objectos.TypeDatetime, Internal: true},
-		},
+			// The owner's state rides on the key (see internal/snapshot), so
+			// that checking a key is one indexed lookup.
+		}, snapshot.Fields()...),
 		Indexes: []objectos.Index{{Fields: []string{"prefix"}}},
 		Actions: []*objectos.Action{{
 			Name: "revoke_api_key", Label: "Revoke", Type: objectos.ActionAPI, Method: "PATCH",
@@ -107,20 +102,6 @@ func (p *Plugin) Objects() []*objectos.Object {
 			SuccessMessage: "API key revoked",
 		}},
 	}}
-}
-
-// ownerFields maps sys_user fields to the owner columns of a key.
-var ownerFields = map[string]string{
-	"email": "u_email", "name": "u_name", "role": "u_role", "permission_sets": "u_sets",
-	"banned": "u_banned", "ban_expires": "u_ban_expires",
-}
-
-func ownerState(user objectos.Record) objectos.Record {
-	out := make(objectos.Record, len(ownerFields))
-	for from, to := range ownerFields {
-		out[to] = user[from]
-	}
-	return out
 }
 
 // Hooks implements objectos.HookProvider:
@@ -132,14 +113,10 @@ func ownerState(user objectos.Record) objectos.Record {
 func (p *Plugin) Hooks() []objectos.Hook {
 	return []objectos.Hook{{Object: objectos.UserObject, Events: []objectos.HookEvent{objectos.AfterUpdate},
 		Func: func(ctx context.Context, h *objectos.HookContext) error {
-			changed := false
-			for from := range ownerFields {
-				changed = changed || fmt.Sprint(h.Previous[from]) != fmt.Sprint(h.Result[from])
-			}
-			if !changed {
+			if !snapshot.Changed(h.Previous, h.Result) {
 				return nil
 			}
-			return p.refreshOwner(ctx, h.ID, ownerState(h.Result))
+			return snapshot.Refresh(ctx, p.st, Object, objectos.Eq("user_id", h.ID), h.Result)
 		}}, {Object: Object, Events: []objectos.HookEvent{objectos.BeforeUpdate},
 		Func: func(ctx context.Context, h *objectos.HookContext) error {
 			if objectos.IsSystem(ctx) {
@@ -160,35 +137,6 @@ func (p *Plugin) Hooks() []objectos.Hook {
 			}
 			return nil
 		}}}
-}
-
-// refreshOwner writes the owner's state on each of the user's keys.
-func (p *Plugin) refreshOwner(ctx context.Context, userID string, state objectos.Record) error {
-	sys := objectos.AsSystem(ctx)
-	return p.st.Transact(sys, func(ctx context.Context) error {
-		var ids []string
-		cursor := ""
-		for {
-			res, err := p.st.List(ctx, Object, objectos.Query{Filter: objectos.Eq("user_id", userID),
-				Fields: []string{"id"}, Limit: 500, Cursor: cursor, SkipCount: true})
-			if err != nil {
-				return err
-			}
-			for _, r := range res.Records {
-				ids = append(ids, r["id"].(string))
-			}
-			if !res.HasMore {
-				break
-			}
-			cursor = res.NextCursor
-		}
-		for _, id := range ids {
-			if _, err := p.st.Update(ctx, Object, id, state, objectos.WriteOptions{}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 // Routes implements objectos.RouteProvider.
@@ -266,8 +214,7 @@ func (p *Plugin) Resolve(ctx context.Context, key string) (*objectos.Principal, 
 	sys := objectos.AsSystem(ctx)
 	hash := hashKey(key)
 	res, err := p.st.List(sys, Object, objectos.Query{Filter: objectos.Eq("key_hash", hash), Limit: 1, SkipCount: true,
-		Fields: []string{"key_hash", "user_id", "revoked", "expires_at", "last_used_at",
-			"u_email", "u_name", "u_role", "u_sets", "u_banned", "u_ban_expires"}})
+		Fields: append([]string{"key_hash", "user_id", "revoked", "expires_at", "last_used_at"}, snapshot.Names()...)})
 	if err != nil {
 		return nil, err
 	}
@@ -283,10 +230,8 @@ func (p *Plugin) Resolve(ctx context.Context, key string) (*objectos.Principal, 
 	if exp, ok := row["expires_at"].(string); ok && !now.Before(parseTime(exp)) {
 		return nil, invalidKey()
 	}
-	if row["u_banned"] == true {
-		if exp, ok := row["u_ban_expires"].(string); !ok || exp == "" || now.Before(parseTime(exp)) {
-			return nil, invalidKey()
-		}
+	if snapshot.Banned(row, now) {
+		return nil, invalidKey()
 	}
 	uid, _ := row["user_id"].(string)
 	id := row["id"].(string)
@@ -296,12 +241,7 @@ func (p *Plugin) Resolve(ctx context.Context, key string) (*objectos.Principal, 
 		}
 	}
 	pr := &objectos.Principal{UserID: uid, Method: objectos.AuthAPIKey, KeyID: id}
-	pr.Email, _ = row["u_email"].(string)
-	pr.Name, _ = row["u_name"].(string)
-	pr.Role, _ = row["u_role"].(string)
-	if sets, ok := row["u_sets"].([]string); ok {
-		pr.PermissionSets = sets
-	}
+	snapshot.Fill(pr, row)
 	return pr, nil
 }
 
@@ -442,7 +382,7 @@ func (p *Plugin) Mint(ctx context.Context, body map[string]any) (*Minted, error)
 	if err != nil {
 		return nil, err
 	}
-	rec := ownerState(u.Record)
+	rec := snapshot.Of(u.Record)
 	for k, v := range (objectos.Record{"name": name, "prefix": key[:StoredPrefix], "key_hash": hashKey(key), "user_id": owner, "revoked": false}) {
 		rec[k] = v
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/alexedwards/argon2id"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/internal/snapshot"
 )
 
 // Defaults of Options.
@@ -244,8 +245,8 @@ func (p *Plugin) Hooks() []objectos.Hook {
 				if h.Result["banned"] == true && h.Previous["banned"] != true {
 					return p.RevokeSessions(ctx, h.ID, "banned")
 				}
-				if snapshotChanged(h.Previous, h.Result) {
-					return p.refreshSnapshots(ctx, h.ID, h.Result)
+				if snapshot.Changed(h.Previous, h.Result) {
+					return snapshot.Refresh(ctx, p.st, ObjSession, liveSessionsOf(h.ID), h.Result)
 				}
 				return nil
 			}},

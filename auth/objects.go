@@ -1,9 +1,8 @@
 package auth
 
 import (
-	"fmt"
-
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/internal/snapshot"
 )
 
 // The system objects of the auth plugin, created by schema sync.
@@ -72,7 +71,7 @@ func systemObjects() []*objectos.Object {
 				{Name: "remember", Type: objectos.TypeBoolean, DefaultValue: true},
 				{Name: "ip_address", Type: objectos.TypeText, MaxLength: 64},
 				{Name: "user_agent", Type: objectos.TypeText, MaxLength: 512},
-			}, snapshotFields()...),
+			}, snapshot.Fields()...),
 		},
 		{
 			// sys_verification holds short-lived OAuth sign-in state, keyed by a
@@ -97,43 +96,4 @@ func systemObjects() []*objectos.Object {
 			},
 		},
 	}
-}
-
-// snapshotFields hold what authentication needs of the user on each session
-// row, so that resolving a session is one indexed lookup. The sys_user hook
-// keeps them current.
-func snapshotFields() []*objectos.Field {
-	return []*objectos.Field{
-		{Name: "u_email", Type: objectos.TypeText, Internal: true},
-		{Name: "u_name", Type: objectos.TypeText, Internal: true},
-		{Name: "u_role", Type: objectos.TypeText, Internal: true},
-		{Name: "u_sets", Type: objectos.TypeTags, Internal: true},
-		{Name: "u_banned", Type: objectos.TypeBoolean, Internal: true},
-		{Name: "u_ban_expires", Type: objectos.TypeDatetime, Internal: true},
-	}
-}
-
-// snapshotFieldsOf maps sys_user fields to the snapshot columns.
-var snapshotOf = map[string]string{
-	"email": "u_email", "name": "u_name", "role": "u_role", "permission_sets": "u_sets",
-	"banned": "u_banned", "ban_expires": "u_ban_expires",
-}
-
-// snapshot returns the snapshot columns of a user record.
-func snapshot(user objectos.Record) objectos.Record {
-	out := make(objectos.Record, len(snapshotOf))
-	for from, to := range snapshotOf {
-		out[to] = user[from]
-	}
-	return out
-}
-
-// snapshotChanged reports whether an update touched a snapshot field.
-func snapshotChanged(before, after objectos.Record) bool {
-	for from := range snapshotOf {
-		if fmt.Sprint(before[from]) != fmt.Sprint(after[from]) {
-			return true
-		}
-	}
-	return false
 }

@@ -61,13 +61,8 @@ func (p *Plugin) oauthConfig(r *http.Request, op *oidcProvider, pr *oidc.Provide
 }
 
 func (p *Plugin) signInSocial(w http.ResponseWriter, r *http.Request) {
-	if !p.originAllowed(r) {
-		p.fail(w, r, errInvalidOrigin)
-		return
-	}
-	body, err := readBody(w, r)
-	if err != nil {
-		p.fail(w, r, err)
+	body, ok := p.postBody(w, r)
+	if !ok {
 		return
 	}
 	op := p.providers[str(body, "provider")]

@@ -158,14 +158,24 @@ func rememberMe(body map[string]any) bool {
 	return true
 }
 
-func (p *Plugin) signUpEmail(w http.ResponseWriter, r *http.Request) {
+// postBody checks the Origin of a state-changing auth request and reads its
+// body; on failure it has answered already.
+func (p *Plugin) postBody(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
 	if !p.originAllowed(r) {
 		p.fail(w, r, errInvalidOrigin)
-		return
+		return nil, false
 	}
 	body, err := readBody(w, r)
 	if err != nil {
 		p.fail(w, r, err)
+		return nil, false
+	}
+	return body, true
+}
+
+func (p *Plugin) signUpEmail(w http.ResponseWriter, r *http.Request) {
+	body, ok := p.postBody(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
@@ -221,13 +231,8 @@ func (p *Plugin) signUpEmail(w http.ResponseWriter, r *http.Request) {
 // whether or not the email exists: an unknown email is verified against a
 // dummy hash, and failed attempts are counted per email either way.
 func (p *Plugin) signInEmail(w http.ResponseWriter, r *http.Request) {
-	if !p.originAllowed(r) {
-		p.fail(w, r, errInvalidOrigin)
-		return
-	}
-	body, err := readBody(w, r)
-	if err != nil {
-		p.fail(w, r, err)
+	body, ok := p.postBody(w, r)
+	if !ok {
 		return
 	}
 	email, ok := normalizeEmail(str(body, "email"))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/internal/snapshot"
 )
 
 // session is a resolved sys_session with its user.
@@ -30,12 +31,7 @@ type session struct {
 
 func (s *session) principal(m objectos.AuthMethod) *objectos.Principal {
 	p := &objectos.Principal{UserID: s.userID, Method: m, SessionID: s.id}
-	p.Email, _ = s.snap["u_email"].(string)
-	p.Name, _ = s.snap["u_name"].(string)
-	p.Role, _ = s.snap["u_role"].(string)
-	if sets, ok := s.snap["u_sets"].([]string); ok {
-		p.PermissionSets = sets
-	}
+	snapshot.Fill(p, s.snap)
 	return p
 }
 
@@ -91,7 +87,7 @@ func (p *Plugin) createSession(ctx context.Context, r *http.Request, user object
 	if len(ua) > 512 {
 		ua = ua[:512]
 	}
-	rec := snapshot(user)
+	rec := snapshot.Of(user)
 	for k, v := range (objectos.Record{
 		"user_id": userID, "token_hash": hashToken(token), "expires_at": objectos.FormatDatetime(now.Add(ttl)),
 		"remember": remember, "ip_address": ip, "user_agent": ua,
@@ -104,7 +100,7 @@ func (p *Plugin) createSession(ctx context.Context, r *http.Request, user object
 	}
 	return &session{id: res.ID, token: token, userID: userID, expiresAt: now.Add(ttl).Truncate(time.Millisecond),
 		createdAt: now.Truncate(time.Millisecond), updatedAt: now.Truncate(time.Millisecond), ip: ip, ua: ua,
-		remember: remember, snap: snapshot(user)}, nil
+		remember: remember, snap: snapshot.Of(user)}, nil
 }
 
 func clientIP(r *http.Request) string {
@@ -143,11 +139,8 @@ func (p *Plugin) resolve(ctx context.Context, token string) (*session, error) {
 	if !now.Before(s.expiresAt) {
 		return nil, objectos.NewError(objectos.CodeSessionExpired, "The session has expired; sign in again.")
 	}
-	s.snap = objectos.Record{}
-	for _, col := range snapshotOf {
-		s.snap[col] = row[col]
-	}
-	if isBanned(objectos.Record{"banned": row["u_banned"], "ban_expires": row["u_ban_expires"]}, now) {
+	s.snap = row
+	if snapshot.Banned(row, now) {
 		return nil, invalidSession()
 	}
 	if s.remember && now.Sub(s.updatedAt) >= p.opts.UpdateAge {
@@ -164,13 +157,7 @@ func (p *Plugin) resolve(ctx context.Context, token string) (*session, error) {
 }
 
 func isBanned(user objectos.Record, now time.Time) bool {
-	if user["banned"] != true {
-		return false
-	}
-	if exp, ok := user["ban_expires"].(string); ok && exp != "" {
-		return now.Before(parseTime(exp))
-	}
-	return true
+	return snapshot.Banned(snapshot.Of(user), now)
 }
 
 // findOne returns the first record matching the filter, or nil.
@@ -185,55 +172,14 @@ func (p *Plugin) findOne(ctx context.Context, object string, f *objectos.Filter)
 	return res.Records[0], nil
 }
 
-// liveSessions calls fn with the ids of the user's live sessions, in one
-// transaction. The ids are collected first, since fn may change which
-// sessions are live.
-func (p *Plugin) liveSessions(ctx context.Context, userID string, fn func(ctx context.Context, id string) error) error {
-	sys := objectos.AsSystem(ctx)
-	return p.st.Transact(sys, func(ctx context.Context) error {
-		var ids []string
-		cursor := ""
-		for {
-			res, err := p.st.List(ctx, ObjSession, objectos.Query{
-				Filter:    objectos.And(objectos.Eq("user_id", userID), objectos.Eq("revoked_at", nil)),
-				Fields:    []string{"id"},
-				Limit:     500,
-				Cursor:    cursor,
-				SkipCount: true,
-			})
-			if err != nil {
-				return err
-			}
-			for _, r := range res.Records {
-				ids = append(ids, r["id"].(string))
-			}
-			if !res.HasMore {
-				break
-			}
-			cursor = res.NextCursor
-		}
-		for _, id := range ids {
-			if err := fn(ctx, id); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// refreshSnapshots writes the user's new state on their live sessions.
-func (p *Plugin) refreshSnapshots(ctx context.Context, userID string, user objectos.Record) error {
-	snap := snapshot(user)
-	return p.liveSessions(ctx, userID, func(ctx context.Context, id string) error {
-		_, err := p.st.Update(ctx, ObjSession, id, snap, objectos.WriteOptions{})
-		return err
-	})
+func liveSessionsOf(userID string) *objectos.Filter {
+	return objectos.And(objectos.Eq("user_id", userID), objectos.Eq("revoked_at", nil))
 }
 
 // RevokeSessions revokes every live session of the user at once, for
 // example after a password change or a ban.
 func (p *Plugin) RevokeSessions(ctx context.Context, userID, reason string) error {
-	return p.liveSessions(ctx, userID, func(ctx context.Context, id string) error {
+	return snapshot.Each(ctx, p.st, ObjSession, liveSessionsOf(userID), func(ctx context.Context, id string) error {
 		return p.revoke(ctx, id, reason)
 	})
 }

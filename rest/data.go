@@ -67,57 +67,21 @@ func (h *handler) exposed(name string, m objectos.APIMethod, route string) (*obj
 	return o, nil
 }
 
-func (h *handler) collection(w http.ResponseWriter, r *http.Request) {
-	ctx, ok := h.authenticate(w, r)
-	if !ok {
-		return
-	}
-	var err error
-	switch r.Method {
-	case http.MethodGet:
-		err = h.list(ctx, w, r)
-	case http.MethodPost:
-		err = h.create(ctx, w, r)
-	default:
-		err = methodNotAllowed(r, collectionMethods)
-	}
-	if err != nil {
-		h.fail(w, r, err)
-	}
-}
-
-func (h *handler) item(w http.ResponseWriter, r *http.Request) {
-	ctx, ok := h.authenticate(w, r)
-	if !ok {
-		return
-	}
-	var err error
-	switch r.Method {
-	case http.MethodGet:
-		err = h.get(ctx, w, r)
-	case http.MethodPatch:
-		err = h.update(ctx, w, r)
-	case http.MethodDelete:
-		err = h.delete(ctx, w, r)
-	default:
-		err = methodNotAllowed(r, itemMethods)
-	}
-	if err != nil {
-		h.fail(w, r, err)
-	}
-}
-
-func (h *handler) query(w http.ResponseWriter, r *http.Request) {
-	ctx, ok := h.authenticate(w, r)
-	if !ok {
-		return
-	}
-	err := methodNotAllowed(r, queryMethods)
-	if r.Method == http.MethodPost {
-		err = h.queryDoc(ctx, w, r)
-	}
-	if err != nil {
-		h.fail(w, r, err)
+// dispatch serves one data route: it authenticates the caller, then runs
+// the handler of the request's method (405 with Allow for the others).
+func (h *handler) dispatch(allow string, byMethod map[string]func(context.Context, http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, ok := h.authenticate(w, r)
+		if !ok {
+			return
+		}
+		err := methodNotAllowed(r, allow)
+		if fn := byMethod[r.Method]; fn != nil {
+			err = fn(ctx, w, r)
+		}
+		if err != nil {
+			h.fail(w, r, err)
+		}
 	}
 }
 

@@ -27,6 +27,7 @@
 package rest
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/objectos-go/objectos"
@@ -74,9 +75,12 @@ func (p *Plugin) Routes(r *objectos.Router) {
 	h := &handler{st: r.Stack(), opts: p.opts}
 	r.HandleFunc(http.MethodGet, "/{$}", h.discovery)
 	r.HandleFunc(http.MethodGet, "/discovery", h.discovery)
-	r.HandleFunc("", "/data/{object}", h.collection)
-	r.HandleFunc("", "/data/{object}/query", h.query)
-	r.HandleFunc("", "/data/{object}/{id}", h.item)
+	r.HandleFunc("", "/data/{object}", h.dispatch(collectionMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
+		http.MethodGet: h.list, http.MethodPost: h.create}))
+	r.HandleFunc("", "/data/{object}/query", h.dispatch(queryMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
+		http.MethodPost: h.queryDoc}))
+	r.HandleFunc("", "/data/{object}/{id}", h.dispatch(itemMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
+		http.MethodGet: h.get, http.MethodPatch: h.update, http.MethodDelete: h.delete}))
 	r.HandleFunc("", "/actions/{object}/{action}", h.action)
 	r.HandleFunc("", "/actions/{object}/{action}/{recordId}", h.action)
 	r.HandleFunc("", "/data", h.noRoute)
