@@ -142,6 +142,8 @@ var filterCases = []struct {
 	{"malformed array comparison", `["qty"]`, "", objectos.CodeInvalidFilter},
 	{"null operator takes no value", `["note","is_null","x"]`, "", objectos.CodeInvalidFilter},
 	{"invalid JSON", `{"qty":`, "", objectos.CodeInvalidFilter},
+	{"year zero", `{"due":"0000-01-01"}`, "", objectos.CodeInvalidFilter},
+	{"too many $in values", `{"name":{"$in":[` + strings.Repeat(`"x",`, 1000) + `"y"]}}`, "", objectos.CodeInvalidFilter},
 	{"too deep", strings.Repeat(`{"$not":`, 40) + `{}` + strings.Repeat(`}`, 40), "", objectos.CodeInvalidFilter},
 }
 

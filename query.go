@@ -202,6 +202,9 @@ func ParseFilterValue(v any) (*Filter, error) {
 
 const maxFilterDepth = 32
 
+// MaxInValues bounds the list of an $in or $nin.
+const MaxInValues = 1000
+
 func parseCondition(v any, depth int) (*Filter, error) {
 	if depth > maxFilterDepth {
 		return nil, filterErr("filter is nested too deeply (at most %d levels)", maxFilterDepth)
@@ -427,6 +430,9 @@ func parseOperator(field string, op Op, v any) (*Filter, error) {
 		arr, ok := v.([]any)
 		if !ok {
 			return nil, filterErr("%s %s needs an array of values", field, op)
+		}
+		if len(arr) > MaxInValues {
+			return nil, filterErr("%s %s: at most %d values", field, op, MaxInValues)
 		}
 		for _, e := range arr {
 			if _, isRef, _ := fieldRef(e); isRef {

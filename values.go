@@ -88,7 +88,9 @@ func normalizeValue(f *Field, v any) (any, *FieldError) {
 				return d, nil
 			}
 		case time.Time:
-			return x.Format(DateLayout), nil
+			if x.Year() >= 1 && x.Year() <= 9999 {
+				return x.Format(DateLayout), nil
+			}
 		}
 		return nil, fieldErr(f, FieldInvalidDate, "%s must be a date written YYYY-MM-DD", f.Name)
 	case KindDatetime:
@@ -98,7 +100,7 @@ func normalizeValue(f *Field, v any) (any, *FieldError) {
 				return t, nil
 			}
 		case time.Time:
-			if x.Year() >= 0 && x.Year() <= 9999 {
+			if x.UTC().Year() >= 1 && x.UTC().Year() <= 9999 {
 				return x.UTC().Truncate(time.Millisecond), nil
 			}
 		}
@@ -332,8 +334,10 @@ func normalizeMulti(f *Field, v any) (any, *FieldError) {
 	return out, nil
 }
 
+// parseDate accepts YYYY-MM-DD for years 0001 to 9999 (PostgreSQL has no
+// year 0).
 func parseDate(s string) (string, bool) {
-	if !dateRE.MatchString(s) {
+	if !dateRE.MatchString(s) || strings.HasPrefix(s, "0000") {
 		return "", false
 	}
 	if _, err := time.Parse(DateLayout, s); err != nil {
@@ -351,7 +355,7 @@ func parseDatetime(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	t = t.UTC()
-	if t.Year() < 0 || t.Year() > 9999 {
+	if t.Year() < 1 || t.Year() > 9999 {
 		return time.Time{}, false
 	}
 	return t.Truncate(time.Millisecond), true

@@ -3,7 +3,10 @@ package objectos_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,6 +136,22 @@ func TestWriteSemantics(t *testing.T) {
 			assert.Equal(t, acc.ID, c.Record["account"])
 			_, err = s.Update(alice, "contact", c.ID, objectos.Record{"account": "gone"}, objectos.WriteOptions{})
 			requireCode(t, err, objectos.CodeValidationFailed)
+		})
+
+		t.Run("a value too long to index is a 4xx", func(t *testing.T) {
+			// random text does not compress, so PostgreSQL's index row limit
+			// (about 2.7 kB) is exceeded; SQLite has none
+			var b strings.Builder
+			for i := 0; i < 2000; i++ {
+				fmt.Fprintf(&b, "%08x", rand.Uint32())
+			}
+			_, err := s.Create(alice, "account", objectos.Record{"name": "Long", "code": b.String()})
+			if st.Dialect() == "pg" {
+				e := requireCode(t, err, objectos.CodeValidationFailed)
+				assert.Equal(t, 400, e.HTTPStatus())
+			} else {
+				require.NoError(t, err)
+			}
 		})
 
 		t.Run("unique index", func(t *testing.T) {

@@ -36,6 +36,9 @@ func (s *Store) translate(err error) error {
 			return s.uniqueViolation(pe.ConstraintName, nil, err)
 		case pe.Code == "23503":
 			return s.foreignKeyViolation(pe.ConstraintName, err)
+		case pe.Code == "54000" || pe.Code == "22001":
+			// program_limit_exceeded (an index row too large), string too long
+			return objectos.NewError(objectos.CodeValidationFailed, "A value is too long to be stored in an indexed field.").WithCause(err)
 		case pe.Code == "40001" || pe.Code == "40P01":
 			return objectos.NewError(objectos.CodeConcurrentUpdate, "The record was changed concurrently; try again.").WithCause(err)
 		case strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03" || pe.Code == "53300":
