@@ -81,6 +81,8 @@ var filterCases = []struct {
 	{"datetime bare day is the whole day", `{"at":"2026-01-31"}`, "5", ""},
 	{"datetime $lte bare day keeps the day", `{"at":{"$lte":"2026-03-15"}}`, "1,2,4,5", ""},
 	{"datetime instant", `{"at":{"$lt":"2026-01-31T00:00:00.001Z"}}`, "1,5", ""},
+	{"datetime at the end of time", `{"at":{"$lte":"9999-12-31"}}`, "1,2,4,5", ""},
+	{"datetime after the end of time", `{"at":{"$gt":"9999-12-31"}}`, "", ""},
 	{"multi-valued $eq means contains", `{"labels":"blue"}`, "1,2", ""},
 	{"multi-valued $in means any", `{"labels":{"$in":["green","red"]}}`, "1,5", ""},
 	{"multi-valued $nin includes NULL", `{"labels":{"$nin":["blue"]}}`, "3,4,5", ""},

@@ -1001,12 +1001,25 @@ func dayStart(day string) time.Time {
 	return t
 }
 
+// lastInstant is the last instant a datetime field can hold.
+var lastInstant = time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC)
+
+// beforeNextDay matches instants before the day after start: < next
+// midnight, or <= the last instant when the next day is past year 9999.
+func beforeNextDay(field string, start time.Time) *Filter {
+	next := start.AddDate(0, 0, 1)
+	if next.Year() > 9999 {
+		return &Filter{Op: OpLte, Field: field, Value: lastInstant}
+	}
+	return &Filter{Op: OpLt, Field: field, Value: next}
+}
+
 // dayRange matches every instant of the UTC day.
 func dayRange(field, day string) *Filter {
 	start := dayStart(day)
 	return &Filter{Op: OpAnd, Children: []*Filter{
 		{Op: OpGte, Field: field, Value: start},
-		{Op: OpLt, Field: field, Value: start.AddDate(0, 0, 1)},
+		beforeNextDay(field, start),
 	}}
 }
 
@@ -1014,16 +1027,18 @@ func dayRange(field, day string) *Filter {
 // is a whole day, so <= day means before the next midnight.
 func dayBound(field string, op Op, day string) *Filter {
 	start := dayStart(day)
-	next := start.AddDate(0, 0, 1)
 	switch op {
 	case OpGt:
-		return &Filter{Op: OpGte, Field: field, Value: next}
+		if next := start.AddDate(0, 0, 1); next.Year() <= 9999 {
+			return &Filter{Op: OpGte, Field: field, Value: next}
+		}
+		return &Filter{Op: OpGt, Field: field, Value: lastInstant}
 	case OpGte:
 		return &Filter{Op: OpGte, Field: field, Value: start}
 	case OpLt:
 		return &Filter{Op: OpLt, Field: field, Value: start}
 	default: // OpLte
-		return &Filter{Op: OpLt, Field: field, Value: next}
+		return beforeNextDay(field, start)
 	}
 }
 

@@ -1,0 +1,42 @@
+package rest_test
+
+import (
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/objectos-go/objectos/internal/testenv"
+)
+
+// FuzzDataAPI throws arbitrary queries and bodies at the data routes: a
+// caller's mistake must never be a 5xx.
+func FuzzDataAPI(f *testing.F) {
+	for _, sc := range scenarios() {
+		if sc.req.user != "" && strings.HasPrefix(sc.req.url, "/api/v1/data/") {
+			f.Add(sc.req.method, strings.TrimPrefix(sc.req.url, "/api/v1/data/"), sc.req.body)
+		}
+	}
+	s := newServer(f, testenv.Open(f, testenv.SQLite), restArtifact())
+	f.Fuzz(func(t *testing.T, method, path, body string) {
+		switch method {
+		case "GET", "POST", "PATCH", "DELETE", "PUT":
+		default:
+			method = "GET"
+		}
+		if strings.ContainsAny(path, " #\x00\r\n\t") {
+			return
+		}
+		if _, err := url.ParseRequestURI("/api/v1/data/" + path); err != nil {
+			return // not a request a client could send
+		}
+		req := httptest.NewRequest(method, "/api/v1/data/"+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Test-User", "fuzzer")
+		rec := httptest.NewRecorder()
+		s.h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%s /api/v1/data/%s %q: %d %s", method, path, body, rec.Code, rec.Body.String())
+		}
+	})
+}
