@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -456,7 +457,7 @@ func (s *Stack) searchFilter(o *Object, g *Grant, sys bool, term string, only []
 	if !o.Searchable() {
 		return nil, Errorf(CodeInvalidQuery, "Object '%s' is not searchable.", o.Name).With("param", "search")
 	}
-	if strings.IndexByte(term, 0) >= 0 || len(term) > 500 {
+	if strings.IndexByte(term, 0) >= 0 || len(term) > 500 || !utf8.ValidString(term) {
 		return nil, Errorf(CodeInvalidQuery, "search must be text of at most 500 characters.").With("param", "search")
 	}
 	var names []string

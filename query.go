@@ -810,6 +810,9 @@ func (b *filterBinder) bindLeaf(fld *Field, f *Filter) (*Filter, error) {
 		if !ok || s == "" {
 			return nil, filterErr("%s %s needs a non-empty string comparand", f.Field, op)
 		}
+		if strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) {
+			return nil, filterErr("%s %s: the comparand must be valid UTF-8 without NUL characters", f.Field, op)
+		}
 		if op == OpIContains {
 			s = asciiLower(s)
 		}
@@ -902,6 +905,9 @@ func (b *filterBinder) bindMulti(fld *Field, f *Filter) (*Filter, error) {
 		if !ok {
 			return filterErr("%s %s: a multi-valued field compares with strings", f.Field, f.Op)
 		}
+		if strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) {
+			return filterErr("%s %s: the comparand must be valid UTF-8 without NUL characters", f.Field, f.Op)
+		}
 		vals = append(vals, s)
 		return nil
 	}
@@ -934,6 +940,9 @@ func (b *filterBinder) bindMulti(fld *Field, f *Filter) (*Filter, error) {
 // the whole-day rules.
 func (b *filterBinder) comparand(fld *Field, op Op, v any) (any, string, error) {
 	if s, ok := v.(string); ok {
+		if strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) {
+			return nil, "", filterErr("%s %s: the comparand must be valid UTF-8 without NUL characters", fld.Name, op)
+		}
 		r, err := b.resolveMacro(fld, op, s)
 		if err != nil {
 			return nil, "", err

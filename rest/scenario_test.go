@@ -179,6 +179,8 @@ func scenarios() []scenario {
 		{name: "search an unsearchable object", req: req{method: "GET", url: "/api/v1/data/unsearchable?search=x", user: alice}, status: 400, code: "INVALID_QUERY"},
 		{name: "garbage cursor", req: req{method: "GET", url: "/api/v1/data/account?cursor=abc", user: alice}, status: 400, code: "INVALID_CURSOR"},
 		{name: "malformed query string", req: req{method: "GET", url: "/api/v1/data/account?limit=%zz", user: alice}, status: 400, code: "INVALID_QUERY"},
+		{name: "search that is not UTF-8", req: req{method: "GET", url: "/api/v1/data/account?search=%EF", user: alice}, status: 400, code: "INVALID_QUERY"},
+		{name: "equality parameter that is not UTF-8", req: req{method: "GET", url: "/api/v1/data/account?industry=%EF", user: alice}, status: 400, code: "INVALID_FILTER"},
 
 		// query document
 		{name: "query", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"where":{"industry":"tech"},"fields":["name"],"orderBy":[{"field":"name","order":"asc"}],"limit":10}`, user: alice},
