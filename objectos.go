@@ -313,6 +313,24 @@ func (s *Stack) Authenticate(r *http.Request) (*Principal, error) {
 	return nil, ErrNoCredentials
 }
 
+// RequirePrincipal authenticates a request for a route that needs a caller.
+// When there is none, or the credentials are bad, it writes the error in
+// the wrapped envelope (401 with WWW-Authenticate) and returns false.
+func (s *Stack) RequirePrincipal(w http.ResponseWriter, r *http.Request) (*Principal, bool) {
+	p, err := s.Authenticate(r)
+	if errors.Is(err, ErrNoCredentials) {
+		err = NewError(CodeUnauthenticated, "Authentication is required to access this endpoint.")
+	}
+	if err != nil {
+		if AsError(err).HTTPStatus() == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="objectos"`)
+		}
+		s.WriteError(w, r, err)
+		return nil, false
+	}
+	return p, true
+}
+
 // Router collects the routes of plugins. Patterns are relative to the base
 // path and use net/http.ServeMux wildcards ("/data/{object}/{id}").
 type Router struct {

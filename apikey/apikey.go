@@ -268,14 +268,8 @@ func (p *Plugin) mint(w http.ResponseWriter, r *http.Request) {
 		p.st.WriteError(w, r, objectos.Errorf(objectos.CodeMethodNotAllowed, "Method %s is not allowed here; use POST.", r.Method))
 		return
 	}
-	pr, err := p.st.Authenticate(r)
-	if errors.Is(err, objectos.ErrNoCredentials) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="objectos"`)
-		p.st.WriteError(w, r, objectos.NewError(objectos.CodeUnauthenticated, "Authentication is required to access this endpoint."))
-		return
-	}
-	if err != nil {
-		p.st.WriteError(w, r, err)
+	pr, ok := p.st.RequirePrincipal(w, r)
+	if !ok {
 		return
 	}
 	if pr.Method == objectos.AuthAPIKey {

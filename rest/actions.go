@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/objectos-go/objectos"
@@ -16,17 +15,8 @@ func (h *handler) action(w http.ResponseWriter, r *http.Request) {
 		h.st.WriteError(w, r, objectos.Errorf(objectos.CodeMethodNotAllowed, "Method %s is not allowed here; use POST.", r.Method))
 		return
 	}
-	p, err := h.st.Authenticate(r)
-	if errors.Is(err, objectos.ErrNoCredentials) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="objectos"`)
-		h.st.WriteError(w, r, objectos.NewError(objectos.CodeUnauthenticated, unauthenticatedMessage))
-		return
-	}
-	if err != nil {
-		if objectos.AsError(err).HTTPStatus() == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="objectos"`)
-		}
-		h.st.WriteError(w, r, err)
+	p, ok := h.st.RequirePrincipal(w, r)
+	if !ok {
 		return
 	}
 	ctx := objectos.WithPrincipal(r.Context(), p)
