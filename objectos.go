@@ -410,6 +410,10 @@ func methodSwitch(s *Stack, handlers map[string]http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
+		if h, ok := handlers[http.MethodGet]; ok && r.Method == http.MethodHead {
+			h.ServeHTTP(w, r) // net/http drops the body of a HEAD response
+			return
+		}
 		if h, ok := handlers[""]; ok {
 			h.ServeHTTP(w, r)
 			return

@@ -95,6 +95,9 @@ func TestKernelRoutes(t *testing.T) {
 	assert.Equal(t, "abc-123", rec.Header().Get("X-Request-Id"))
 	assert.Equal(t, map[string]any{"status": "ready", "state": "running"}, body["data"])
 
+	rec, _ = do(t, mux, "HEAD", "/api/v1/health", nil)
+	assert.Equal(t, 200, rec.Code, "HEAD is served by the GET route")
+
 	rec, body = do(t, mux, "GET", "/api/v1/echo/x%20y", nil)
 	assert.Equal(t, 200, rec.Code)
 	assert.Equal(t, "x y", body["data"].(map[string]any)["name"])

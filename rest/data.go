@@ -76,7 +76,11 @@ func (h *handler) dispatch(allow string, byMethod map[string]func(context.Contex
 			return
 		}
 		err := methodNotAllowed(r, allow)
-		if fn := byMethod[r.Method]; fn != nil {
+		fn := byMethod[r.Method]
+		if fn == nil && r.Method == http.MethodHead {
+			fn = byMethod[http.MethodGet]
+		}
+		if fn != nil {
 			err = fn(ctx, w, r)
 		}
 		if err != nil {

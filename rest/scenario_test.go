@@ -87,6 +87,7 @@ func scenarios() []scenario {
 			header: map[string]string{"If-None-Match": `"2026-07-28T12:00:00.000Z"`}}, status: 304},
 		{name: "get refuses list parameters", req: req{method: "GET", url: "/api/v1/data/account/acc1?limit=1", user: alice}, status: 400, code: "INVALID_QUERY",
 			want: map[string]any{"param": "limit"}},
+		{name: "HEAD is GET without a body", req: req{method: "HEAD", url: "/api/v1/data/account/acc1", user: alice}, status: 200},
 		{name: "get missing record", req: req{method: "GET", url: "/api/v1/data/account/nope", user: alice}, status: 404, code: "RECORD_NOT_FOUND",
 			want: map[string]any{"object": "account"}},
 		{name: "unknown object", req: req{method: "GET", url: "/api/v1/data/nope", user: alice}, status: 404, code: "OBJECT_NOT_FOUND",
