@@ -224,6 +224,9 @@ func fieldList(v, param string) ([]string, error) {
 	return out, nil
 }
 
+// jsObject is String(o) for a plain JavaScript object.
+const jsObject = "[object Object]"
+
 // implicitFilter turns ?name=value into an equality filter, converting the
 // text to the field's type.
 func implicitFilter(o *objectos.Object, name, v string) (*objectos.Filter, error) {
@@ -239,6 +242,13 @@ func implicitFilter(o *objectos.Object, name, v string) (*objectos.Filter, error
 			msg += fmt.Sprintf(" Did you mean '%s'?", s)
 		}
 		return nil, objectos.NewError(objectos.CodeInvalidField, msg).With("field", name).With("object", o.Name)
+	}
+	if v == jsObject {
+		// What a JavaScript client sends when it puts an operator object
+		// ({"$gte": 0}) in a query parameter: refuse it rather than compare
+		// the field with that text and quietly match nothing.
+		return nil, objectos.Errorf(objectos.CodeInvalidFilter,
+			"%s=[object Object]: the client sent an object as a parameter value; put operators in the filter parameter as JSON, e.g. filter={\"%s\":{\"$gte\":1}}.", name, name).With("param", name)
 	}
 	var value any = v
 	switch f.Kind() {

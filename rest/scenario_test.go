@@ -155,6 +155,7 @@ func scenarios() []scenario {
 		{name: "implicit boolean equality", req: req{method: "GET", url: "/api/v1/data/account?active=false", user: alice}, status: 200, check: names("Globex")},
 		{name: "implicit equality ANDs with filter", req: req{method: "GET", url: `/api/v1/data/account?industry=tech&filter={"revenue":{"$gt":500}}`, user: alice}, status: 200, check: records(0)},
 		{name: "implicit equality, wrong type", req: req{method: "GET", url: "/api/v1/data/account?revenue=lots", user: alice}, status: 400, code: "INVALID_FILTER"},
+		{name: "implicit equality, a stringified JavaScript object", req: req{method: "GET", url: "/api/v1/data/account?name=%5Bobject+Object%5D", user: alice}, status: 400, code: "INVALID_FILTER"},
 		{name: "repeated parameter", req: req{method: "GET", url: "/api/v1/data/account?limit=1&limit=2", user: alice}, status: 400, code: "INVALID_QUERY",
 			want: map[string]any{"param": "limit"}},
 		{name: "two spellings of one parameter", req: req{method: "GET", url: "/api/v1/data/account?limit=1&top=2", user: alice}, status: 400, code: "INVALID_QUERY"},
