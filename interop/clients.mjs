@@ -1,0 +1,254 @@
+// Drives a running objectos server (examples/crm) with the official clients:
+// better-auth's client for /auth and @objectstack/client for discovery, data,
+// actions and keys. Wire details are what these clients rely on, so a change
+// that breaks them fails here even when the Go tests still pass.
+//
+//   OBJECTOS_URL=http://127.0.0.1:8080 ADMIN_EMAIL=… ADMIN_PASSWORD=… node clients.mjs
+//
+// The server must be the CRM example with a bootstrap admin and sign-up off.
+import assert from "node:assert/strict";
+import { createAuthClient } from "better-auth/client";
+import { ObjectStackClient, createFilter } from "@objectstack/client";
+
+const origin = (process.env.OBJECTOS_URL || "http://127.0.0.1:8080").replace(/\/$/, "");
+const email = process.env.ADMIN_EMAIL;
+const password = process.env.ADMIN_PASSWORD;
+if (!email || !password) {
+  console.error("ADMIN_EMAIL and ADMIN_PASSWORD are required");
+  process.exit(2);
+}
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const run = `interop-${Date.now()}`; // keeps names unique when run twice on one database
+
+let failures = 0;
+async function step(name, fn) {
+  try {
+    const out = await fn();
+    console.log(`ok   ${name}`);
+    return out;
+  } catch (e) {
+    failures++;
+    console.log(`FAIL ${name}: ${e.message}${e.code ? ` (${e.code})` : ""}`);
+    return undefined;
+  }
+}
+const rejectsWith = (promise, status, code) =>
+  assert.rejects(promise, (e) => {
+    assert.equal(e.httpStatus, status, `status of ${e.message}`);
+    assert.equal(e.code, code);
+    return true;
+  });
+
+// better-auth: the token arrives in the set-auth-token header and goes back as
+// a bearer token, as better-auth's documented bearer setup does.
+let token;
+const auth = createAuthClient({
+  baseURL: `${origin}/api/v1/auth`,
+  fetchOptions: {
+    onSuccess: (ctx) => {
+      const t = ctx.response.headers.get("set-auth-token");
+      if (t) token = t;
+    },
+    auth: { type: "Bearer", token: () => token },
+  },
+});
+
+await step("auth: wrong password is 401 INVALID_EMAIL_OR_PASSWORD", async () => {
+  const r = await auth.signIn.email({ email, password: "not-the-password" });
+  assert.equal(r.data, null);
+  assert.equal(r.error.status, 401);
+  assert.equal(r.error.code, "INVALID_EMAIL_OR_PASSWORD");
+});
+await step("auth: unknown email answers the same", async () => {
+  const r = await auth.signIn.email({ email: `nobody-${run}@example.com`, password: "not-the-password" });
+  assert.equal(r.error.status, 401);
+  assert.equal(r.error.code, "INVALID_EMAIL_OR_PASSWORD");
+});
+await step("auth: sign-up is off once an owner exists", async () => {
+  const r = await auth.signUp.email({ name: "Eve", email: `eve-${run}@example.com`, password: "long-enough-1" });
+  assert.equal(r.error.status, 403);
+  assert.equal(r.error.code, "SIGN_UP_DISABLED");
+});
+await step("auth: sign in", async () => {
+  const r = await auth.signIn.email({ email, password });
+  assert.equal(r.error, null, JSON.stringify(r.error));
+  assert.equal(r.data.redirect, false);
+  assert.equal(r.data.user.email, email);
+  assert.ok(token, "set-auth-token header");
+  assert.equal(r.data.token, token);
+});
+await step("auth: get-session", async () => {
+  const r = await auth.getSession();
+  assert.equal(r.error, null);
+  assert.equal(r.data.user.email, email);
+  assert.ok(Date.parse(r.data.session.expiresAt) > Date.now());
+});
+
+const client = new ObjectStackClient({ baseUrl: origin, token, logger: quiet });
+await step("client: connect (discovery)", async () => {
+  const d = await client.connect();
+  assert.equal(d.routes.data, "/api/v1/data");
+});
+
+let acme, globex;
+await step("data.create", async () => {
+  const r = await client.data.create("crm_account", { name: `Acme ${run}`, industry: "technology", annual_revenue: 1200 });
+  acme = r.record;
+  assert.equal(r.object, "crm_account");
+  assert.equal(r.id, acme.id);
+  assert.equal(acme.industry, "technology");
+  globex = (await client.data.create("crm_account", { name: `Globex ${run}`, industry: "finance", annual_revenue: 5 })).record;
+});
+const mine = createFilter().in("id", [acme?.id, globex?.id]).build();
+await step("data.get", async () => {
+  const r = await client.data.get("crm_account", acme.id);
+  assert.equal(r.record.name, acme.name);
+});
+await step("data.find: plain filter object becomes ?field=value", async () => {
+  const r = await client.data.find("crm_account", { filter: { industry: "finance", name: globex.name } });
+  assert.equal(r.total, 1);
+  assert.equal(r.records[0].id, globex.id);
+});
+await step("data.find: filter AST from the builder", async () => {
+  const f = createFilter().equals("industry", "technology").greaterThan("annual_revenue", 100).in("id", [acme.id, globex.id]).build();
+  const r = await client.data.find("crm_account", { filter: f });
+  assert.deepEqual(r.records.map((x) => x.id), [acme.id]);
+});
+await step("data.find: between / contains / in", async () => {
+  const f = createFilter().between("annual_revenue", 1, 2000).contains("name", run).in("industry", ["technology", "finance"]).build();
+  const r = await client.data.find("crm_account", { filter: f });
+  assert.equal(r.total, 2);
+});
+await step("data.find: where + orderBy objects + limit + fields", async () => {
+  const r = await client.data.find("crm_account", {
+    where: mine,
+    orderBy: [{ field: "name", order: "desc" }],
+    limit: 1,
+    fields: ["name"],
+  });
+  assert.equal(r.records.length, 1);
+  assert.equal(r.records[0].id, globex.id);
+  assert.deepEqual(Object.keys(r.records[0]).sort(), ["id", "name"]);
+  assert.equal(r.total, 2);
+  assert.equal(r.hasMore, true);
+});
+await step("data.find: an operator object in `where` is refused, not silently unmatched", async () => {
+  await rejectsWith(client.data.find("crm_account", { where: { annual_revenue: { $gte: 0 } } }), 400, "INVALID_FILTER");
+});
+await step("data.query: QueryAST body", async () => {
+  const r = await client.data.query("crm_account", {
+    object: "crm_account",
+    where: { industry: "finance", name: globex.name },
+    orderBy: [{ field: "name", order: "asc" }],
+    limit: 10,
+    fields: ["name", "industry"],
+  });
+  assert.equal(r.total, 1);
+  assert.equal(r.records[0].industry, "finance");
+});
+await step("data.find: expand a lookup", async () => {
+  const c = (await client.data.create("crm_contact", { last_name: `Doe ${run}`, account: acme.id })).record;
+  const r = await client.data.find("crm_contact", { where: createFilter().equals("id", c.id).build(), expand: ["account"] });
+  assert.equal(r.records[0].account.name, acme.name);
+});
+let stale;
+await step("data.update with If-Match", async () => {
+  const g = await client.data.get("crm_account", acme.id);
+  stale = g.record.updated_at;
+  const r = await client.data.update("crm_account", acme.id, { website: "https://acme.example" }, { ifMatch: stale });
+  assert.equal(r.record.website, "https://acme.example");
+});
+await step("data.update with a stale If-Match is 409 CONCURRENT_UPDATE", async () => {
+  await rejectsWith(client.data.update("crm_account", acme.id, { name: "x" }, { ifMatch: stale }), 409, "CONCURRENT_UPDATE");
+});
+await step("data.create invalid: 400 VALIDATION_FAILED with fields", async () => {
+  await assert.rejects(client.data.create("crm_account", { industry: "nope" }), (e) => {
+    assert.equal(e.code, "VALIDATION_FAILED");
+    assert.deepEqual(e.fields.map((f) => [f.field, f.code]).sort(), [["industry", "invalid_option"], ["name", "required"]]);
+    return true;
+  });
+});
+await step("data.get unknown id is 404 RECORD_NOT_FOUND", async () => {
+  await rejectsWith(client.data.get("crm_account", "00000000-0000-7000-8000-000000000000"), 404, "RECORD_NOT_FOUND");
+});
+await step("data.find unknown object is 404 OBJECT_NOT_FOUND", async () => {
+  await rejectsWith(client.data.find("crm_nope", {}), 404, "OBJECT_NOT_FOUND");
+});
+
+let opp;
+await step("actions.invoke close_won", async () => {
+  opp = (await client.data.create("crm_opportunity", { name: `Deal ${run}`, account: acme.id })).record;
+  assert.equal(opp.stage, "prospecting");
+  const r = await client.actions.invoke("crm_opportunity", "close_won", { recordId: opp.id, params: { note: "signed" } });
+  assert.equal(r.success, true, JSON.stringify(r));
+  assert.equal(r.data.stage, "closed_won");
+  assert.equal(r.data.probability, 100);
+});
+await step("actions.invoke: undeclared action is a failure result", async () => {
+  const r = await client.actions.invoke("crm_opportunity", "no_such_action", {});
+  assert.equal(r.success, false);
+});
+await step("data.delete restricted by a lookup is 409 DELETE_RESTRICTED", async () => {
+  await rejectsWith(client.data.delete("crm_account", acme.id), 409, "DELETE_RESTRICTED");
+});
+await step("data.delete", async () => {
+  const r = await client.data.delete("crm_opportunity", opp.id);
+  assert.equal(r.success, true);
+  assert.equal(r.id, opp.id);
+});
+
+let key;
+await step("keys.create", async () => {
+  key = await client.keys.create({ name: `etl ${run}`, expiresAt: new Date(Date.now() + 86400e3).toISOString() });
+  assert.match(key.key, /^os_pk_live_[A-Za-z0-9_-]{43}$/);
+  assert.equal(key.prefix, key.key.slice(0, 19));
+});
+await step("keys.create with epoch milliseconds and seconds", async () => {
+  for (const expiresAt of [Date.now() + 86400e3, Math.floor(Date.now() / 1000) + 86400]) {
+    const k = await client.keys.create({ name: `etl ${run}`, expiresAt });
+    assert.ok(Date.parse(k.expires_at) > Date.now());
+  }
+});
+await step("keys.create in the past is 400", async () => {
+  await assert.rejects(client.keys.create({ name: "old", expiresAt: "2001-01-01T00:00:00Z" }), (e) => e.httpStatus === 400);
+});
+await step("an API key works as the client's token and in x-api-key", async () => {
+  const kc = new ObjectStackClient({ baseUrl: origin, token: key.key, logger: quiet });
+  await kc.connect();
+  const r = await kc.data.find("crm_account", { where: mine });
+  assert.equal(r.total, 2);
+  const res = await fetch(`${origin}/api/v1/data/crm_account/${acme.id}`, { headers: { "x-api-key": key.key } });
+  assert.equal(res.status, 200);
+});
+await step("the key's hash and secret never come back in a list", async () => {
+  const r = await client.data.find("sys_api_key", { where: createFilter().equals("id", key.id).build() });
+  assert.equal(r.total, 1);
+  const text = JSON.stringify(r);
+  assert.ok(!text.includes(key.key), "raw key in a list");
+  assert.ok(!/hash/i.test(Object.keys(r.records[0]).join(",")), "hash field in a list");
+});
+await step("actions.invoke revoke_api_key, then the key is 401 INVALID_TOKEN", async () => {
+  const r = await client.actions.invoke("sys_api_key", "revoke_api_key", { recordId: key.id });
+  assert.equal(r.success, true, JSON.stringify(r));
+  const kc = new ObjectStackClient({ baseUrl: origin, token: key.key, logger: quiet });
+  await rejectsWith(kc.data.find("crm_account", {}), 401, "INVALID_TOKEN");
+});
+
+await step("auth: sign-out revokes the token at once", async () => {
+  const r = await auth.signOut();
+  assert.equal(r.error, null);
+  assert.equal(r.data.success, true);
+  await rejectsWith(client.data.find("crm_account", {}), 401, "INVALID_TOKEN");
+  const s = await auth.getSession();
+  assert.equal(s.data, null);
+});
+await step("anonymous data call is 401 UNAUTHENTICATED", async () => {
+  const anon = new ObjectStackClient({ baseUrl: origin, logger: quiet });
+  await rejectsWith(anon.data.find("crm_account", {}), 401, "UNAUTHENTICATED");
+});
+
+if (failures > 0) {
+  console.log(`${failures} step(s) failed`);
+  process.exit(1);
+}
+console.log("all client steps passed");
