@@ -11,6 +11,12 @@
 //	GET  /auth/config                                             ⇒ enabled methods and providers
 //	POST /auth/sign-in/social    {provider, callbackURL}          ⇒ {url, redirect: true}
 //	GET  /auth/callback/{provider}                                ⇒ 302 to callbackURL
+//	POST /auth/change-password   {currentPassword, newPassword, revokeOtherSessions?} ⇒ {token, user}
+//	POST /auth/update-user       {name?, image?}                  ⇒ {status: true}
+//	GET  /auth/list-sessions                                      ⇒ [session…] (no tokens)
+//	POST /auth/revoke-session    {token}  (token or session id)   ⇒ {status: true}
+//	POST /auth/revoke-sessions                                    ⇒ {status: true}
+//	POST /auth/revoke-other-sessions                              ⇒ {status: true}
 //
 // Sessions are opaque 256-bit random tokens stored only as SHA-256 in
 // sys_session; the same token works as the session cookie and as

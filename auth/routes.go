@@ -72,6 +72,7 @@ func (p *Plugin) Routes(r *objectos.Router) {
 	r.HandleFunc(http.MethodGet, "/auth/config", p.config)
 	r.HandleFunc(http.MethodPost, "/auth/sign-in/social", p.signInSocial)
 	r.HandleFunc(http.MethodGet, "/auth/callback/{provider}", p.callback)
+	p.accountRoutes(r)
 	r.HandleFunc("", "/auth/", func(w http.ResponseWriter, r *http.Request) { p.fail(w, r, errNotFound) })
 }
 

@@ -179,7 +179,16 @@ func liveSessionsOf(userID string) *objectos.Filter {
 // RevokeSessions revokes every live session of the user at once, for
 // example after a password change or a ban.
 func (p *Plugin) RevokeSessions(ctx context.Context, userID, reason string) error {
-	return snapshot.Each(ctx, p.st, ObjSession, liveSessionsOf(userID), func(ctx context.Context, id string) error {
+	return p.revokeSessionsExcept(ctx, userID, "", reason)
+}
+
+// revokeSessionsExcept revokes every live session of the user but keep ("" for none).
+func (p *Plugin) revokeSessionsExcept(ctx context.Context, userID, keep, reason string) error {
+	f := liveSessionsOf(userID)
+	if keep != "" {
+		f = objectos.And(f, objectos.Where("id", objectos.OpNe, keep))
+	}
+	return snapshot.Each(ctx, p.st, ObjSession, f, func(ctx context.Context, id string) error {
 		return p.revoke(ctx, id, reason)
 	})
 }

@@ -128,23 +128,29 @@ func (p *Plugin) SetPassword(ctx context.Context, userID, password string) error
 	if err != nil {
 		return err
 	}
-	sys := objectos.AsSystem(ctx)
-	return p.st.Transact(sys, func(ctx context.Context) error {
-		acct, err := p.findOne(ctx, ObjAccount, objectos.And(objectos.Eq("user_id", userID), objectos.Eq("provider_id", credentialProvider)))
-		if err != nil {
-			return err
-		}
-		if acct == nil {
-			_, err = p.st.Create(ctx, ObjAccount, objectos.Record{"user_id": userID, "provider_id": credentialProvider,
-				"account_id": userID, "password_hash": hash})
-		} else {
-			_, err = p.st.Update(ctx, ObjAccount, acct["id"].(string), objectos.Record{"password_hash": hash}, objectos.WriteOptions{})
-		}
-		if err != nil {
+	return p.st.Transact(objectos.AsSystem(ctx), func(ctx context.Context) error {
+		if err := p.storePasswordHash(ctx, userID, hash); err != nil {
 			return err
 		}
 		return p.RevokeSessions(ctx, userID, "password_changed")
 	})
+}
+
+// storePasswordHash sets the hash of the user's credential account, creating
+// the account for a user who had none (signed up through OIDC).
+func (p *Plugin) storePasswordHash(ctx context.Context, userID, hash string) error {
+	sys := objectos.AsSystem(ctx)
+	acct, err := p.findOne(sys, ObjAccount, objectos.And(objectos.Eq("user_id", userID), objectos.Eq("provider_id", credentialProvider)))
+	if err != nil {
+		return err
+	}
+	if acct == nil {
+		_, err = p.st.Create(sys, ObjAccount, objectos.Record{"user_id": userID, "provider_id": credentialProvider,
+			"account_id": userID, "password_hash": hash})
+		return err
+	}
+	_, err = p.st.Update(sys, ObjAccount, acct["id"].(string), objectos.Record{"password_hash": hash}, objectos.WriteOptions{})
+	return err
 }
 
 // lockState reads the failed sign-ins of an email identifier.

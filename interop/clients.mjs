@@ -234,6 +234,41 @@ await step("actions.invoke revoke_api_key, then the key is 401 INVALID_TOKEN", a
   await rejectsWith(kc.data.find("crm_account", {}), 401, "INVALID_TOKEN");
 });
 
+await step("auth: updateUser and listSessions", async () => {
+  const before = (await auth.getSession()).data.user.name;
+  let r = await auth.updateUser({ name: `Admin ${run}` });
+  assert.equal(r.error, null, JSON.stringify(r.error));
+  assert.equal((await auth.getSession()).data.user.name, `Admin ${run}`);
+  r = await auth.updateUser({ name: before });
+  assert.equal(r.error, null);
+  const list = await auth.listSessions();
+  assert.equal(list.error, null, JSON.stringify(list.error));
+  const current = (await auth.getSession()).data.session.id;
+  assert.ok(list.data.some((s) => s.id === current));
+  assert.ok(list.data.every((s) => !("token" in s)), "tokens are never listed");
+});
+await step("auth: changePassword (and back); other sessions are revoked", async () => {
+  const second = await fetch(`${origin}/api/v1/auth/sign-in/email`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password }),
+  }).then((r) => r.json());
+  let r = await auth.changePassword({ currentPassword: "not-the-password", newPassword: "another-password-1" });
+  assert.equal(r.error.status, 400);
+  assert.equal(r.error.code, "INVALID_PASSWORD");
+  r = await auth.changePassword({ currentPassword: password, newPassword: "another-password-1" });
+  assert.equal(r.error, null, JSON.stringify(r.error));
+  assert.equal(r.data.token, null);
+  const other = new ObjectStackClient({ baseUrl: origin, token: second.token, logger: quiet });
+  await rejectsWith(other.data.find("crm_account", {}), 401, "INVALID_TOKEN");
+  r = await auth.changePassword({ currentPassword: "another-password-1", newPassword: password });
+  assert.equal(r.error, null, JSON.stringify(r.error));
+  await client.data.find("crm_account", {}); // the current session lives on
+});
+await step("auth: revokeOtherSessions keeps the current one", async () => {
+  const r = await auth.revokeOtherSessions();
+  assert.equal(r.error, null);
+  assert.equal((await auth.listSessions()).data.length, 1);
+});
+
 await step("auth: sign-out revokes the token at once", async () => {
   const r = await auth.signOut();
   assert.equal(r.error, null);

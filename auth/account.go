@@ -1,0 +1,301 @@
+package auth
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/objectos-go/objectos"
+)
+
+// The signed-in user's own account routes, as better-auth's: change the
+// password, update the profile, list and revoke sessions. Each needs a live
+// session (cookie or bearer; an API key is not enough) and answers 401
+// UNAUTHORIZED without one.
+
+var (
+	errUnauthorized        = aerr(http.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized")
+	errInvalidPassword     = aerr(http.StatusBadRequest, "INVALID_PASSWORD", "Invalid password")
+	errNoCredentialAccount = aerr(http.StatusBadRequest, "CREDENTIAL_ACCOUNT_NOT_FOUND", "Credential account not found")
+	errEmailImmutable      = aerr(http.StatusBadRequest, "EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated")
+	errNoFieldsToUpdate    = aerr(http.StatusBadRequest, "NO_FIELDS_TO_UPDATE", "No fields to update")
+	errPasswordsRequired   = aerr(http.StatusBadRequest, "VALIDATION_ERROR", "newPassword and currentPassword are required strings")
+	errTokenRequired       = aerr(http.StatusBadRequest, "VALIDATION_ERROR", "token is required")
+)
+
+// maxListedSessions bounds list-sessions.
+const maxListedSessions = 100
+
+func (p *Plugin) accountRoutes(r *objectos.Router) {
+	r.HandleFunc(http.MethodPost, "/auth/change-password", p.changePassword)
+	r.HandleFunc(http.MethodPost, "/auth/update-user", p.updateUser)
+	r.HandleFunc(http.MethodGet, "/auth/list-sessions", p.listSessions)
+	r.HandleFunc(http.MethodPost, "/auth/revoke-session", p.revokeSession)
+	r.HandleFunc(http.MethodPost, "/auth/revoke-sessions", p.revokeSessions)
+	r.HandleFunc(http.MethodPost, "/auth/revoke-other-sessions", p.revokeOtherSessions)
+}
+
+// requireSession resolves the caller's session; on failure it has answered.
+func (p *Plugin) requireSession(w http.ResponseWriter, r *http.Request) (*session, bool) {
+	s, err := p.currentSession(r)
+	if err == nil && s == nil {
+		err = errUnauthorized
+	}
+	if err != nil {
+		p.fail(w, r, err)
+		return nil, false
+	}
+	return s, true
+}
+
+// sessionPost is the preamble of the POST account routes: origin, session,
+// body.
+func (p *Plugin) sessionPost(w http.ResponseWriter, r *http.Request) (*session, map[string]any, bool) {
+	if !p.originAllowed(r) {
+		p.fail(w, r, errInvalidOrigin)
+		return nil, nil, false
+	}
+	s, ok := p.requireSession(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return nil, nil, false
+	}
+	return s, body, true
+}
+
+// changePassword checks the current password (failures count towards the
+// same lockout as sign-in, so a stolen session cannot guess it), stores the
+// new one and revokes every other session of the user. With
+// revokeOtherSessions the current session is replaced by a new one too, whose
+// token is returned (and set as the cookie), as better-auth does.
+func (p *Plugin) changePassword(w http.ResponseWriter, r *http.Request) {
+	s, body, ok := p.sessionPost(w, r)
+	if !ok {
+		return
+	}
+	newPassword, ok1 := body["newPassword"].(string)
+	current, ok2 := body["currentPassword"].(string)
+	if !ok1 || !ok2 {
+		p.fail(w, r, errPasswordsRequired)
+		return
+	}
+	if err := checkPassword(newPassword); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if len(current) > 4*MaxPasswordLength {
+		current = current[:4*MaxPasswordLength]
+	}
+	ctx := r.Context()
+	sys := objectos.AsSystem(ctx)
+	u, err := p.st.Get(sys, ObjUser, s.userID, objectos.GetOptions{})
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	user := u.Record
+	email, _ := user["email"].(string)
+	ident := attemptIdentifier(email)
+	att, err := p.attempts(sys, ident)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	now := p.now()
+	if _, locked := p.lockedUntil(att, now); locked {
+		p.fail(w, r, errAccountLocked)
+		return
+	}
+	hash, err := p.credentialHash(sys, s.userID)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if hash == "" {
+		p.fail(w, r, errNoCredentialAccount)
+		return
+	}
+	if match, err := p.opts.Hasher.Verify(current, hash); err != nil || !match {
+		if err := p.recordFailure(ctx, ident, att, now); err != nil {
+			p.fail(w, r, err)
+			return
+		}
+		p.fail(w, r, errInvalidPassword)
+		return
+	}
+	if err := p.clearFailures(ctx, att); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	newHash, err := p.opts.Hasher.Hash(newPassword)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	replace := body["revokeOtherSessions"] == true
+	var fresh *session
+	err = p.st.Transact(sys, func(ctx context.Context) error {
+		if err := p.storePasswordHash(ctx, s.userID, newHash); err != nil {
+			return err
+		}
+		keep := s.id
+		if replace {
+			keep = ""
+		}
+		if err := p.revokeSessionsExcept(ctx, s.userID, keep, "password_changed"); err != nil {
+			return err
+		}
+		if replace {
+			fresh, err = p.createSession(ctx, r, user, s.remember)
+		}
+		return err
+	})
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	var token any
+	if fresh != nil {
+		p.setSession(w, r, fresh)
+		token = fresh.token
+	}
+	objectos.WriteJSON(w, http.StatusOK, map[string]any{"token": token, "user": userJSON(user)})
+}
+
+// updateUser changes the caller's own name and image. It runs as the caller,
+// through the same rules as PATCH /data/sys_user/{id}.
+func (p *Plugin) updateUser(w http.ResponseWriter, r *http.Request) {
+	s, body, ok := p.sessionPost(w, r)
+	if !ok {
+		return
+	}
+	if _, ok := body["email"]; ok {
+		p.fail(w, r, errEmailImmutable)
+		return
+	}
+	changes := objectos.Record{}
+	keys := make([]string, 0, len(body))
+	for k := range body {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !selfEditable[k] {
+			p.fail(w, r, aerr(http.StatusBadRequest, "FIELD_NOT_ALLOWED", k+" is not allowed to be set"))
+			return
+		}
+		changes[k] = body[k]
+	}
+	if v, ok := changes["name"]; ok {
+		name, _ := v.(string)
+		if name = strings.TrimSpace(name); name == "" {
+			p.fail(w, r, aerr(http.StatusBadRequest, "VALIDATION_ERROR", "name must be a non-empty string"))
+			return
+		}
+		changes["name"] = name
+	}
+	if len(changes) == 0 {
+		p.fail(w, r, errNoFieldsToUpdate)
+		return
+	}
+	ctx := objectos.WithPrincipal(r.Context(), s.principal(objectos.AuthSession))
+	if _, err := p.st.Update(ctx, ObjUser, s.userID, changes, objectos.WriteOptions{}); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	objectos.WriteJSON(w, http.StatusOK, map[string]any{"status": true})
+}
+
+// listSessions lists the caller's live sessions, newest first. Tokens are
+// stored only as hashes, so unlike better-auth the entries carry no token:
+// revoke-session accepts a session id instead.
+func (p *Plugin) listSessions(w http.ResponseWriter, r *http.Request) {
+	s, ok := p.requireSession(w, r)
+	if !ok {
+		return
+	}
+	now := p.now()
+	res, err := p.st.List(objectos.AsSystem(r.Context()), ObjSession, objectos.Query{
+		Filter: objectos.And(liveSessionsOf(s.userID), objectos.Where("expires_at", objectos.OpGt, objectos.FormatDatetime(now))),
+		Sort:   []objectos.SortKey{{Field: "created_at", Desc: true}},
+		Limit:  maxListedSessions, SkipCount: true,
+	})
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	out := make([]map[string]any, 0, len(res.Records))
+	for _, row := range res.Records {
+		out = append(out, map[string]any{
+			"id": row["id"], "userId": row["user_id"], "expiresAt": row["expires_at"],
+			"createdAt": row["created_at"], "updatedAt": row["updated_at"],
+			"ipAddress": row["ip_address"], "userAgent": row["user_agent"],
+		})
+	}
+	objectos.WriteJSON(w, http.StatusOK, out)
+}
+
+// revokeSession revokes one of the caller's sessions, named by its token or
+// its id. Another user's session, or none, is answered alike and left alone.
+func (p *Plugin) revokeSession(w http.ResponseWriter, r *http.Request) {
+	s, body, ok := p.sessionPost(w, r)
+	if !ok {
+		return
+	}
+	ref, _ := body["token"].(string)
+	if ref == "" {
+		p.fail(w, r, errTokenRequired)
+		return
+	}
+	ctx := r.Context()
+	target := objectos.Eq("id", ref)
+	if validTokenShape(ref) {
+		target = objectos.Or(objectos.Eq("token_hash", hashToken(ref)), objectos.Eq("id", ref))
+	}
+	row, err := p.findOne(objectos.AsSystem(ctx), ObjSession, objectos.And(liveSessionsOf(s.userID), target))
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if row != nil {
+		id := row["id"].(string)
+		if err := p.revoke(ctx, id, "revoked"); err != nil {
+			p.fail(w, r, err)
+			return
+		}
+		if id == s.id {
+			p.clearCookie(w, r)
+		}
+	}
+	objectos.WriteJSON(w, http.StatusOK, map[string]any{"status": true})
+}
+
+func (p *Plugin) revokeSessions(w http.ResponseWriter, r *http.Request) {
+	s, _, ok := p.sessionPost(w, r)
+	if !ok {
+		return
+	}
+	if err := p.RevokeSessions(r.Context(), s.userID, "revoked"); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	p.clearCookie(w, r)
+	objectos.WriteJSON(w, http.StatusOK, map[string]any{"status": true})
+}
+
+func (p *Plugin) revokeOtherSessions(w http.ResponseWriter, r *http.Request) {
+	s, _, ok := p.sessionPost(w, r)
+	if !ok {
+		return
+	}
+	if err := p.revokeSessionsExcept(r.Context(), s.userID, s.id, "revoked"); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	objectos.WriteJSON(w, http.StatusOK, map[string]any{"status": true})
+}
