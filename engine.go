@@ -3,6 +3,7 @@ package objectos
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,6 +42,8 @@ type GetOptions struct {
 	Fields []string
 	// Expand lists reference fields to replace by the referenced record.
 	Expand []string
+	// ExpandSpecs narrow expansions by path (see ExpandSpec).
+	ExpandSpecs map[string]ExpandSpec
 }
 
 // WriteOptions condition an update or delete.
@@ -258,7 +261,7 @@ func (s *Stack) Get(ctx context.Context, object, id string, opts GetOptions) (*R
 	if err != nil {
 		return nil, err
 	}
-	expand, err := s.parseExpand(o, g, sys, opts.Expand)
+	expand, err := s.parseExpand(ctx, p, o, g, sys, opts.Expand, opts.ExpandSpecs)
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +282,7 @@ func (s *Stack) Get(ctx context.Context, object, id string, opts GetOptions) (*R
 	}
 	version := versionOf(rows[0])
 	rec := wireInPlace(o, rows[0], fields)
-	if err := s.expand(ctx, p, sys, o, []Record{rec}, expand, 1); err != nil {
+	if err := s.expand(ctx, []Record{rec}, expand); err != nil {
 		return nil, err
 	}
 	return &Result{ID: id, Record: rec, Version: version}, nil
@@ -297,8 +300,8 @@ func (s *Stack) List(ctx context.Context, object string, q Query) (*ListResult, 
 	if err != nil {
 		return nil, err
 	}
-	o, p, sys := c.o, c.p, c.sys
-	plan, err := s.plan(c, &q)
+	o := c.o
+	plan, err := s.plan(ctx, c, &q)
 	if err != nil {
 		return nil, err
 	}
@@ -348,7 +351,7 @@ func (s *Stack) List(ctx context.Context, object string, q Query) (*ListResult, 
 	for i, r := range rows {
 		res.Records[i] = wireInPlace(o, r, plan.fields)
 	}
-	if err := s.expand(ctx, p, sys, o, res.Records, plan.expand, 1); err != nil {
+	if err := s.expand(ctx, res.Records, plan.expand); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -361,7 +364,7 @@ func (s *Stack) Count(ctx context.Context, object string, q Query) (int64, error
 	if err != nil {
 		return 0, err
 	}
-	plan, err := s.plan(c, &q)
+	plan, err := s.plan(ctx, c, &q)
 	if err != nil {
 		return 0, err
 	}
@@ -373,32 +376,25 @@ type queryPlan struct {
 	where  *Filter
 	sort   []SortKey // with the id tie-breaker
 	fields []string
-	expand []expandPath
+	expand []*expandNode
 	digest string // binds cursors to the query and the caller
 }
 
-func (s *Stack) plan(c *call, q *Query) (*queryPlan, error) {
+func (s *Stack) plan(ctx context.Context, c *call, q *Query) (*queryPlan, error) {
 	o, g, rf, p, sys := c.o, c.g, c.rf, c.p, c.sys
 	pl := &queryPlan{}
 	var err error
 	if pl.fields, err = s.projection(o, g, sys, q.Fields); err != nil {
 		return nil, err
 	}
-	if pl.expand, err = s.parseExpand(o, g, sys, q.Expand); err != nil {
+	if pl.expand, err = s.parseExpand(ctx, p, o, g, sys, q.Expand, q.ExpandSpecs); err != nil {
 		return nil, err
 	}
 	pl.fields = withExpand(pl.fields, pl.expand)
 	var user *Filter
 	if q.Filter != nil {
-		if user, err = BindFilter(o, q.Filter, BindOptions{Now: s.clock(), UserID: userID(p), AllowInternal: sys}); err != nil {
+		if user, err = s.bindReadableFilter(o, g, sys, p, q.Filter); err != nil {
 			return nil, err
-		}
-		if !sys {
-			for _, name := range user.Fields() {
-				if !g.CanRead(name) {
-					return nil, fieldError(o, name, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be filtered.", name)
-				}
-			}
 		}
 	}
 	keys, err := bindSort(o, q.Sort)
@@ -495,51 +491,124 @@ func (s *Stack) searchFilter(o *Object, g *Grant, sys bool, term string, only []
 	return or, nil
 }
 
-// expandPath is one reference field to expand, with its nested paths.
-type expandPath struct {
-	field  *Field
-	nested []string
+// ExpandSpec narrows one expanded reference (Query.ExpandSpecs and
+// GetOptions.ExpandSpecs, keyed by the dotted expand path, e.g.
+// "account.parent").
+type ExpandSpec struct {
+	// Fields of the referenced record to return; id is always returned.
+	// Empty means every readable field.
+	Fields []string
+	// Filter the referenced record must match to replace the reference; a
+	// reference to a record that does not match keeps its id, as one the
+	// caller cannot read does.
+	Filter *Filter
 }
 
-func (s *Stack) parseExpand(o *Object, g *Grant, sys bool, paths []string) ([]expandPath, error) {
+// expandNode is one reference field to expand, checked against the caller's
+// access to its target, with the expansions nested in it.
+type expandNode struct {
+	field    *Field
+	target   *Object
+	denied   bool     // the caller may not read the target: ids stay
+	rf       *Filter  // the caller's record filter on the target
+	where    *Filter  // the spec's filter, bound
+	fields   []string // the target's fields returned, nested references included
+	children []*expandNode
+}
+
+// parseExpand checks every level of the expand paths up front, so that a
+// mistake is reported whether or not any record has something to expand.
+func (s *Stack) parseExpand(ctx context.Context, p *Principal, o *Object, g *Grant, sys bool, paths []string, specs map[string]ExpandSpec) ([]*expandNode, error) {
+	for path := range specs {
+		if !slices.Contains(paths, path) {
+			paths = append(paths, path) // a spec names its path; expanding it is implied
+		}
+	}
+	return s.parseExpandLevel(ctx, p, o, g, sys, paths, specs, "")
+}
+
+func (s *Stack) parseExpandLevel(ctx context.Context, p *Principal, o *Object, g *Grant, sys bool, paths []string, specs map[string]ExpandSpec, prefix string) ([]*expandNode, error) {
 	if len(paths) == 0 {
 		return nil, nil
 	}
-	var out []expandPath
+	var out []*expandNode
+	nested := map[string][]string{}
 	index := map[string]int{}
 	for _, path := range paths {
+		full := prefix + path
+		if strings.Count(full, ".") >= maxExpandDepth {
+			return nil, Errorf(CodeInvalidField, "expand '%s' is deeper than %d levels.", full, maxExpandDepth).With("field", full)
+		}
 		head, rest, _ := strings.Cut(path, ".")
-		if strings.Count(path, ".") >= maxExpandDepth {
-			return nil, Errorf(CodeInvalidField, "expand '%s' is deeper than %d levels.", path, maxExpandDepth).With("field", path)
-		}
-		f := o.Field(head)
-		if f == nil || (f.Internal && !sys) {
-			return nil, s.unknownField(o, head, sys, CodeInvalidField)
-		}
-		if f.Kind() != KindReference {
-			return nil, fieldError(o, head, CodeInvalidField, "Field '%s' is not a reference and cannot be expanded.", head)
-		}
-		if !sys && !g.CanRead(head) {
-			return nil, fieldError(o, head, CodeFieldNotAccessible, "Field '%s' is not readable.", head)
-		}
-		target := s.objects[f.Target()]
-		if target == nil {
-			return nil, fieldError(o, head, CodeInvalidField, "Field '%s' references an object that is not installed.", head)
-		}
-		i, ok := index[head]
-		if !ok {
-			i = len(out)
-			index[head] = i
-			out = append(out, expandPath{field: f})
+		if _, ok := index[head]; !ok {
+			f := o.Field(head)
+			if f == nil || (f.Internal && !sys) {
+				return nil, s.unknownField(o, head, sys, CodeInvalidField)
+			}
+			if f.Kind() != KindReference {
+				return nil, fieldError(o, head, CodeInvalidField, "Field '%s' is not a reference and cannot be expanded.", head)
+			}
+			if !sys && !g.CanRead(head) {
+				return nil, fieldError(o, head, CodeFieldNotAccessible, "Field '%s' is not readable.", head)
+			}
+			target := s.objects[f.Target()]
+			if target == nil {
+				return nil, fieldError(o, head, CodeInvalidField, "Field '%s' references an object that is not installed.", head)
+			}
+			index[head] = len(out)
+			out = append(out, &expandNode{field: f, target: target})
 		}
 		if rest != "" {
-			out[i].nested = append(out[i].nested, rest)
+			nested[head] = append(nested[head], rest)
 		}
+	}
+	for _, n := range out {
+		head := n.field.Name
+		tg, rf, err := s.authorize(ctx, p, sys, n.target, AccessRead)
+		switch {
+		case IsCode(err, CodePermissionDenied):
+			// Nothing of the target will be shown; its names are still
+			// checked (with no grant, for existence only).
+			n.denied, tg = true, nil
+		case err != nil:
+			return nil, err
+		}
+		n.rf = rf
+		spec := specs[prefix+head]
+		if n.fields, err = s.projection(n.target, tg, sys, spec.Fields); err != nil {
+			return nil, err
+		}
+		if spec.Filter != nil {
+			if n.where, err = s.bindReadableFilter(n.target, tg, sys, p, spec.Filter); err != nil {
+				return nil, err
+			}
+		}
+		if n.children, err = s.parseExpandLevel(ctx, p, n.target, tg, sys, nested[head], specs, prefix+head+"."); err != nil {
+			return nil, err
+		}
+		n.fields = withExpand(n.fields, n.children)
 	}
 	return out, nil
 }
 
-func withExpand(fields []string, expand []expandPath) []string {
+// bindReadableFilter binds a caller's filter to the object and checks that
+// it names only fields the caller may read.
+func (s *Stack) bindReadableFilter(o *Object, g *Grant, sys bool, p *Principal, f *Filter) (*Filter, error) {
+	bound, err := BindFilter(o, f, BindOptions{Now: s.clock(), UserID: userID(p), AllowInternal: sys})
+	if err != nil {
+		return nil, err
+	}
+	if !sys {
+		for _, name := range bound.Fields() {
+			if !g.CanRead(name) {
+				return nil, fieldError(o, name, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be filtered.", name)
+			}
+		}
+	}
+	return bound, nil
+}
+
+func withExpand(fields []string, expand []*expandNode) []string {
 	out := fields
 	for _, e := range expand {
 		if !contains(out, e.field.Name) {
@@ -553,11 +622,13 @@ func withExpand(fields []string, expand []expandPath) []string {
 }
 
 // expand replaces reference ids in the records by the referenced records the
-// caller may read, one query per field and level. Ids of records the caller
-// cannot read stay as they are.
-func (s *Stack) expand(ctx context.Context, p *Principal, sys bool, o *Object, recs []Record, paths []expandPath, depth int) error {
-	for _, e := range paths {
-		target := s.objects[e.field.Target()]
+// caller may read (and that match the expansion's filter), one query per
+// field and level. Other ids stay as they are.
+func (s *Stack) expand(ctx context.Context, recs []Record, nodes []*expandNode) error {
+	for _, e := range nodes {
+		if e.denied {
+			continue
+		}
 		var ids []any
 		seen := map[string]bool{}
 		for _, r := range recs {
@@ -569,21 +640,9 @@ func (s *Stack) expand(ctx context.Context, p *Principal, sys bool, o *Object, r
 		if len(ids) == 0 {
 			continue
 		}
-		g, rf, err := s.authorize(ctx, p, sys, target, AccessRead)
-		if IsCode(err, CodePermissionDenied) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		nested, err := s.parseExpand(target, g, sys, e.nested)
-		if err != nil {
-			return err
-		}
-		fields, _ := s.projection(target, g, sys, nil)
-		rows, err := s.reader(ctx).Find(ctx, target, &Select{
-			Where:  And(&Filter{Op: OpIn, Field: FieldID, Value: ids}, rf),
-			Fields: withExpand(fields, nested),
+		rows, err := s.reader(ctx).Find(ctx, e.target, &Select{
+			Where:  And(&Filter{Op: OpIn, Field: FieldID, Value: ids}, e.rf, e.where),
+			Fields: e.fields,
 		})
 		if err != nil {
 			return err
@@ -592,14 +651,12 @@ func (s *Stack) expand(ctx context.Context, p *Principal, sys bool, o *Object, r
 		children := make([]Record, len(rows))
 		for i, r := range rows {
 			id, _ := r[FieldID].(string)
-			w := wireInPlace(target, r, fields)
+			w := wireInPlace(e.target, r, e.fields)
 			children[i] = w
 			byID[id] = w
 		}
-		if len(nested) > 0 && depth < maxExpandDepth {
-			if err := s.expand(ctx, p, sys, target, children, nested, depth+1); err != nil {
-				return err
-			}
+		if err := s.expand(ctx, children, e.children); err != nil {
+			return err
 		}
 		for _, r := range recs {
 			if id, ok := r[e.field.Name].(string); ok {

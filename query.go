@@ -1227,6 +1227,10 @@ type Query struct {
 	// Expand lists reference fields to replace by the referenced record;
 	// dotted paths ("account.parent") expand nested levels, at most 3 deep.
 	Expand []string
+	// ExpandSpecs narrow expansions by path: the fields returned and a
+	// filter the referenced record must match (see ExpandSpec). A spec's
+	// path is expanded even when Expand does not list it.
+	ExpandSpecs map[string]ExpandSpec
 	// Search is a case-insensitive containment search over the searchable
 	// fields, AND-ed with the filter.
 	Search string

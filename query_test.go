@@ -185,6 +185,59 @@ func TestExpand(t *testing.T) {
 	})
 }
 
+func TestExpandSpecs(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		s := newStack(t, st, crmArtifact())
+		ctx := as("u")
+		root := mustCreate(t, s, ctx, "account", objectos.Record{"name": "Root", "industry": "finance", "revenue": 10.0})
+		leaf := mustCreate(t, s, ctx, "account", objectos.Record{"name": "Leaf", "industry": "tech", "parent": root.ID})
+		c := mustCreate(t, s, ctx, "contact", objectos.Record{"last_name": "Doe", "account": leaf.ID})
+
+		// fields narrow the expanded record; a nested path still expands
+		g, err := s.Get(ctx, "contact", c.ID, objectos.GetOptions{
+			Expand:      []string{"account.parent"},
+			ExpandSpecs: map[string]objectos.ExpandSpec{"account": {Fields: []string{"name"}}, "account.parent": {Fields: []string{"industry"}}},
+		})
+		require.NoError(t, err)
+		acc := g.Record["account"].(objectos.Record)
+		assert.Equal(t, objectos.Record{"id": leaf.ID, "name": "Leaf",
+			"parent": objectos.Record{"id": root.ID, "industry": "finance"}}, acc)
+
+		// a spec implies its path; a filter that does not match keeps the id
+		res, err := s.List(ctx, "contact", objectos.Query{ExpandSpecs: map[string]objectos.ExpandSpec{
+			"account": {Filter: objectos.Eq("industry", "finance")},
+		}})
+		require.NoError(t, err)
+		assert.Equal(t, leaf.ID, res.Records[0]["account"], "Leaf is not finance: the reference keeps its id")
+		res, err = s.List(ctx, "contact", objectos.Query{ExpandSpecs: map[string]objectos.ExpandSpec{
+			"account": {Filter: objectos.Eq("industry", "tech"), Fields: []string{"name"}},
+		}})
+		require.NoError(t, err)
+		assert.Equal(t, objectos.Record{"id": leaf.ID, "name": "Leaf"}, res.Records[0]["account"])
+
+		// mistakes are reported at every level, whether or not a record has
+		// something to expand
+		none := objectos.Query{Filter: objectos.Eq("last_name", "nobody")}
+		for name, tc := range map[string]struct {
+			q    objectos.Query
+			code objectos.Code
+		}{
+			"unknown nested path":   {objectos.Query{Expand: []string{"account.nope"}}, objectos.CodeInvalidField},
+			"unknown spec field":    {objectos.Query{ExpandSpecs: map[string]objectos.ExpandSpec{"account": {Fields: []string{"nope"}}}}, objectos.CodeInvalidField},
+			"unknown filter field":  {objectos.Query{ExpandSpecs: map[string]objectos.ExpandSpec{"account": {Filter: objectos.Eq("nope", 1)}}}, objectos.CodeInvalidFilter},
+			"filter of wrong type":  {objectos.Query{ExpandSpecs: map[string]objectos.ExpandSpec{"account": {Filter: objectos.Eq("revenue", "lots")}}}, objectos.CodeInvalidFilter},
+			"spec on non-reference": {objectos.Query{ExpandSpecs: map[string]objectos.ExpandSpec{"last_name": {}}}, objectos.CodeInvalidField},
+		} {
+			t.Run(name, func(t *testing.T) {
+				q := tc.q
+				q.Filter = none.Filter
+				_, err := s.List(ctx, "contact", q)
+				requireCode(t, err, tc.code)
+			})
+		}
+	})
+}
+
 // TestCursorWalkWithConcurrentInserts walks 1,000 rows with cursors while
 // other rows are inserted: every original row comes back exactly once.
 func TestCursorWalkWithConcurrentInserts(t *testing.T) {

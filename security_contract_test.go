@@ -123,6 +123,15 @@ func TestSecurityPluginContract(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "Alice Co", ce.Record["account"].(objectos.Record)["name"])
 
+		// ... and an expansion cannot name, or filter on, a field the
+		// caller may not read.
+		_, err = s.Get(analyst, "contact", c2.ID, objectos.GetOptions{
+			ExpandSpecs: map[string]objectos.ExpandSpec{"account": {Fields: []string{"revenue"}}}})
+		requireCode(t, err, objectos.CodeFieldNotAccessible)
+		_, err = s.List(analyst, "contact", objectos.Query{
+			ExpandSpecs: map[string]objectos.ExpandSpec{"account": {Filter: objectos.Where("revenue", objectos.OpGt, 1.0)}}})
+		requireCode(t, err, objectos.CodeFieldNotAccessible)
+
 		// Anonymous callers get nothing; the system context bypasses.
 		_, err = s.List(context.Background(), "account", objectos.Query{})
 		requireCode(t, err, objectos.CodeUnauthenticated)

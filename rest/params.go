@@ -443,8 +443,12 @@ func parseQueryDoc(o *objectos.Object, doc map[string]any) (*listRequest, error)
 		}
 	}
 	if v, ok := got[slotExpand]; ok {
-		if q.Expand, err = expandList(v, "", gotAs[slotExpand]); err != nil {
+		specs := map[string]objectos.ExpandSpec{}
+		if q.Expand, err = expandList(v, "", gotAs[slotExpand], specs); err != nil {
 			return nil, err
+		}
+		if len(specs) > 0 {
+			q.ExpandSpecs = specs
 		}
 	}
 	if v, ok := got[slotSearch]; ok {
@@ -535,9 +539,10 @@ func stringList(v any, param string) ([]string, error) {
 	return nil, queryErr(param, "%s must be an array of field names.", param)
 }
 
-// expandList reads expand as an array of paths or as a nested object
-// {"account": {"expand": {"parent": {}}}}.
-func expandList(v any, prefix, param string) ([]string, error) {
+// expandList reads expand as an array of paths or as a nested object of
+// QueryASTs, {"account": {"fields": [...], "where": {...}, "expand": {...}}},
+// whose fields and where go to specs by path.
+func expandList(v any, prefix, param string, specs map[string]objectos.ExpandSpec) ([]string, error) {
 	switch x := v.(type) {
 	case map[string]any:
 		var out []string
@@ -556,15 +561,41 @@ func expandList(v any, prefix, param string) ([]string, error) {
 			if !ok && x[k] != nil && x[k] != true {
 				return nil, queryErr(param, "expand.%s must be an object.", path)
 			}
-			for sk, sv := range sub {
-				if sk != "expand" {
-					return nil, queryErr(param, "expand.%s.%s is not supported yet; only nested expand is.", path, sk)
+			subKeys := make([]string, 0, len(sub))
+			for sk := range sub {
+				subKeys = append(subKeys, sk)
+			}
+			sort.Strings(subKeys)
+			var spec objectos.ExpandSpec
+			for _, sk := range subKeys {
+				sv := sub[sk]
+				var err error
+				switch sk {
+				case "expand", "populate":
+					var nested []string
+					if nested, err = expandList(sv, path, param, specs); err == nil {
+						out = append(out, nested...)
+					}
+				case "fields", "select":
+					spec.Fields, err = stringList(sv, fmt.Sprintf("expand.%s.%s", path, sk))
+				case "where", "filter", "filters":
+					if spec.Filter, err = objectos.ParseFilterValue(plainJSON(sv)); err != nil {
+						err = withParam(err, param)
+					}
+				case "object":
+					// the target is the reference's; naming it changes nothing
+					if _, isStr := sv.(string); !isStr {
+						err = queryErr(param, "expand.%s.object must be a string.", path)
+					}
+				default:
+					err = queryErr(param, "expand.%s.%s is not supported; an expansion takes fields, where and expand.", path, sk)
 				}
-				nested, err := expandList(sv, path, param)
 				if err != nil {
 					return nil, err
 				}
-				out = append(out, nested...)
+			}
+			if spec.Fields != nil || spec.Filter != nil {
+				specs[path] = spec
 			}
 		}
 		return out, nil

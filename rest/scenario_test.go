@@ -191,6 +191,19 @@ func scenarios() []scenario {
 			status: 200, check: names("Globex")},
 		{name: "query with nested expand", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"where":{"id":"acc2"},"expand":{"parent":{}}}`, user: alice},
 			status: 200, check: parentName("Acme")},
+		{name: "query with nested expand fields", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"where":{"id":"acc2"},"expand":{"parent":{"object":"account","fields":["name"]}}}`, user: alice},
+			status: 200, check: func(t *testing.T, r *resp) {
+				assert.Equal(t, map[string]any{"id": "acc1", "name": "Acme"}, r.json["records"].([]any)[0].(map[string]any)["parent"])
+			}},
+		{name: "query with nested expand where, not matching", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"where":{"id":"acc2"},"expand":{"parent":{"where":{"industry":"retail"}}}}`, user: alice},
+			status: 200, check: func(t *testing.T, r *resp) {
+				assert.Equal(t, "acc1", r.json["records"].([]any)[0].(map[string]any)["parent"], "the reference keeps its id")
+			}},
+		{name: "query with nested expand where, matching", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"where":{"id":"acc2"},"expand":{"parent":{"where":["industry","=","tech"]}}}`, user: alice},
+			status: 200, check: parentName("Acme")},
+		{name: "query with nested expand, unknown field", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"expand":{"parent":{"fields":["nope"]}}}`, user: alice}, status: 400, code: "INVALID_FIELD"},
+		{name: "query with nested expand, bad where", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"expand":{"parent":{"where":{"nope":1}}}}`, user: alice}, status: 400, code: "INVALID_FILTER"},
+		{name: "query with nested expand, unsupported key", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"expand":{"parent":{"limit":1}}}`, user: alice}, status: 400, code: "INVALID_QUERY"},
 		{name: "query, search object", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"search":{"query":"acm","fields":["name"]}}`, user: alice},
 			status: 200, check: names("Acme")},
 		{name: "query, unknown key", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"wher":{}}`, user: alice}, status: 400, code: "INVALID_QUERY",
