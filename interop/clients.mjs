@@ -197,6 +197,36 @@ await step("data.delete", async () => {
   assert.equal(r.id, opp.id);
 });
 
+await step("capabilities: transactionalBatch", async () => {
+  assert.equal(client.capabilities.transactionalBatch, true);
+});
+let bulk;
+await step("data.createMany, updateMany, batch, deleteMany", async () => {
+  const r = await client.data.createMany("crm_account", [{ name: `Bulk A ${run}` }, { name: `Bulk B ${run}` }]);
+  assert.equal(r.count, 2);
+  bulk = r.records.map((x) => x.id);
+  const u = await client.data.updateMany("crm_account", bulk.map((id) => ({ id, data: { industry: "retail" } })));
+  assert.equal(u.success, true);
+  assert.equal(u.succeeded, 2);
+  const b = await client.data.batch("crm_account", { operation: "update", records: [{ id: bulk[0], data: { website: "https://a.example" } }], options: { atomic: true } });
+  assert.equal(b.results[0].data.website, "https://a.example");
+  const d = await client.data.deleteMany("crm_account", [...bulk, "00000000-0000-7000-8000-000000000000"], { continueOnError: true });
+  assert.deepEqual([d.succeeded, d.failed], [2, 1]);
+  assert.equal(d.results[2].errors[0].code, "RECORD_NOT_FOUND");
+});
+await step("data.createMany is all or nothing", async () => {
+  await rejectsWith(client.data.createMany("crm_account", [{ name: `Bulk C ${run}` }, { industry: "nope" }]), 400, "VALIDATION_FAILED");
+  const r = await client.data.find("crm_account", { where: createFilter().contains("name", `Bulk C ${run}`).build() });
+  assert.equal(r.total, 0);
+});
+await step("data.batchTransaction with $ref", async () => {
+  const r = await client.data.batchTransaction([
+    { object: "crm_account", action: "create", data: { name: `Parent ${run}` } },
+    { object: "crm_contact", action: "create", data: { last_name: `Child ${run}`, account: { $ref: 0 } } },
+  ]);
+  assert.equal(r.results[1].account, r.results[0].id);
+});
+
 let key;
 await step("keys.create", async () => {
   key = await client.keys.create({ name: `etl ${run}`, expiresAt: new Date(Date.now() + 86400e3).toISOString() });

@@ -41,6 +41,10 @@ func routeAllow(o *objectos.Object, route string) string {
 		add(objectos.MethodDelete, "DELETE")
 	case queryMethods:
 		add(objectos.MethodList, "POST")
+	case bulkRoute:
+		if o.AllowsMethod(objectos.MethodBulk) {
+			out = append(out, "POST")
+		}
 	}
 	return strings.Join(out, ", ")
 }

@@ -56,7 +56,7 @@ func discoveryDoc(st *objectos.Stack, apiName string) *Discovery {
 		Capabilities: map[string]Capability{
 			"search":             {Enabled: true, Description: "case-insensitive search over searchable fields"},
 			"cursorPagination":   {Enabled: true, Description: "opaque keyset cursors (nextCursor)"},
-			"transactionalBatch": {Enabled: false},
+			"transactionalBatch": {Enabled: true, Description: "atomic batches: POST /batch and options.atomic on the bulk routes"},
 			"export":             {Enabled: false},
 			"automation":         {Enabled: false},
 		},

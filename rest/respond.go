@@ -119,8 +119,21 @@ func tooLarge(limit int64) error {
 
 // decodeObject decodes exactly one JSON object, keeping numbers exact.
 func decodeObject(raw []byte) (map[string]any, error) {
+	v, err := decodeValue(raw)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, objectos.Errorf(objectos.CodeInvalidJSON, "The request body must be a JSON object, not %s.", jsonKind(v))
+	}
+	return m, nil
+}
+
+// decodeValue decodes exactly one JSON value, keeping numbers exact.
+func decodeValue(raw []byte) (any, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil, objectos.NewError(objectos.CodeInvalidJSON, "The request body is empty; send a JSON object.")
+		return nil, objectos.NewError(objectos.CodeInvalidJSON, "The request body is empty; send JSON.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -131,11 +144,7 @@ func decodeObject(raw []byte) (map[string]any, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, objectos.NewError(objectos.CodeInvalidJSON, "The request body has data after the JSON value.")
 	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, objectos.Errorf(objectos.CodeInvalidJSON, "The request body must be a JSON object, not %s.", jsonKind(v))
-	}
-	return m, nil
+	return v, nil
 }
 
 func jsonKind(v any) string {

@@ -17,6 +17,11 @@
 //	GET    /data/{object}/{id}      read; ETag
 //	PATCH  /data/{object}/{id}      partial update; If-Match
 //	DELETE /data/{object}/{id}      delete; If-Match
+//	POST   /data/{object}/createMany  create a JSON array of records, all or nothing
+//	POST   /data/{object}/updateMany  {records: [{id, data}], options}
+//	POST   /data/{object}/deleteMany  {ids, options}
+//	POST   /data/{object}/batch     {operation, records, options}
+//	POST   /batch                   {operations: [{object, action, id?, data?}]}, atomic
 //	POST   /actions/{object}/{action}[/{recordId}]  run a declared action
 //
 // Every data route requires an authenticated caller (401 UNAUTHENTICATED),
@@ -43,6 +48,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// APIName is the apiName reported by discovery. Default "ObjectStack API".
 	APIName string
+	// MaxBatchSize caps the records (or operations) of one bulk request;
+	// more is 400 BATCH_TOO_LARGE. Default 200.
+	MaxBatchSize int
 }
 
 // Plugin serves the data API and discovery. Create it with New; one Plugin
@@ -61,6 +69,9 @@ func New(opts Options) *Plugin {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if opts.MaxBatchSize <= 0 {
+		opts.MaxBatchSize = DefaultMaxBatchSize
+	}
 	if opts.APIName == "" {
 		opts.APIName = "ObjectStack API"
 	}
@@ -77,8 +88,8 @@ func (p *Plugin) Routes(r *objectos.Router) {
 	r.HandleFunc(http.MethodGet, "/discovery", h.discovery)
 	r.HandleFunc("", "/data/{object}", h.dispatch(collectionMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
 		http.MethodGet: h.list, http.MethodPost: h.create}))
-	r.HandleFunc("", "/data/{object}/query", h.dispatch(queryMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
-		http.MethodPost: h.queryDoc}))
+	r.HandleFunc("", "/data/{object}/query", h.dispatchNamed("query", h.queryDoc))
+	h.bulkRoutes(r)
 	r.HandleFunc("", "/data/{object}/{id}", h.dispatch(itemMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
 		http.MethodGet: h.get, http.MethodPatch: h.update, http.MethodDelete: h.delete}))
 	r.HandleFunc("", "/actions/{object}/{action}", h.action)

@@ -112,8 +112,9 @@ func scenarios() []scenario {
 			header: map[string]string{"Allow": "GET, PATCH, DELETE"}},
 		{name: "DELETE on a collection", req: req{method: "DELETE", url: "/api/v1/data/account", user: alice}, status: 405, code: "METHOD_NOT_ALLOWED",
 			header: map[string]string{"Allow": "GET, POST"}},
-		{name: "GET on query", req: req{method: "GET", url: "/api/v1/data/account/query", user: alice}, status: 405, code: "METHOD_NOT_ALLOWED",
-			header: map[string]string{"Allow": "POST"}},
+		{name: "GET on query reads the record named query", req: req{method: "GET", url: "/api/v1/data/account/query", user: alice}, status: 404, code: "RECORD_NOT_FOUND"},
+		{name: "PUT on query", req: req{method: "PUT", url: "/api/v1/data/account/query", user: alice}, status: 405, code: "METHOD_NOT_ALLOWED",
+			header: map[string]string{"Allow": "GET, POST, PATCH, DELETE"}},
 		{name: "data without object", req: req{method: "GET", url: "/api/v1/data", user: alice}, status: 404, code: "NOT_FOUND"},
 		{name: "too deep a path", req: req{method: "GET", url: "/api/v1/data/account/acc1/extra", user: alice}, status: 404, code: "NOT_FOUND"},
 

@@ -3,6 +3,7 @@ package security_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"testing"
 
@@ -79,6 +80,28 @@ func TestBOLA(t *testing.T) {
 			s.do("bob", "POST", "/api/v1/actions/"+obj+"/touch/"+ghost, `{}`))
 		same("action recordId in the body", s.do("bob", "POST", "/api/v1/actions/"+obj+"/archive", `{"recordId":"`+aliceID+`"}`),
 			s.do("bob", "POST", "/api/v1/actions/"+obj+"/archive", `{"recordId":"`+ghost+`"}`))
+
+		// bulk writes naming the foreign record fail on that row as on a
+		// missing one
+		for _, tc := range []struct{ name, url, body string }{
+			{"updateMany", base + "/updateMany", `{"records":[{"id":"%s","data":{"title":"mine"}}],"options":{"continueOnError":true}}`},
+			{"deleteMany", base + "/deleteMany", `{"ids":["%s"]}`},
+			{"batch update", base + "/batch", `{"operation":"update","records":[{"id":"%s","data":{"title":"mine"}}]}`},
+			{"batch delete", base + "/batch", `{"operation":"delete","records":[{"id":"%s"}],"options":{"atomic":true}}`},
+			{"cross-object update", "/api/v1/batch", `{"operations":[{"object":"` + obj + `","action":"update","id":"%s","data":{"title":"mine"}}]}`},
+			{"cross-object delete", "/api/v1/batch", `{"operations":[{"object":"` + obj + `","action":"delete","id":"%s"}]}`},
+		} {
+			probe := s.do("bob", "POST", tc.url, fmt.Sprintf(tc.body, aliceID))
+			control := s.do("bob", "POST", tc.url, fmt.Sprintf(tc.body, ghost))
+			same(tc.name, probe, control)
+			if rows, ok := probe.body["results"].([]any); ok {
+				row := rows[0].(map[string]any)
+				assert.Equal(t, false, row["success"], tc.name)
+				assert.Equal(t, "RECORD_NOT_FOUND", row["errors"].([]any)[0].(map[string]any)["code"], tc.name)
+			} else {
+				assert.Equal(t, "RECORD_NOT_FOUND", errCode(probe), tc.name)
+			}
+		}
 
 		// owner_id cannot be assigned away or to oneself without transfer
 		bobsID := s.seed("bob", obj, objectos.Record{"title": "bob's"})
