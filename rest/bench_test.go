@@ -9,6 +9,7 @@ import (
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/rest"
 )
 
 func benchServer(b *testing.B, k testenv.Kind) (*server, []string) {
@@ -67,6 +68,16 @@ func BenchmarkHandler(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				serve(b, s.h, "GET", url, "", 200)
+			}
+		})
+		b.Run("createMany100/"+string(k), func(b *testing.B) {
+			s := newServer(b, testenv.Open(b, k), restArtifact(), func(o *objectos.Options) {
+				o.Plugins = []objectos.Plugin{rest.New(rest.Options{MaxBodyBytes: 1 << 20}), testAuth}
+			})
+			body := "[" + strings.TrimSuffix(strings.Repeat(`{"name":"Bench Co","industry":"tech","revenue":1234.5,"active":true},`, 100), ",") + "]"
+			b.ReportAllocs()
+			for b.Loop() {
+				serve(b, s.h, "POST", "/api/v1/data/account/createMany", body, 201)
 			}
 		})
 		b.Run("create/"+string(k), func(b *testing.B) {
