@@ -39,6 +39,9 @@ func (s *Store) translate(err error) error {
 		case pe.Code == "54000" || pe.Code == "22001":
 			// program_limit_exceeded (an index row too large), string too long
 			return objectos.NewError(objectos.CodeValidationFailed, "A value is too long to be stored in an indexed field.").WithCause(err)
+		case pe.Code == "57014":
+			// query_canceled: statement_timeout, or a cancelled request
+			return objectos.NewError(objectos.CodeServiceUnavailable, "The query took too long and was stopped; narrow it (filter on indexed fields) or try again later.").WithCause(err)
 		case pe.Code == "40001" || pe.Code == "40P01":
 			return objectos.NewError(objectos.CodeConcurrentUpdate, "The record was changed concurrently; try again.").WithCause(err)
 		case strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03" || pe.Code == "53300":

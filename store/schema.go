@@ -45,6 +45,11 @@ func (s *Store) Sync(ctx context.Context, objects []*objectos.Object) error {
 	names := map[string]constraintInfo{}
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if s.d.pg {
+			// Index builds on big tables may take long: no statement timeout
+			// for the sync (SET LOCAL ends with the transaction).
+			if _, err := tx.Tx.ExecContext(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
+				return err
+			}
 			if _, err := tx.Tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7224460419158425)"); err != nil {
 				return err
 			}

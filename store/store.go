@@ -62,12 +62,21 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return OpenSQLite(ctx, dsn)
 }
 
+// DefaultStatementTimeout bounds every PostgreSQL statement unless the DSN
+// sets statement_timeout itself (0 there turns the bound off). A statement
+// cut off is 503 SERVICE_UNAVAILABLE; schema sync is not bounded.
+const DefaultStatementTimeout = "30s"
+
 // OpenPostgres opens a PostgreSQL store with the pgx driver. The DSN may set
-// search_path to place the tables in a schema.
+// search_path to place the tables in a schema, and any other run-time
+// parameter, such as statement_timeout (default DefaultStatementTimeout).
 func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("objectos: store: invalid PostgreSQL DSN: %w", redact(err))
+	}
+	if _, ok := cfg.RuntimeParams["statement_timeout"]; !ok {
+		cfg.RuntimeParams["statement_timeout"] = DefaultStatementTimeout
 	}
 	sqldb := stdlib.OpenDB(*cfg)
 	sqldb.SetMaxOpenConns(25)
