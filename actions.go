@@ -143,7 +143,7 @@ func (s *Stack) RunAction(ctx context.Context, object, action, recordID string, 
 			if h == nil {
 				return Errorf(CodeInternal, "Action '%s' has no handler.", action)
 			}
-			out, err = h(ctx, call)
+			out, err = h(context.WithValue(ctx, savepointKey, true), call)
 		}
 		return err
 	})

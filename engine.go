@@ -145,6 +145,12 @@ func (s *Stack) reader(ctx context.Context) Tx {
 // transact runs fn in the context's transaction, or in a new one.
 func (s *Stack) transact(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error {
 	if tx, ok := ctx.Value(txKey).(Tx); ok {
+		if sp, ok := tx.(Savepointer); ok && ctx.Value(savepointKey) != nil {
+			// A data call of user code (an action handler): its failure undoes
+			// only itself, so the handler may handle the error and go on, on
+			// every store alike.
+			return sp.Savepoint(ctx, func() error { return fn(context.WithValue(ctx, savepointKey, nil), tx) })
+		}
 		return fn(ctx, tx)
 	}
 	return s.store.Transact(ctx, func(tx Tx) error {

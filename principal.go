@@ -47,6 +47,7 @@ const (
 	principalKey ctxKey = iota
 	systemKey
 	txKey
+	savepointKey
 	requestIDKey
 )
 

@@ -47,6 +47,14 @@ type Tx interface {
 	NextSequence(ctx context.Context, name string) (int64, error)
 }
 
+// Savepointer is implemented by a Tx that can undo part of a transaction:
+// Savepoint runs fn and, when it fails, rolls back what fn did while the rest
+// of the transaction lives on. Outside a transaction it just runs fn. The
+// store package implements it on both dialects.
+type Savepointer interface {
+	Savepoint(ctx context.Context, fn func() error) error
+}
+
 // Select is a read of one object's records.
 type Select struct {
 	// Where is a bound filter; nil matches every record.

@@ -133,6 +133,7 @@ func TestActionFailureModes(t *testing.T) {
 		&objectos.Action{Name: "gated", RequiredPermissions: []string{"analyst"}},
 		&objectos.Action{Name: "half_way"},
 		&objectos.Action{Name: "fails"},
+		&objectos.Action{Name: "recovers"},
 	)
 	var seen *objectos.ActionCall
 	h := handlers()
@@ -149,6 +150,19 @@ func TestActionFailureModes(t *testing.T) {
 			return nil, err
 		}
 		return nil, objectos.Errorf(objectos.CodeValidationFailed, "the second half failed")
+	}
+	// A handler may handle a failed data call and go on: the failure undoes
+	// only itself, on PostgreSQL as on SQLite.
+	h[pub.Name+".recovers"] = func(ctx context.Context, call *objectos.ActionCall) (any, error) {
+		_, err := call.Stack.Create(ctx, call.Object.Name, objectos.Record{"id": call.RecordID, "title": "clash"})
+		if !objectos.IsCode(err, objectos.CodeUniqueViolation) {
+			return nil, fmt.Errorf("want a unique violation, got %v", err)
+		}
+		res, err := call.Stack.Create(ctx, call.Object.Name, objectos.Record{"title": "recovered"})
+		if err != nil {
+			return nil, err
+		}
+		return res.ID, nil
 	}
 	h[pub.Name+".fails"] = func(context.Context, *objectos.ActionCall) (any, error) {
 		return nil, errors.New("driver said: connection string postgres://secret@db")
@@ -209,6 +223,15 @@ func TestActionFailureModes(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "original", got.Record["title"])
 		n, err := s.stack.Count(objectos.AsSystem(context.Background()), obj, objectos.Query{Filter: objectos.Eq("title", "half")})
+		require.NoError(t, err)
+		assert.Zero(t, n)
+
+		// A handled failure inside a handler leaves the rest of its work.
+		r = must(t, act("alice", "recovers/"+rec, `{}`), 200)
+		recovered, err := s.stack.Get(objectos.AsSystem(context.Background()), obj, r.body["data"].(string), objectos.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, "recovered", recovered.Record["title"])
+		n, err = s.stack.Count(objectos.AsSystem(context.Background()), obj, objectos.Query{Filter: objectos.Eq("title", "clash")})
 		require.NoError(t, err)
 		assert.Zero(t, n)
 

@@ -180,9 +180,36 @@ type querier interface {
 
 // conn runs data statements on the database or in a transaction.
 type conn struct {
-	s  *Store
-	q  querier
-	tx *sql.Tx
+	s          *Store
+	q          querier
+	tx         *sql.Tx
+	savepoints int // names the transaction's savepoints
+}
+
+var _ objectos.Savepointer = (*conn)(nil)
+
+// Savepoint implements objectos.Savepointer with SQL savepoints, which both
+// dialects have: fn's failure rolls back to the savepoint.
+func (c *conn) Savepoint(ctx context.Context, fn func() error) error {
+	if c.tx == nil {
+		return fn()
+	}
+	c.savepoints++
+	name := fmt.Sprintf("os_sp_%d", c.savepoints)
+	if _, err := c.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return c.s.translate(err)
+	}
+	if err := fn(); err != nil {
+		if _, rerr := c.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return c.s.translate(rerr)
+		}
+		_, _ = c.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+		return err
+	}
+	if _, err := c.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return c.s.translate(err)
+	}
+	return nil
 }
 
 func (s *Store) conn() *conn { return &conn{s: s, q: s.db.DB} }
