@@ -719,6 +719,88 @@ func (s *Stack) Create(ctx context.Context, object string, data Record) (*Result
 	return res, nil
 }
 
+// CreateMany validates and stores records of one object in one transaction,
+// all or nothing, and returns their results in order. Every record passes
+// the checks and hooks of Create; an error names the failing record's
+// position in its "index" detail. A store whose transactions offer
+// BatchInserter writes the records in few statements.
+func (s *Stack) CreateMany(ctx context.Context, object string, data []Record) ([]*Result, error) {
+	c, err := s.begin(ctx, object, AccessCreate)
+	if err != nil {
+		return nil, err
+	}
+	o, p, sys, g := c.o, c.p, c.sys, c.g
+	results := make([]*Result, len(data))
+	err = s.transact(ctx, func(ctx context.Context, tx Tx) error {
+		now := s.clock().UTC().Truncate(time.Millisecond)
+		rows := make([]Record, len(data))
+		inputs := make([]Record, len(data))
+		for i, rec := range data {
+			hc := &HookContext{Object: o, Event: BeforeCreate, Input: copyRecord(rec), Principal: p}
+			if id, ok := hc.Input[FieldID].(string); ok {
+				hc.ID = id
+			}
+			if err := s.runHooks(ctx, hc); err != nil {
+				return atIndex(err, i)
+			}
+			values, dropped, err := s.prepare(ctx, tx, o, g, p, sys, hc.Input, nil, now)
+			if err != nil {
+				return atIndex(err, i)
+			}
+			rows[i], inputs[i] = values, hc.Input
+			results[i] = &Result{ID: values[FieldID].(string), Version: versionOf(values), Dropped: dropped}
+		}
+		if err := insertMany(ctx, tx, o, rows); err != nil {
+			return err
+		}
+		fields, _ := s.projection(o, g, sys, nil)
+		for i, values := range rows {
+			if err := s.runHooks(ctx, &HookContext{Object: o, Event: AfterCreate, ID: results[i].ID, Input: inputs[i],
+				Result: wire(o, values, allFields(o)), Principal: p}); err != nil {
+				return atIndex(err, i)
+			}
+			results[i].Record = wire(o, values, fields)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+func atIndex(err error, i int) error { return AsError(err).With("index", i) }
+
+// insertMany stores the rows with the Tx's BatchInserter when it has one.
+// When the batch fails on a record (a unique value taken, say) and the Tx
+// offers savepoints, the rows are inserted one by one to name that record.
+func insertMany(ctx context.Context, tx Tx, o *Object, rows []Record) error {
+	oneByOne := func() error {
+		for i, r := range rows {
+			if err := tx.Insert(ctx, o, r); err != nil {
+				return atIndex(err, i)
+			}
+		}
+		return nil
+	}
+	bi, ok := tx.(BatchInserter)
+	if !ok || len(rows) < 2 {
+		return oneByOne()
+	}
+	sp, ok := tx.(Savepointer)
+	if !ok {
+		return bi.InsertMany(ctx, o, rows)
+	}
+	err := sp.Savepoint(ctx, func() error { return bi.InsertMany(ctx, o, rows) })
+	if err == nil || AsError(err).HTTPStatus() >= 500 {
+		return err
+	}
+	if err := oneByOne(); err != nil {
+		return err
+	}
+	return nil
+}
+
 func allFields(o *Object) []string {
 	out := make([]string, len(o.Fields))
 	for i, f := range o.Fields {

@@ -55,6 +55,14 @@ type Savepointer interface {
 	Savepoint(ctx context.Context, fn func() error) error
 }
 
+// BatchInserter is implemented by a Tx that stores many records of one
+// object in few statements. Each record holds canonical values and an id; a
+// field a record leaves out is stored as NULL. The engine uses it for
+// Stack.CreateMany when the Tx offers it, and Insert otherwise.
+type BatchInserter interface {
+	InsertMany(ctx context.Context, o *Object, rows []Record) error
+}
+
 // Select is a read of one object's records.
 type Select struct {
 	// Where is a bound filter; nil matches every record.

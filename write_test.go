@@ -328,3 +328,71 @@ func TestUpdatedAtIsMonotonic(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, u.Version, r.Version)
 }
+
+func TestCreateMany(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		var calls []string
+		hooks := []objectos.Hook{{Object: "account", Events: []objectos.HookEvent{objectos.BeforeCreate, objectos.AfterCreate},
+			Func: func(ctx context.Context, h *objectos.HookContext) error {
+				calls = append(calls, string(h.Event)+":"+fmt.Sprint(h.Input["name"]))
+				return nil
+			}}}
+		s := newStack(t, st, crmArtifact(), func(o *objectos.Options) { o.Hooks = hooks })
+		ctx := as("u")
+		count := func() int64 {
+			t.Helper()
+			n, err := s.Count(ctx, "account", objectos.Query{})
+			require.NoError(t, err)
+			return n
+		}
+
+		// Many rows (more than one multi-row statement), defaults, autonumbers,
+		// owners and hooks, as a single create gives them.
+		var data []objectos.Record
+		for i := range 1500 {
+			rec := objectos.Record{"name": fmt.Sprintf("n%04d", i)}
+			if i%2 == 0 {
+				rec["revenue"] = float64(i)
+			}
+			data = append(data, rec)
+		}
+		res, err := s.CreateMany(ctx, "account", data)
+		require.NoError(t, err)
+		require.Len(t, res, 1500)
+		assert.EqualValues(t, 1500, count())
+		assert.Len(t, calls, 3000)
+		assert.Equal(t, "beforeCreate:n0000", calls[0])
+		assert.Equal(t, "afterCreate:n1499", calls[2999])
+		got, err := s.Get(ctx, "account", res[1499].ID, objectos.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, "n1499", got.Record["name"])
+		assert.Nil(t, got.Record["revenue"])
+		assert.Equal(t, "retail", got.Record["industry"], "the default")
+		assert.Equal(t, "u", got.Record["owner_id"])
+		assert.Equal(t, "ACC-1500", got.Record["number"])
+		assert.Equal(t, res[1499].Record, got.Record)
+
+		// All or nothing, and the error names the record.
+		for name, tc := range map[string]struct {
+			data  []objectos.Record
+			index int
+			code  objectos.Code
+		}{
+			"invalid value":           {[]objectos.Record{{"name": "ok"}, {"name": "bad", "revenue": -1.0}}, 1, objectos.CodeValidationFailed},
+			"unique within the batch": {[]objectos.Record{{"name": "a", "code": "same"}, {"name": "b"}, {"name": "c", "code": "same"}}, 2, objectos.CodeUniqueViolation},
+			"id taken":                {[]objectos.Record{{"name": "a"}, {"id": res[7].ID, "name": "b"}}, 1, objectos.CodeUniqueViolation},
+			"unknown field":           {[]objectos.Record{{"name": "a", "nope": 1}}, 0, objectos.CodeInvalidField},
+			"reference to nothing":    {[]objectos.Record{{"name": "a"}, {"name": "b", "parent": "missing"}}, 1, objectos.CodeValidationFailed},
+		} {
+			t.Run(name, func(t *testing.T) {
+				_, err := s.CreateMany(ctx, "account", tc.data)
+				e := requireCode(t, err, tc.code)
+				assert.Equal(t, tc.index, e.Details["index"], e.Message)
+				assert.EqualValues(t, 1500, count())
+			})
+		}
+		res, err = s.CreateMany(ctx, "account", nil)
+		require.NoError(t, err)
+		assert.Empty(t, res)
+	})
+}

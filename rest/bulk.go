@@ -346,23 +346,21 @@ func (h *handler) createMany(ctx context.Context, w http.ResponseWriter, r *http
 			return err
 		}
 	}
-	out := make([]objectos.Record, 0, len(records))
-	droppedUnion := map[string]bool{}
-	err = h.st.Transact(ctx, func(ctx context.Context) error {
-		for i, rec := range records {
-			res, err := h.st.Create(ctx, name, objectos.Record(rec))
-			if err != nil {
-				return objectos.AsError(err).With("index", i)
-			}
-			for _, f := range res.Dropped {
-				droppedUnion[f] = true
-			}
-			out = append(out, res.Record)
-		}
-		return nil
-	})
+	data := make([]objectos.Record, len(records))
+	for i, rec := range records {
+		data[i] = objectos.Record(rec)
+	}
+	results, err := h.st.CreateMany(ctx, name, data)
 	if err != nil {
 		return err
+	}
+	out := make([]objectos.Record, len(results))
+	droppedUnion := map[string]bool{}
+	for i, res := range results {
+		out[i] = res.Record
+		for _, f := range res.Dropped {
+			droppedUnion[f] = true
+		}
 	}
 	var union []string
 	for f := range droppedUnion {

@@ -81,6 +81,8 @@ func TestCreateMany(t *testing.T) {
 		r = s.post("u", "/api/v1/data/account/createMany", `[{"name":"E","code":"dup"},{"name":"F","code":"dup"}]`)
 		assert.Equal(t, 409, r.Code)
 		assert.Equal(t, "UNIQUE_VIOLATION", r.json["code"])
+		assert.Equal(t, 1.0, r.json["index"])
+		assert.Equal(t, "code", r.json["field"])
 		assert.Equal(t, 3, s.count("u", "account"))
 
 		for name, tc := range map[string]struct {

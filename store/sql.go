@@ -574,6 +574,80 @@ func (c *conn) queryRow(ctx context.Context, q *sqlb, dest ...any) error {
 	return rows.Close()
 }
 
+// maxInsertParams bounds the bound parameters of one multi-row INSERT, well
+// under PostgreSQL's 65,535 and SQLite's 32,766.
+const maxInsertParams = 8000
+
+var _ objectos.BatchInserter = (*conn)(nil)
+
+// InsertMany implements objectos.BatchInserter: multi-row INSERTs of as many
+// rows as fit maxInsertParams. A field a record leaves out is stored as NULL.
+// The statements are not cached: their text depends on the row count.
+func (c *conn) InsertMany(ctx context.Context, o *objectos.Object, rows []objectos.Record) error {
+	var cols []*objectos.Field
+	for _, f := range o.Fields {
+		for _, r := range rows {
+			if _, ok := r[f.Name]; ok {
+				cols = append(cols, f)
+				break
+			}
+		}
+	}
+	for i, r := range rows {
+		n := 0
+		for _, f := range cols {
+			if _, ok := r[f.Name]; ok {
+				n++
+			}
+		}
+		if n != len(r) {
+			return fmt.Errorf("store: insert into %s: unknown fields in row %d", o.Name, i)
+		}
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	per := max(1, maxInsertParams/len(cols))
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		q := newSQL(c.s.d, o)
+		q.str("INSERT INTO ")
+		q.ident(o.Name)
+		q.str(" (")
+		for i, f := range cols {
+			if i > 0 {
+				q.str(", ")
+			}
+			q.ident(f.Name)
+		}
+		q.str(") VALUES ")
+		for i, r := range chunk {
+			if i > 0 {
+				q.str(", ")
+			}
+			q.str("(")
+			for j, f := range cols {
+				if j > 0 {
+					q.str(", ")
+				}
+				if err := q.value(f, r[f.Name]); err != nil {
+					return err
+				}
+			}
+			q.str(")")
+		}
+		if _, err := c.q.ExecContext(ctx, q.b.String(), q.args...); err != nil {
+			return c.s.translate(err)
+		}
+	}
+	return nil
+}
+
+// InsertMany implements objectos.BatchInserter outside a transaction.
+func (s *Store) InsertMany(ctx context.Context, o *objectos.Object, rows []objectos.Record) error {
+	return s.conn().InsertMany(ctx, o, rows)
+}
+
 func (c *conn) Insert(ctx context.Context, o *objectos.Object, values objectos.Record) error {
 	q := newSQL(c.s.d, o)
 	q.str("INSERT INTO ")

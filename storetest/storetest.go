@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) objectos.Store) {
 	t.Run("CountUpdateDelete", func(t *testing.T) { testCountUpdateDelete(t, open(t)) })
 	t.Run("Transactions", func(t *testing.T) { testTransactions(t, open(t)) })
 	t.Run("Errors", func(t *testing.T) { testErrors(t, open(t)) })
+	t.Run("BatchInsert", func(t *testing.T) { testBatchInsert(t, open(t)) })
 	t.Run("FilterVectors", func(t *testing.T) { testFilterVectors(t, open(t)) })
 	t.Run("SortingVectors", func(t *testing.T) { testSortingVectors(t, open(t)) })
 }
@@ -402,6 +403,52 @@ func testErrors(t *testing.T, st objectos.Store) {
 	require.Len(t, rows, 1)
 	assert.Nil(t, rows[0]["parent"], "a reference to a deleted record is cleared")
 
+}
+
+// testBatchInsert checks InsertMany where the store offers it: many rows
+// (more than one statement's worth), fields a row leaves out stored as NULL,
+// and a failure that writes nothing of its statement.
+func testBatchInsert(t *testing.T, st objectos.Store) {
+	ctx := context.Background()
+	_, o := rowFixture(t, st)
+	offered := false
+	require.NoError(t, st.Transact(ctx, func(tx objectos.Tx) error {
+		bi, ok := tx.(objectos.BatchInserter)
+		if !ok {
+			return nil
+		}
+		offered = true
+		rows := make([]objectos.Record, 0, 5000)
+		for i := range 5000 {
+			r := objectos.Record{"id": fmt.Sprintf("b%05d", i), "n": float64(i)}
+			if i%3 == 0 {
+				r["s"] = fmt.Sprintf("s%d", i)
+			}
+			rows = append(rows, r)
+		}
+		return bi.InsertMany(ctx, o, rows)
+	}))
+	if !offered {
+		t.Skip("the store offers no batch inserts")
+	}
+	n, err := st.Count(ctx, o, bind(t, o, objectos.Where("id", objectos.OpStartsWith, "b")))
+	require.NoError(t, err)
+	assert.EqualValues(t, 5000, n)
+	rows, err := st.Find(ctx, o, &objectos.Select{Where: bind(t, o, objectos.Where("id", objectos.OpIn, []any{"b00003", "b04999"})),
+		Sort: []objectos.SortKey{{Field: "id"}}})
+	require.NoError(t, err)
+	require.Len(t, rows, 2)
+	assert.Equal(t, "s3", rows[0]["s"])
+	assert.Equal(t, 4999.0, rows[1]["n"])
+	assert.Nil(t, rows[1]["s"], "a field the row left out is NULL")
+
+	err = st.Transact(ctx, func(tx objectos.Tx) error {
+		return tx.(objectos.BatchInserter).InsertMany(ctx, o, []objectos.Record{{"id": "fresh"}, {"id": "b00001"}})
+	})
+	assert.Equal(t, objectos.CodeUniqueViolation, objectos.AsError(err).Code, "%v", err)
+	n, err = st.Count(ctx, o, bind(t, o, objectos.Eq("id", "fresh")))
+	require.NoError(t, err)
+	assert.Zero(t, n)
 }
 
 // bind binds a filter to the object, as the engine does before a Store sees
