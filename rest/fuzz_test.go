@@ -17,6 +17,14 @@ func FuzzDataAPI(f *testing.F) {
 			f.Add(sc.req.method, strings.TrimPrefix(sc.req.url, "/api/v1/data/"), sc.req.body)
 		}
 	}
+	for _, seed := range [][2]string{
+		{"account/createMany", `[{"name":"x","revenue":1},{"name":"y","code":"c"}]`},
+		{"account/updateMany", `{"records":[{"id":"acc1","data":{"name":"z"}}],"options":{"atomic":true}}`},
+		{"account/deleteMany", `{"ids":["acc1","nope"],"options":{"continueOnError":true}}`},
+		{"account/batch", `{"operation":"upsert","records":[{"id":"u1","data":{"name":"u"}}],"options":{"returnRecords":false}}`},
+	} {
+		f.Add("POST", seed[0], seed[1])
+	}
 	// PostgreSQL when it is configured: it refuses more (invalid UTF-8,
 	// oversized index rows) than SQLite, so it finds more.
 	kinds := testenv.Kinds(f)
@@ -40,6 +48,25 @@ func FuzzDataAPI(f *testing.F) {
 		s.h.ServeHTTP(rec, req)
 		if rec.Code >= 500 {
 			t.Fatalf("%s /api/v1/data/%s %q: %d %s", method, path, body, rec.Code, rec.Body.String())
+		}
+	})
+}
+
+// FuzzCrossObjectBatch throws arbitrary bodies at POST /batch: no 5xx.
+func FuzzCrossObjectBatch(f *testing.F) {
+	f.Add(`{"operations":[{"object":"account","data":{"name":"p"}},{"object":"contact","data":{"last_name":"c","account":{"$ref":0}}}]}`)
+	f.Add(`{"operations":[{"object":"account","action":"update","id":"acc1","data":{"name":"x"}},{"object":"account","action":"delete","id":"acc2"}]}`)
+	f.Add(`{"operations":[{"object":"contact","data":{"account":{"$ref":1.5}}}],"atomic":true}`)
+	kinds := testenv.Kinds(f)
+	s := newServer(f, testenv.Open(f, kinds[len(kinds)-1]), restArtifact())
+	f.Fuzz(func(t *testing.T, body string) {
+		req := httptest.NewRequest("POST", "/api/v1/batch", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Test-User", "fuzzer")
+		rec := httptest.NewRecorder()
+		s.h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("POST /api/v1/batch %q: %d %s", body, rec.Code, rec.Body.String())
 		}
 	})
 }
