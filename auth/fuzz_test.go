@@ -1,0 +1,53 @@
+package auth_test
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/objectos-go/objectos/auth"
+	"github.com/objectos-go/objectos/internal/testenv"
+)
+
+// FuzzAuthRoutes throws arbitrary bodies and content types at the auth
+// routes, signed in and not: a caller's mistake is never a 5xx.
+func FuzzAuthRoutes(f *testing.F) {
+	routes := []string{"sign-up/email", "sign-in/email", "sign-out", "change-password", "update-user",
+		"revoke-session", "revoke-sessions", "revoke-other-sessions", "sign-in/social", "get-session", "list-sessions"}
+	for i, body := range []string{
+		`{"name":"Ada","email":"ada@example.com","password":"correct horse"}`,
+		`{"email":"ada@example.com","password":"correct horse","rememberMe":false}`,
+		`{}`,
+		`{"currentPassword":"correct horse","newPassword":"battery staple","revokeOtherSessions":true}`,
+		`{"name":"Ada Lovelace","image":"https://example.com/a.png"}`,
+		`{"token":"x"}`,
+		`{"provider":"nope","callbackURL":"/"}`,
+		`email=ada%40example.com&password=x`,
+	} {
+		f.Add(uint8(i), body, uint8(i%3), i%2 == 0)
+	}
+	kinds := testenv.Kinds(f)
+	e := newEnv(f, testenv.Open(f, kinds[len(kinds)-1]), auth.Options{})
+	if r := e.signUp("Ada", "ada@example.com", "correct horse"); r.Code != 200 {
+		f.Fatalf("sign-up: %d", r.Code)
+	}
+	token := e.signedIn("ada@example.com", "correct horse")
+	types := []string{"application/json", "application/x-www-form-urlencoded", "text/plain"}
+	f.Fuzz(func(t *testing.T, route uint8, body string, ctype uint8, signedIn bool) {
+		path := "/api/v1/auth/" + routes[int(route)%len(routes)]
+		method := "POST"
+		if strings.HasSuffix(path, "get-session") || strings.HasSuffix(path, "list-sessions") {
+			method = "GET"
+		}
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", types[int(ctype)%len(types)])
+		if signedIn {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%s %s %q: %d %s", method, path, body, rec.Code, rec.Body.String())
+		}
+	})
+}
