@@ -732,6 +732,11 @@ func (s *Stack) CreateMany(ctx context.Context, object string, data []Record) ([
 	o, p, sys, g := c.o, c.p, c.sys, c.g
 	results := make([]*Result, len(data))
 	err = s.transact(ctx, func(ctx context.Context, tx Tx) error {
+		ids, err := s.knownReferences(ctx, tx, o, p, sys, data)
+		if err != nil {
+			return err
+		}
+		ctx = context.WithValue(ctx, refsKey, &knownRefs{object: o, p: p, sys: sys, ids: ids})
 		now := s.clock().UTC().Truncate(time.Millisecond)
 		rows := make([]Record, len(data))
 		inputs := make([]Record, len(data))
@@ -767,6 +772,75 @@ func (s *Stack) CreateMany(ctx context.Context, object string, data []Record) ([
 		return nil, err
 	}
 	return results, nil
+}
+
+// knownRefs are the references of a CreateMany checked up front, for
+// checkReferences of that object and caller only (a hook's own writes, as
+// another caller or on another object, look theirs up).
+type knownRefs struct {
+	object *Object
+	p      *Principal
+	sys    bool
+	ids    map[string]map[string]bool // target object → id → visible
+}
+
+// knownReferences looks up, one query per referenced object, which of the
+// ids the records reference the caller can see, so that checkReferences
+// needs no query per record. Ids the batch itself creates count as found.
+// Ids a hook adds later are not in the map and are looked up then.
+func (s *Stack) knownReferences(ctx context.Context, tx Tx, o *Object, p *Principal, sys bool, data []Record) (map[string]map[string]bool, error) {
+	wanted := map[string]map[string]bool{}
+	for _, f := range o.Fields {
+		if f.Kind() != KindReference || (f.System && sys) || s.objects[f.Target()] == nil {
+			continue
+		}
+		for _, rec := range data {
+			if id, ok := rec[f.Name].(string); ok && ValidID(id) {
+				if wanted[f.Target()] == nil {
+					wanted[f.Target()] = map[string]bool{}
+				}
+				wanted[f.Target()][id] = false
+			}
+		}
+	}
+	for name, ids := range wanted {
+		target := s.objects[name]
+		_, rf, err := s.authorize(ctx, p, sys, target, AccessRead)
+		if IsCode(err, CodePermissionDenied) {
+			continue // none of them is visible
+		}
+		if err != nil {
+			return nil, err
+		}
+		list := make([]any, 0, len(ids))
+		for id := range ids {
+			list = append(list, id)
+		}
+		for start := 0; start < len(list); start += MaxInValues {
+			rows, err := tx.Find(ctx, target, &Select{
+				Where:  And(&Filter{Op: OpIn, Field: FieldID, Value: list[start:min(start+MaxInValues, len(list))]}, rf),
+				Fields: []string{FieldID},
+			})
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rows {
+				if id, ok := r[FieldID].(string); ok {
+					ids[id] = true
+				}
+			}
+		}
+	}
+	if own := wanted[o.Name]; own != nil {
+		for _, rec := range data {
+			if id, ok := rec[FieldID].(string); ok {
+				if _, referenced := own[id]; referenced {
+					own[id] = true
+				}
+			}
+		}
+	}
+	return wanted, nil
 }
 
 func atIndex(err error, i int) error { return AsError(err).With("index", i) }
@@ -1003,16 +1077,21 @@ func (s *Stack) checkReferences(ctx context.Context, tx Tx, o *Object, p *Princi
 		if f.System && sys {
 			continue
 		}
-		_, rf, err := s.authorize(ctx, p, sys, target, AccessRead)
-		found := false
-		if err == nil {
-			n, err := tx.Count(ctx, target, And(&Filter{Op: OpEq, Field: FieldID, Value: id}, rf))
-			if err != nil {
+		found, known := false, false
+		if refs, ok := ctx.Value(refsKey).(*knownRefs); ok && refs.object == o && refs.p == p && refs.sys == sys {
+			found, known = refs.ids[target.Name][id]
+		}
+		if !known {
+			_, rf, err := s.authorize(ctx, p, sys, target, AccessRead)
+			if err == nil {
+				n, err := tx.Count(ctx, target, And(&Filter{Op: OpEq, Field: FieldID, Value: id}, rf))
+				if err != nil {
+					return err
+				}
+				found = n > 0
+			} else if !IsCode(err, CodePermissionDenied) {
 				return err
 			}
-			found = n > 0
-		} else if !IsCode(err, CodePermissionDenied) {
-			return err
 		}
 		if !found {
 			errs = append(errs, FieldError{Field: f.Name, Code: FieldReferenceNotFound,

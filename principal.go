@@ -48,6 +48,7 @@ const (
 	systemKey
 	txKey
 	savepointKey
+	refsKey
 	requestIDKey
 )
 

@@ -396,3 +396,33 @@ func TestCreateMany(t *testing.T) {
 		assert.Empty(t, res)
 	})
 }
+
+// CreateMany checks the references of all its records with one query per
+// referenced object, under the caller's access, and accepts references to
+// records the batch itself creates.
+func TestCreateManyReferences(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		s := newStack(t, st, crmArtifact(), func(o *objectos.Options) {
+			o.Plugins = []objectos.Plugin{&publicReadOwnerWrite{}}
+		})
+		alice, bob := as("alice"), as("bob")
+		a := mustCreate(t, s, alice, "account", objectos.Record{"name": "Alice Co"})
+		res, err := s.CreateMany(bob, "contact", []objectos.Record{
+			{"last_name": "One", "account": a.ID}, {"last_name": "Two", "account": a.ID}, {"last_name": "Three"},
+		})
+		require.NoError(t, err, "accounts are public_read")
+		assert.Equal(t, a.ID, res[1].Record["account"])
+
+		_, err = s.CreateMany(bob, "contact", []objectos.Record{{"last_name": "x", "account": a.ID}, {"last_name": "y", "account": "missing"}})
+		e := requireCode(t, err, objectos.CodeValidationFailed)
+		assert.Equal(t, 1, e.Details["index"])
+		assert.Equal(t, "reference_not_found", fieldCodes(e)["account"])
+
+		// a parent created in the same batch, listed first
+		res, err = s.CreateMany(bob, "account", []objectos.Record{
+			{"id": "parent-1", "name": "Parent"}, {"name": "Child", "parent": "parent-1"},
+		})
+		require.NoError(t, err)
+		assert.Equal(t, "parent-1", res[1].Record["parent"])
+	})
+}

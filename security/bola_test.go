@@ -47,6 +47,11 @@ func TestBOLA(t *testing.T) {
 		assert.Equal(t, 400, probe.code)
 		assert.Equal(t, "reference_not_found", probe.body["fields"].([]any)[0].(map[string]any)["code"])
 		same("lookup in a body", probe, control)
+		probe = s.do("bob", "POST", "/api/v1/data/child/createMany", `[{"label":"ok"},{"label":"l","ref_private":"`+aliceID+`"}]`)
+		control = s.do("bob", "POST", "/api/v1/data/child/createMany", `[{"label":"ok"},{"label":"l","ref_private":"`+ghost+`"}]`)
+		assert.Equal(t, 400, probe.code)
+		assert.Equal(t, "reference_not_found", probe.body["fields"].([]any)[0].(map[string]any)["code"])
+		same("lookup in a createMany body", probe, control)
 
 		// expand of a reference someone else wrote
 		childID := s.seed("admin", "child", objectos.Record{"label": "c", "ref_private": aliceID})
