@@ -11,15 +11,17 @@
 //     ObjectQL filter grammar in both its object and array forms
 //     ([ParseFilter]);
 //   - the [Stack]: the engine behind every surface ([Stack.Create],
-//     [Stack.Get], [Stack.List], [Stack.Update], [Stack.Delete]), which
+//     [Stack.Get], [Stack.List], [Stack.Update], [Stack.Delete],
+//     [Stack.CreateMany], [Stack.RunAction]), which
 //     applies authentication context, permissions ([SecurityPlugin]), record
 //     and field access, validation and hooks, and the HTTP handler that
 //     serves the routes of its plugins under a base path (default /api/v1);
 //   - the contracts: [Store], [Plugin], [AuthPlugin], [SecurityPlugin],
 //     [Principal], and [Error] with stable codes.
 //
-// Storage lives in the store package (bun, on PostgreSQL or SQLite). The
-// root package imports neither bun nor any of its own subpackages.
+// Storage lives in the store package (bun, on PostgreSQL or SQLite); the
+// storetest package is the conformance suite any Store must pass. The root
+// package imports neither bun nor any of its own subpackages.
 //
 // A minimal program:
 //
