@@ -63,6 +63,23 @@ func (d *dialect) columnType(f *objectos.Field) string {
 	return "TEXT"
 }
 
+// collation is the collation clause of a new column. PostgreSQL text
+// columns are created with the "C" collation, so that comparisons, sorts
+// (and the indexes behind them) order text by its bytes whatever the
+// database's locale — exactly as SQLite does — and a query gives the same
+// records, in the same order, on both stores.
+func (d *dialect) collation(f *objectos.Field) string {
+	if !d.pg {
+		return ""
+	}
+	switch f.Kind() {
+	case objectos.KindNumber, objectos.KindBool, objectos.KindDate, objectos.KindDatetime, objectos.KindTime,
+		objectos.KindMulti, objectos.KindJSON:
+		return ""
+	}
+	return ` COLLATE "C"`
+}
+
 // sameType reports whether an existing column's type (as the catalog
 // reports it) is the type objectos would create for the field.
 func (d *dialect) sameType(existing string, f *objectos.Field) bool {

@@ -191,9 +191,9 @@ func dbName(prefix string, parts ...string) string {
 
 func (s *Store) columnDef(o *objectos.Object, f *objectos.Field) string {
 	if f.Name == objectos.FieldID {
-		return fmt.Sprintf(`"id" %s PRIMARY KEY NOT NULL`, s.d.columnType(f))
+		return fmt.Sprintf(`"id" %s%s PRIMARY KEY NOT NULL`, s.d.columnType(f), s.d.collation(f))
 	}
-	def := fmt.Sprintf(`"%s" %s`, f.Name, s.d.columnType(f))
+	def := fmt.Sprintf(`"%s" %s%s`, f.Name, s.d.columnType(f), s.d.collation(f))
 	if !s.d.pg && wantsFK(f) {
 		def += fmt.Sprintf(` REFERENCES "%s" ("id") ON DELETE %s`, f.Target(), fkAction(f))
 	}

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) objectos.Store) {
 	t.Run("Sync", func(t *testing.T) { testSync(t, open(t)) })
 	t.Run("Types", func(t *testing.T) { testTypes(t, open(t)) })
 	t.Run("FindSortPage", func(t *testing.T) { testFindSortPage(t, open(t)) })
+	t.Run("TextOrder", func(t *testing.T) { testTextOrder(t, open(t)) })
 	t.Run("CountUpdateDelete", func(t *testing.T) { testCountUpdateDelete(t, open(t)) })
 	t.Run("Transactions", func(t *testing.T) { testTransactions(t, open(t)) })
 	t.Run("Errors", func(t *testing.T) { testErrors(t, open(t)) })
@@ -244,6 +245,37 @@ func testFindSortPage(t *testing.T, st objectos.Store) {
 	rows = find(&objectos.Select{Where: bind(t, o, objectos.Where("n", objectos.OpGte, 1.0)), Sort: asc})
 	assert.Equal(t, []string{"r3", "r1", "r4"}, ids(rows))
 	assert.Empty(t, find(&objectos.Select{Where: bind(t, o, objectos.Eq("id", "nope"))}))
+}
+
+// testTextOrder: text compares and sorts by its bytes, whatever the
+// database's locale, so every store gives the same records in the same
+// order (and cursors stay stable).
+func testTextOrder(t *testing.T, st objectos.Store) {
+	ctx := context.Background()
+	s := stack(t, st, &objectos.Artifact{Objects: []*objectos.Object{obj("word",
+		&objectos.Field{Name: "w", Type: objectos.TypeText, Unique: true})}})
+	o := s.Object("word")
+	for i, w := range []string{"b", "B", "a", "_x", "Z", "é", "ab", "A b"} {
+		require.NoError(t, st.Insert(ctx, o, objectos.Record{"id": fmt.Sprintf("w%d", i), "w": w}))
+	}
+	words := func(sel *objectos.Select) []string {
+		t.Helper()
+		rows, err := st.Find(ctx, o, sel)
+		require.NoError(t, err)
+		out := make([]string, len(rows))
+		for i, r := range rows {
+			out[i], _ = r["w"].(string)
+		}
+		return out
+	}
+	byW := []objectos.SortKey{{Field: "w"}, {Field: "id"}}
+	assert.Equal(t, []string{"A b", "B", "Z", "_x", "a", "ab", "b", "é"}, words(&objectos.Select{Sort: byW}))
+	assert.Equal(t, []string{"ab", "b", "é"}, words(&objectos.Select{Where: bind(t, o, objectos.Where("w", objectos.OpGt, "a")), Sort: byW}))
+	assert.Equal(t, []string{"B", "Z", "_x"}, words(&objectos.Select{
+		Where: bind(t, o, objectos.And(objectos.Where("w", objectos.OpGte, "B"), objectos.Where("w", objectos.OpLt, "a"))), Sort: byW}))
+	// case-sensitive uniqueness: "b" and "B" are two values
+	err := st.Insert(ctx, o, objectos.Record{"id": "dup", "w": "b"})
+	assert.Equal(t, objectos.CodeUniqueViolation, objectos.AsError(err).Code)
 }
 
 func testCountUpdateDelete(t *testing.T, st objectos.Store) {

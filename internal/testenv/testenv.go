@@ -71,29 +71,44 @@ func Each(t *testing.T, fn func(t *testing.T, st *store.Store)) {
 // schema dropped) when the test ends.
 func Open(t testing.TB, k Kind) *store.Store {
 	t.Helper()
-	ctx := context.Background()
 	if k == SQLite {
-		st, err := store.Memory(ctx)
+		st, err := store.Memory(context.Background())
 		if err != nil {
 			t.Fatalf("memory store: %v", err)
 		}
 		t.Cleanup(func() { st.Close() })
 		return st
 	}
-	dsn := Schema(t)
-	st, err := store.OpenPostgres(ctx, dsn)
-	if err != nil {
-		t.Fatalf("postgres store: %v", err)
+	dsn := PostgresDSN(t)
+	if dsn == "" {
+		t.Skipf("%s not set", EnvPostgres)
 	}
-	t.Cleanup(func() { st.Close() })
-	return st
+	return OpenIn(t, dsn)
 }
 
 var (
-	adminOnce sync.Once
-	admin     *sql.DB
-	adminErr  error
+	adminMu sync.Mutex
+	admins  = map[string]*sql.DB{}
 )
+
+// adminFor returns a shared connection to the database of dsn.
+func adminFor(t testing.TB, dsn string) *sql.DB {
+	t.Helper()
+	adminMu.Lock()
+	defer adminMu.Unlock()
+	if db, ok := admins[dsn]; ok {
+		return db
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err == nil {
+		err = db.Ping()
+	}
+	if err != nil {
+		t.Fatalf("PostgreSQL at %s is configured but unreachable: %v", EnvPostgres, err)
+	}
+	admins[dsn] = db
+	return db
+}
 
 // Schema creates a PostgreSQL schema of its own for the test and returns a
 // DSN whose search_path points at it. The schema is dropped at cleanup.
@@ -103,15 +118,13 @@ func Schema(t testing.TB) string {
 	if dsn == "" {
 		t.Skipf("%s not set", EnvPostgres)
 	}
-	adminOnce.Do(func() {
-		admin, adminErr = sql.Open("pgx", dsn)
-		if adminErr == nil {
-			adminErr = admin.Ping()
-		}
-	})
-	if adminErr != nil {
-		t.Fatalf("PostgreSQL at %s is configured but unreachable: %v", EnvPostgres, adminErr)
-	}
+	return SchemaIn(t, dsn)
+}
+
+// SchemaIn is Schema in the database of dsn.
+func SchemaIn(t testing.TB, dsn string) string {
+	t.Helper()
+	admin := adminFor(t, dsn)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	schema := "ot_" + hex.EncodeToString(b[:])
@@ -129,4 +142,16 @@ func Schema(t testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// OpenIn returns a fresh PostgreSQL store in a schema of its own in the
+// database of dsn, closed and dropped when the test ends.
+func OpenIn(t testing.TB, dsn string) *store.Store {
+	t.Helper()
+	st, err := store.OpenPostgres(context.Background(), SchemaIn(t, dsn))
+	if err != nil {
+		t.Fatalf("postgres store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
