@@ -251,52 +251,36 @@ func (q *sqlb) asciiLower(name string) {
 // $icontains, case-insensitive for ASCII) with escaped patterns, so that %,
 // _ and the GLOB metacharacters are literal.
 func (q *sqlb) match(fld *objectos.Field, op objectos.Op, s string) error {
+	// PostgreSQL: LIKE with % and an escape character; SQLite: GLOB (which
+	// is case-sensitive, unlike its LIKE) with * and bracketed literals.
+	esc, keyword, wild, suffix := globEscaper.Replace(s), " GLOB ", "*", ""
 	if q.d.pg {
-		esc := escapeLike(s)
-		if op == objectos.OpIContains {
-			q.asciiLower(fld.Name)
-		} else {
-			q.ident(fld.Name)
-		}
-		q.str(" LIKE ")
-		switch op {
-		case objectos.OpStartsWith:
-			q.arg(esc + "%")
-		case objectos.OpEndsWith:
-			q.arg("%" + esc)
-		default:
-			q.arg("%" + esc + "%")
-		}
-		q.str(` ESCAPE '\'`)
-		return nil
+		esc, keyword, wild, suffix = likeEscaper.Replace(s), " LIKE ", "%", ` ESCAPE '\'`
 	}
-	esc := escapeGlob(s)
 	if op == objectos.OpIContains {
 		q.asciiLower(fld.Name)
 	} else {
 		q.ident(fld.Name)
 	}
-	q.str(" GLOB ")
+	q.str(keyword)
 	switch op {
 	case objectos.OpStartsWith:
-		q.arg(esc + "*")
+		q.arg(esc + wild)
 	case objectos.OpEndsWith:
-		q.arg("*" + esc)
+		q.arg(wild + esc)
 	default:
-		q.arg("*" + esc + "*")
+		q.arg(wild + esc + wild)
 	}
+	q.str(suffix)
 	return nil
 }
 
-func escapeLike(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s)
-}
+var (
+	likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	globEscaper = strings.NewReplacer(`[`, `[[]`, `*`, `[*]`, `?`, `[?]`)
+)
 
-func escapeGlob(s string) string {
-	r := strings.NewReplacer(`[`, `[[]`, `*`, `[*]`, `?`, `[?]`)
-	return r.Replace(s)
-}
+func escapeGlob(s string) string { return globEscaper.Replace(s) }
 
 // likeToGlob turns a LIKE pattern (with \ escapes) into a case-sensitive
 // GLOB pattern for SQLite.
