@@ -40,6 +40,7 @@ func TestStoresAgree(t *testing.T) {
 	times := []any{nil, "00:00:00", "12:30:00", "12:30:00.500", "23:59:59"}
 	choices := []any{nil, "x", "y", "Z"}
 	tagSets := []any{nil, []any{}, []any{"a"}, []any{"a", "B"}, []any{"b%c"}, []any{"é", "x"}}
+	patterns := []any{"a%", "%a", "_", "é%", "%É%", "b\\%c", "b_c", "%\\_%", "Z%", "%", "ü", "a_", "a\\\\", "a\\"}
 	rng := rand.New(rand.NewPCG(7, 28))
 	pick := func(pool []any) any { return pool[rng.IntN(len(pool))] }
 
@@ -64,7 +65,7 @@ func TestStoresAgree(t *testing.T) {
 		"d": dates, "dt": datetimes, "tm": times, "c": choices, "tags": {"a", "B", "x", "é"}}
 	names := []string{"t", "u", "n", "m", "b", "d", "dt", "tm", "c", "tags"}
 	textOps := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$contains", "$notContains",
-		"$startsWith", "$endsWith", "$icontains", "$null", "$exists", "$between"}
+		"$startsWith", "$endsWith", "$icontains", "$null", "$exists", "$between", "$like", "$ilike"}
 	ordered := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$null", "$between"}
 	opsOf := map[string][]string{"t": textOps, "u": textOps, "c": {"$eq", "$ne", "$in", "$nin", "$null"},
 		"b": {"$eq", "$ne", "$null"}, "tags": {"$eq", "$contains", "$in", "$null"}}
@@ -86,6 +87,8 @@ func TestStoresAgree(t *testing.T) {
 			v = []any{pick(pool), pick(pool)}
 		case "$null", "$exists":
 			v = rng.IntN(2) == 0
+		case "$like", "$ilike":
+			v = pick(patterns)
 		default:
 			v = pick(pool)
 			if p, ok := peers[f]; ok && rng.IntN(5) == 0 {

@@ -47,6 +47,16 @@ const (
 var comparisonOps = []Op{OpEq, OpNe, OpGt, OpGte, OpLt, OpLte, OpIn, OpNin, OpBetween, OpContains,
 	OpNotContains, OpStartsWith, OpEndsWith, OpIContains, OpLike, OpILike, OpNull, OpExists}
 
+// endsWithEscape reports whether a LIKE pattern ends with an escape
+// character that escapes nothing (an odd run of trailing backslashes).
+func endsWithEscape(s string) bool {
+	n := 0
+	for i := len(s) - 1; i >= 0 && s[i] == '\\'; i-- {
+		n++
+	}
+	return n%2 == 1
+}
+
 func isStringOp(op Op) bool {
 	switch op {
 	case OpContains, OpNotContains, OpStartsWith, OpEndsWith, OpIContains, OpLike, OpILike:
@@ -812,6 +822,9 @@ func (b *filterBinder) bindLeaf(fld *Field, f *Filter) (*Filter, error) {
 		}
 		if strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) {
 			return nil, filterErr("%s %s: the comparand must be valid UTF-8 without NUL characters", f.Field, op)
+		}
+		if (op == OpLike || op == OpILike) && endsWithEscape(s) {
+			return nil, filterErr("%s %s: the pattern ends with the escape character \\; write \\\\ for a literal backslash", f.Field, op)
 		}
 		if op == OpIContains {
 			s = asciiLower(s)

@@ -280,26 +280,36 @@ var (
 	globEscaper = strings.NewReplacer(`[`, `[[]`, `*`, `[*]`, `?`, `[?]`)
 )
 
-func escapeGlob(s string) string { return globEscaper.Replace(s) }
-
 // likeToGlob turns a LIKE pattern (with \ escapes) into a case-sensitive
-// GLOB pattern for SQLite.
+// GLOB pattern for SQLite. It works on bytes: the metacharacters of both are
+// ASCII, and every other byte (of a multi-byte character, say) is copied as
+// it is.
 func likeToGlob(s string) string {
 	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	b.Grow(len(s) + 8)
+	literal := func(c byte) {
 		switch c {
+		case '[', '*', '?':
+			b.WriteByte('[')
+			b.WriteByte(c)
+			b.WriteByte(']')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
 		case '\\':
 			if i+1 < len(s) {
 				i++
-				b.WriteString(escapeGlob(string(s[i])))
+				literal(s[i])
 			}
 		case '%':
 			b.WriteByte('*')
 		case '_':
 			b.WriteByte('?')
 		default:
-			b.WriteString(escapeGlob(string(c)))
+			literal(c)
 		}
 	}
 	return b.String()
