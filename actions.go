@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
 )
 
@@ -163,11 +162,7 @@ func checkParams(o *Object, a *Action, params map[string]any) (map[string]any, e
 		names = append(names, prm.Name)
 	}
 	var errs []FieldError
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := sortedKeys(params)
 	out := make(map[string]any, len(a.Params))
 	for _, k := range keys {
 		prm := declared[k]

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -896,11 +895,7 @@ func copyRecord(r Record) Record {
 func (s *Stack) prepare(ctx context.Context, tx Tx, o *Object, g *Grant, p *Principal, sys bool,
 	input Record, existing Record, now time.Time) (Record, []string, error) {
 	creating := existing == nil
-	keys := make([]string, 0, len(input))
-	for k := range input {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := sortedKeys(input)
 	var unknown []string
 	for _, k := range keys {
 		if f := o.Field(k); f == nil || (f.Internal && !sys) {

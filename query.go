@@ -252,11 +252,7 @@ func jsonKind(v any) string {
 var logicalKeys = []string{"$and", "$or", "$not"}
 
 func parseObjectFilter(m map[string]any, depth int) (*Filter, error) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := sortedKeys(m)
 	var children []*Filter
 	for _, k := range keys {
 		v := m[k]

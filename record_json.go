@@ -3,7 +3,6 @@ package objectos
 import (
 	"encoding/json"
 	"math"
-	"sort"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -20,11 +19,7 @@ func appendRecord(b []byte, r Record) ([]byte, error) {
 	if r == nil {
 		return append(b, "null"...), nil
 	}
-	keys := make([]string, 0, len(r))
-	for k := range r {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := sortedKeys(r)
 	b = append(b, '{')
 	var err error
 	for i, k := range keys {

@@ -2,8 +2,9 @@ package auth
 
 import (
 	"context"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/objectos-go/objectos"
@@ -179,11 +180,7 @@ func (p *Plugin) updateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	changes := objectos.Record{}
-	keys := make([]string, 0, len(body))
-	for k := range body {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(body))
 	for _, k := range keys {
 		if !selfEditable[k] {
 			p.fail(w, r, aerr(http.StatusBadRequest, "FIELD_NOT_ALLOWED", k+" is not allowed to be set"))

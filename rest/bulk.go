@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -155,11 +157,7 @@ func (h *handler) readJSON(w http.ResponseWriter, r *http.Request) (any, error) 
 
 // onlyKeys refuses members of a request object other than the allowed ones.
 func onlyKeys(object, what string, m map[string]any, allowed ...string) error {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	for _, k := range keys {
 		ok := false
 		for _, a := range allowed {

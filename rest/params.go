@@ -3,8 +3,9 @@ package rest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -96,11 +97,7 @@ func parseListParams(o *objectos.Object, rawQuery string) (*listRequest, error) 
 	got := map[slot]string{}
 	gotAs := map[slot]string{}
 	var implicit []*objectos.Filter
-	names := make([]string, 0, len(values))
-	for k := range values {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(values))
 	for _, name := range names {
 		vals := values[name]
 		if len(vals) > 1 {
@@ -361,11 +358,7 @@ var docSpellings = map[string]slot{
 func parseQueryDoc(o *objectos.Object, doc map[string]any) (*listRequest, error) {
 	got := map[slot]any{}
 	gotAs := map[slot]string{}
-	keys := make([]string, 0, len(doc))
-	for k := range doc {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(doc))
 	for _, k := range keys {
 		v := doc[k]
 		if k == "object" {
@@ -380,11 +373,7 @@ func parseQueryDoc(o *objectos.Object, doc map[string]any) (*listRequest, error)
 			case "aggregations", "groupBy", "having":
 				return nil, queryErr(k, "%s are not supported yet.", k)
 			}
-			names := make([]string, 0, len(docSpellings))
-			for n := range docSpellings {
-				names = append(names, n)
-			}
-			sort.Strings(names)
+			names := slices.Sorted(maps.Keys(docSpellings))
 			msg := fmt.Sprintf("Unknown query key '%s'.", k)
 			for _, n := range names {
 				if distance(strings.ToLower(k), strings.ToLower(n)) <= 2 {
@@ -546,11 +535,7 @@ func expandList(v any, prefix, param string, specs map[string]objectos.ExpandSpe
 	switch x := v.(type) {
 	case map[string]any:
 		var out []string
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(x))
 		for _, k := range keys {
 			path := k
 			if prefix != "" {
@@ -561,11 +546,7 @@ func expandList(v any, prefix, param string, specs map[string]objectos.ExpandSpe
 			if !ok && x[k] != nil && x[k] != true {
 				return nil, queryErr(param, "expand.%s must be an object.", path)
 			}
-			subKeys := make([]string, 0, len(sub))
-			for sk := range sub {
-				subKeys = append(subKeys, sk)
-			}
-			sort.Strings(subKeys)
+			subKeys := slices.Sorted(maps.Keys(sub))
 			var spec objectos.ExpandSpec
 			for _, sk := range subKeys {
 				sv := sub[sk]

@@ -30,6 +30,8 @@ package security
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -98,11 +100,7 @@ func (p *Plugin) Hooks() []objectos.Hook {
 		for _, x := range list {
 			name, _ := x.(string)
 			if _, ok := p.sets[name]; !ok {
-				names := make([]string, 0, len(p.sets))
-				for n := range p.sets {
-					names = append(names, n)
-				}
-				sort.Strings(names)
+				names := slices.Sorted(maps.Keys(p.sets))
 				return &objectos.Error{Code: objectos.CodeValidationFailed,
 					Message: fmt.Sprintf("permission_sets: %q is not a permission set", fmt.Sprint(x)),
 					Fields: []objectos.FieldError{{Field: "permission_sets", Code: objectos.FieldInvalidOption,

@@ -23,7 +23,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -490,13 +489,4 @@ func bind(t *testing.T, o *objectos.Object, f *objectos.Filter) *objectos.Filter
 	b, err := objectos.BindFilter(o, f, objectos.BindOptions{AllowInternal: true})
 	require.NoError(t, err)
 	return b
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"maps"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -65,10 +67,10 @@ func loadVectors(t *testing.T) *vectors {
 // can neither filter nor compare with it.
 func vectorArtifact(v *vectors) *objectos.Artifact {
 	a := &objectos.Artifact{Name: "conformance"}
-	for _, name := range sortedKeys(v.Fixtures) {
+	for _, name := range slices.Sorted(maps.Keys(v.Fixtures)) {
 		fx := v.Fixtures[name]
 		o := &objectos.Object{Name: name, Ownership: objectos.OwnershipNone}
-		for _, fname := range sortedKeys(fx.Fields) {
+		for _, fname := range slices.Sorted(maps.Keys(fx.Fields)) {
 			typ := fx.Fields[fname]
 			if fname == objectos.FieldID || typ == "formula" {
 				continue
@@ -91,7 +93,7 @@ func vectorStack(t *testing.T, st objectos.Store, v *vectors) *objectos.Stack {
 	ctx := objectos.AsSystem(context.Background())
 	s, err := objectos.New(ctx, objectos.Options{Artifact: vectorArtifact(v), Store: st, Clock: func() time.Time { return v.Now }})
 	require.NoError(t, err)
-	for _, name := range sortedKeys(v.Fixtures) {
+	for _, name := range slices.Sorted(maps.Keys(v.Fixtures)) {
 		o := s.Object(name)
 		err := s.Transact(ctx, func(ctx context.Context) error {
 			for _, row := range v.Fixtures[name].Rows {
