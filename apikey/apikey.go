@@ -142,7 +142,7 @@ func (p *Plugin) Hooks() []objectos.Hook {
 // Routes implements objectos.RouteProvider.
 func (p *Plugin) Routes(r *objectos.Router) {
 	p.st = r.Stack()
-	r.HandleFunc("", "/keys", p.mint)
+	r.HandleFunc(http.MethodPost, "/keys", p.mint)
 }
 
 func hashKey(key string) string {
@@ -263,11 +263,6 @@ const maxMintBody = 16 << 10
 
 // mint serves POST /keys {name, expires_at?, user_id?}.
 func (p *Plugin) mint(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		p.st.WriteError(w, r, objectos.Errorf(objectos.CodeMethodNotAllowed, "Method %s is not allowed here; use POST.", r.Method))
-		return
-	}
 	pr, ok := p.st.RequirePrincipal(w, r)
 	if !ok {
 		return

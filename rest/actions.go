@@ -10,11 +10,6 @@ import (
 // body {recordId?, params?}: 200 {success: true, data: <result>}, errors in
 // the wrapped envelope {success: false, error: {code, message, httpStatus}}.
 func (h *handler) action(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		h.st.WriteError(w, r, objectos.Errorf(objectos.CodeMethodNotAllowed, "Method %s is not allowed here; use POST.", r.Method))
-		return
-	}
 	p, ok := h.st.RequirePrincipal(w, r)
 	if !ok {
 		return

@@ -92,8 +92,8 @@ func (p *Plugin) Routes(r *objectos.Router) {
 	h.bulkRoutes(r)
 	r.HandleFunc("", "/data/{object}/{id}", h.dispatch(itemMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
 		http.MethodGet: h.get, http.MethodPatch: h.update, http.MethodDelete: h.delete}))
-	r.HandleFunc("", "/actions/{object}/{action}", h.action)
-	r.HandleFunc("", "/actions/{object}/{action}/{recordId}", h.action)
+	r.HandleFunc(http.MethodPost, "/actions/{object}/{action}", h.action)
+	r.HandleFunc(http.MethodPost, "/actions/{object}/{action}/{recordId}", h.action)
 	r.HandleFunc("", "/data", h.noRoute)
 	r.HandleFunc("", "/data/", h.noRoute)
 }
