@@ -78,22 +78,14 @@ type Filter struct {
 }
 
 // And returns the conjunction of the filters, dropping nil ones.
-func And(fs ...*Filter) *Filter {
-	out := &Filter{Op: OpAnd}
-	for _, f := range fs {
-		if f != nil {
-			out.Children = append(out.Children, f)
-		}
-	}
-	if len(out.Children) == 1 {
-		return out.Children[0]
-	}
-	return out
-}
+func And(fs ...*Filter) *Filter { return junction(OpAnd, fs) }
 
 // Or returns the disjunction of the filters, dropping nil ones.
-func Or(fs ...*Filter) *Filter {
-	out := &Filter{Op: OpOr}
+func Or(fs ...*Filter) *Filter { return junction(OpOr, fs) }
+
+// junction joins the non-nil filters with op; a single one stands alone.
+func junction(op Op, fs []*Filter) *Filter {
+	out := &Filter{Op: op}
 	for _, f := range fs {
 		if f != nil {
 			out.Children = append(out.Children, f)
