@@ -7,7 +7,6 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/objectos-go/objectos"
@@ -338,15 +337,11 @@ func (h *handler) createMany(ctx context.Context, w http.ResponseWriter, r *http
 	if err := h.maxBatch(len(list), name); err != nil {
 		return err
 	}
-	records := make([]map[string]any, len(list))
+	data := make([]objectos.Record, len(list))
 	for i, x := range list {
-		if records[i], err = recordOf(name, "records", i, x); err != nil {
+		if data[i], err = recordOf(name, "records", i, x); err != nil {
 			return err
 		}
-	}
-	data := make([]objectos.Record, len(records))
-	for i, rec := range records {
-		data[i] = objectos.Record(rec)
 	}
 	results, err := h.st.CreateMany(ctx, name, data)
 	if err != nil {
@@ -360,11 +355,7 @@ func (h *handler) createMany(ctx context.Context, w http.ResponseWriter, r *http
 			droppedUnion[f] = true
 		}
 	}
-	var union []string
-	for f := range droppedUnion {
-		union = append(union, f)
-	}
-	sort.Strings(union)
+	union := slices.Sorted(maps.Keys(droppedUnion))
 	objectos.WriteJSON(w, http.StatusCreated, struct {
 		Object        string            `json:"object"`
 		Records       []objectos.Record `json:"records"`
@@ -589,12 +580,11 @@ func (h *handler) batchOp(name, operation, id string, data objectos.Record) func
 	case "upsert":
 		return func(ctx context.Context) (*objectos.Result, error) {
 			if id != "" {
-				_, err := h.st.Get(ctx, name, id, objectos.GetOptions{Fields: []string{objectos.FieldID}})
-				if err == nil {
-					return h.st.Update(ctx, name, id, data, objectos.WriteOptions{})
-				}
+				// Update finds the record under the caller's access; one it
+				// cannot see (or that does not exist) is created instead.
+				res, err := h.st.Update(ctx, name, id, data, objectos.WriteOptions{})
 				if !objectos.IsCode(err, objectos.CodeRecordNotFound) {
-					return nil, err
+					return res, err
 				}
 			}
 			return create(ctx)
