@@ -868,10 +868,7 @@ func insertMany(ctx context.Context, tx Tx, o *Object, rows []Record) error {
 	if err == nil || AsError(err).HTTPStatus() >= 500 {
 		return err
 	}
-	if err := oneByOne(); err != nil {
-		return err
-	}
-	return nil
+	return oneByOne()
 }
 
 func allFields(o *Object) []string {

@@ -88,24 +88,16 @@ func (h *handler) bulkRoutes(r *objectos.Router) {
 // createMany, …): POST runs fn; the record methods reach the record whose id
 // is that name, as /data/{object}/{id} would.
 func (h *handler) dispatchNamed(name string, fn func(context.Context, http.ResponseWriter, *http.Request) error) http.HandlerFunc {
-	item := map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
+	byMethod := map[string]func(context.Context, http.ResponseWriter, *http.Request) error{http.MethodPost: fn}
+	for method, item := range map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
 		http.MethodGet: h.get, http.MethodPatch: h.update, http.MethodDelete: h.delete,
+	} {
+		byMethod[method] = func(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+			r.SetPathValue("id", name)
+			return item(ctx, w, r)
+		}
 	}
-	return h.dispatch("GET, POST, PATCH, DELETE", map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
-		http.MethodPost: fn,
-		http.MethodGet: func(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-			r.SetPathValue("id", name)
-			return item[http.MethodGet](ctx, w, r)
-		},
-		http.MethodPatch: func(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-			r.SetPathValue("id", name)
-			return item[http.MethodPatch](ctx, w, r)
-		},
-		http.MethodDelete: func(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-			r.SetPathValue("id", name)
-			return item[http.MethodDelete](ctx, w, r)
-		},
-	})
+	return h.dispatch("GET, POST, PATCH, DELETE", byMethod)
 }
 
 // bulkExposed checks that the object exposes bulk writes of the given kinds.
