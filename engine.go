@@ -526,7 +526,7 @@ type expandNode struct {
 func (s *Stack) parseExpand(ctx context.Context, p *Principal, o *Object, g *Grant, sys bool, paths []string, specs map[string]ExpandSpec) ([]*expandNode, error) {
 	for path := range specs {
 		if !slices.Contains(paths, path) {
-			paths = append(paths, path) // a spec names its path; expanding it is implied
+			paths = append(slices.Clip(paths), path) // a spec names its path; expanding it is implied
 		}
 	}
 	return s.parseExpandLevel(ctx, p, o, g, sys, paths, specs, "")
