@@ -710,23 +710,19 @@ func (c *conn) Update(ctx context.Context, o *objectos.Object, where *objectos.F
 	if n != len(values) {
 		return 0, fmt.Errorf("store: update %s: unknown fields in values", o.Name)
 	}
-	if where != nil {
-		q.str(" WHERE ")
-		if err := q.where(where, false); err != nil {
-			return 0, err
-		}
-	}
-	res, err := c.exec(ctx, q.b.String(), q.args...)
-	if err != nil {
-		return 0, c.s.translate(err)
-	}
-	return res.RowsAffected()
+	return c.execWhere(ctx, q, where)
 }
 
 func (c *conn) Delete(ctx context.Context, o *objectos.Object, where *objectos.Filter) (int64, error) {
 	q := newSQL(c.s.d, o)
 	q.str("DELETE FROM ")
 	q.ident(o.Name)
+	return c.execWhere(ctx, q, where)
+}
+
+// execWhere ends an UPDATE or DELETE with its WHERE clause (none: every
+// row), runs it and returns the rows it changed.
+func (c *conn) execWhere(ctx context.Context, q *sqlb, where *objectos.Filter) (int64, error) {
 	if where != nil {
 		q.str(" WHERE ")
 		if err := q.where(where, false); err != nil {
