@@ -16,8 +16,11 @@
 //     applies authentication context, permissions ([SecurityPlugin]), record
 //     and field access, validation and hooks, and the HTTP handler that
 //     serves the routes of its plugins under a base path (default /api/v1);
+//   - the HTTP kernel's own policies: [CORS], rate limits ([RateLimits],
+//     with the in-memory [MemoryLimiter]), the client address behind
+//     trusted proxies ([Stack.ClientIP]) and hardened response headers;
 //   - the contracts: [Store], [Plugin], [AuthPlugin], [SecurityPlugin],
-//     [Principal], and [Error] with stable codes.
+//     [RateLimiter], [Principal], and [Error] with stable codes.
 //
 // Storage lives in the store package (bun, on PostgreSQL or SQLite); the
 // storetest package is the conformance suite any Store must pass. The root

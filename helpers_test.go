@@ -5,21 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/internal/testenv"
 	"github.com/objectos-go/objectos/store"
 )
 
-// clock is a settable test clock.
-type clock struct{ t time.Time }
-
-func newClock() *clock { return &clock{t: time.Date(2026, 7, 28, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time          { return c.t }
-func (c *clock) Advance(d time.Duration) { c.t = c.t.Add(d) }
+func newClock() *testenv.Clock { return testenv.NewClock() }
 
 func newStack(t testing.TB, st objectos.Store, a *objectos.Artifact, mod ...func(*objectos.Options)) *objectos.Stack {
 	t.Helper()

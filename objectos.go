@@ -62,6 +62,23 @@ type Options struct {
 	// Logger receives request failures and plugin messages. Default
 	// slog.Default().
 	Logger *slog.Logger
+	// CORS lets browser pages on other origins call the API. The zero value
+	// turns it off.
+	CORS CORS
+	// RateLimits limits request rates per client. The zero value applies
+	// the default rates (auth 10/min per IP, write 60/min and read 600/min
+	// per principal) with an in-memory limiter; RateLimits{Disabled: true}
+	// turns them off.
+	RateLimits RateLimits
+	// TrustedProxies are the reverse proxies and load balancers (CIDRs such
+	// as "10.0.0.0/8", or single addresses) whose X-Forwarded-For or
+	// Forwarded headers tell the client's address. Default none: the
+	// client is the TCP peer and forwarding headers are ignored.
+	TrustedProxies []string
+	// HSTS is the Strict-Transport-Security header sent on every response,
+	// such as "max-age=63072000; includeSubDomains". Default: not sent
+	// (set it when the API is only reachable over HTTPS).
+	HSTS string
 }
 
 // Stack is a running objectos application: the engine that enforces
@@ -84,6 +101,11 @@ type Stack struct {
 	clock     func() time.Time
 	log       *slog.Logger
 	mux       *http.ServeMux
+	entry     http.Handler // mux behind CORS
+	cors      *corsPolicy
+	limits    *limits
+	proxies   proxies
+	hsts      []string
 	patterns  []string
 	handlers  map[string]ActionHandler
 	started   time.Time
@@ -141,6 +163,17 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		if _, err := rand.Read(s.secret); err != nil {
 			return nil, fmt.Errorf("objectos: secret: %w", err)
 		}
+	}
+
+	var err error
+	if s.cors, err = newCORSPolicy(opts.CORS); err != nil {
+		return nil, err
+	}
+	if s.proxies, err = parseProxies(opts.TrustedProxies); err != nil {
+		return nil, err
+	}
+	if opts.HSTS != "" {
+		s.hsts = []string{opts.HSTS}
 	}
 
 	var system []*Object
@@ -226,13 +259,17 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 			s.hooks = append(s.hooks, h)
 		}
 	}
+	if s.limits, err = newLimits(opts.RateLimits, s.objects, s.clock); err != nil {
+		return nil, err
+	}
 	if err := s.store.Sync(ctx, s.order); err != nil {
 		return nil, err
 	}
 	s.mux = http.NewServeMux()
-	r := &Router{stack: s}
-	r.HandleFunc(http.MethodGet, "/health", s.serveHealth)
-	r.HandleFunc(http.MethodGet, "/ready", s.serveReady)
+	r := &Router{stack: s, routes: new([]route)}
+	probes := r.With(NoRateLimit())
+	probes.HandleFunc(http.MethodGet, "/health", s.serveHealth)
+	probes.HandleFunc(http.MethodGet, "/ready", s.serveReady)
 	for _, p := range opts.Plugins {
 		if rp, ok := p.(RouteProvider); ok {
 			rp.Routes(r)
@@ -241,8 +278,12 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	if err := r.mount(s.mux, s); err != nil {
 		return nil, err
 	}
-	for _, rt := range r.routes {
+	for _, rt := range *r.routes {
 		s.patterns = append(s.patterns, rt.pattern)
+	}
+	s.entry = s.mux
+	if s.cors != nil {
+		s.entry = s.cors.handler.Handler(s.mux)
 	}
 	s.started = time.Now()
 	for _, p := range opts.Plugins {
@@ -295,8 +336,16 @@ func (s *Stack) Plugins() []Plugin { return append([]Plugin(nil), s.plugins...) 
 
 // Authenticate runs the authentication chain on the request. It returns the
 // principal, or ErrNoCredentials when no plugin recognised credentials, or
-// the deciding plugin's error.
+// the deciding plugin's error. Within a request the Stack serves, the
+// chain runs once: the rate limiter's answer is reused.
 func (s *Stack) Authenticate(r *http.Request) (*Principal, error) {
+	if st := stateOf(r.Context()); st != nil && st.authDone {
+		return st.principal, st.authErr
+	}
+	return s.authenticate(r)
+}
+
+func (s *Stack) authenticate(r *http.Request) (*Principal, error) {
 	for _, a := range s.auth {
 		p, err := a.Authenticate(r)
 		if errors.Is(err, ErrNoCredentials) {
@@ -335,11 +384,22 @@ func (s *Stack) RequirePrincipal(w http.ResponseWriter, r *http.Request) (*Princ
 // path and use net/http.ServeMux wildcards ("/data/{object}/{id}").
 type Router struct {
 	stack  *Stack
-	routes []route
+	routes *[]route
+	opts   routeOptions
 }
 
 // Stack returns the stack the routes are mounted on.
 func (r *Router) Stack() *Stack { return r.stack }
+
+// With returns a Router that registers its routes with the options (in
+// addition to r's), as chi's With does. The routes land in the same table.
+func (r *Router) With(opts ...RouteOption) *Router {
+	c := *r
+	for _, o := range opts {
+		o(&c.opts)
+	}
+	return &c
+}
 
 // HasRoute reports whether a route with the pattern prefix is registered
 // (for discovery: "/auth/" tells whether authentication routes exist).
@@ -355,21 +415,69 @@ func (s *Stack) HasRoute(prefix string) bool {
 type route struct {
 	method, pattern string
 	h               http.Handler
+	opts            routeOptions
 }
 
-// Handle registers h for the method and pattern. An empty method matches
-// every method, leaving the handler to answer 405 itself.
-func (r *Router) Handle(method, pattern string, h http.Handler) {
-	r.routes = append(r.routes, route{method: strings.ToUpper(method), pattern: pattern, h: h})
+// routeOptions are what RouteOptions set.
+type routeOptions struct {
+	bucket  string // "" = BucketRead or BucketWrite by method; bucketNone = not limited
+	fail    func(http.ResponseWriter, *http.Request, error)
+	noStore bool
+}
+
+const bucketNone = "-"
+
+// RouteOption configures routes; see Router.With and Router.Handle.
+type RouteOption func(*routeOptions)
+
+// RateLimitBucket puts routes in a rate-limit bucket (BucketAuth,
+// BucketRead or BucketWrite). By default a route is in BucketRead for GET
+// and HEAD and in BucketWrite for other methods.
+func RateLimitBucket(bucket string) RouteOption {
+	return func(o *routeOptions) { o.bucket = bucket }
+}
+
+// NoRateLimit exempts routes from rate limits (health probes).
+func NoRateLimit() RouteOption { return func(o *routeOptions) { o.bucket = bucketNone } }
+
+// NoStore marks the routes' responses Cache-Control: no-store: they carry
+// credentials or session state that no cache may keep.
+func NoStore() RouteOption { return func(o *routeOptions) { o.noStore = true } }
+
+func noStore(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Cache-Control"] = hdrNoStore
+		h.ServeHTTP(w, r)
+	})
+}
+
+// ErrorWriter sets how the Stack writes errors of its own on the routes
+// (such as the rate limiter's 429), so they come in the surface's envelope.
+// Default Stack.WriteError (the wrapped envelope).
+func ErrorWriter(fail func(w http.ResponseWriter, r *http.Request, err error)) RouteOption {
+	return func(o *routeOptions) { o.fail = fail }
+}
+
+// Handle registers h for the method and pattern, with the Router's options
+// and opts. An empty method matches every method, leaving the handler to
+// answer 405 itself.
+func (r *Router) Handle(method, pattern string, h http.Handler, opts ...RouteOption) {
+	ro := r.opts
+	for _, o := range opts {
+		o(&ro)
+	}
+	*r.routes = append(*r.routes, route{method: strings.ToUpper(method), pattern: pattern, h: h, opts: ro})
 }
 
 // HandleFunc registers a handler function.
-func (r *Router) HandleFunc(method, pattern string, h http.HandlerFunc) { r.Handle(method, pattern, h) }
+func (r *Router) HandleFunc(method, pattern string, h http.HandlerFunc, opts ...RouteOption) {
+	r.Handle(method, pattern, h, opts...)
+}
 
 func (r *Router) mount(mux *http.ServeMux, s *Stack) (err error) {
 	byPattern := map[string]map[string]http.Handler{}
 	var order []string
-	for _, rt := range r.routes {
+	for _, rt := range *r.routes {
 		m := byPattern[rt.pattern]
 		if m == nil {
 			m = map[string]http.Handler{}
@@ -379,7 +487,11 @@ func (r *Router) mount(mux *http.ServeMux, s *Stack) (err error) {
 		if _, dup := m[rt.method]; dup {
 			return fmt.Errorf("objectos: route %s %s registered twice", rt.method, rt.pattern)
 		}
-		m[rt.method] = rt.h
+		h := s.limit(rt, rt.h)
+		if rt.opts.noStore {
+			h = noStore(h)
+		}
+		m[rt.method] = h
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -434,10 +546,36 @@ func sortStrings(in []string) []string {
 	return out
 }
 
+// Response headers every answer of the Stack carries (SecurityHeaders).
+// Each slice has capacity 1, so a handler's Header().Add copies instead of
+// writing into the shared array.
+var (
+	hdrNosniff    = []string{"nosniff"}[:1:1]
+	hdrNoReferrer = []string{"no-referrer"}[:1:1]
+	hdrDeny       = []string{"DENY"}[:1:1]
+	hdrCSP        = []string{"default-src 'none'; frame-ancestors 'none'"}[:1:1]
+	hdrNoStore    = []string{"no-store"}[:1:1]
+)
+
 // ServeHTTP serves the routes under the base path. Mount it with
 // mux.Handle(base+"/", stack) (and mux.Handle(base, stack) for discovery at
 // the base path itself).
+//
+// Every response carries X-Request-Id, X-Content-Type-Options: nosniff,
+// Referrer-Policy: no-referrer, X-Frame-Options: DENY, a
+// Content-Security-Policy that allows nothing (a route serving HTML sets
+// its own) and, when Options.HSTS is set, Strict-Transport-Security. CORS
+// preflights are answered here, before any route, authentication or
+// database work.
 func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h["X-Content-Type-Options"] = hdrNosniff
+	h["Referrer-Policy"] = hdrNoReferrer
+	h["X-Frame-Options"] = hdrDeny
+	h["Content-Security-Policy"] = hdrCSP
+	if s.hsts != nil {
+		h["Strict-Transport-Security"] = s.hsts
+	}
 	r = SetRequestID(w, r)
 	ctx := r.Context()
 	id := RequestID(ctx)
@@ -459,11 +597,11 @@ func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(p)
 			}
 			s.log.ErrorContext(ctx, "objectos: panic serving request", "request_id", id, "method", r.Method,
-				"path", r.URL.Path, "panic", fmt.Sprint(p))
+				"path", r.URL.Path, "client_ip", s.ClientIP(r), "panic", fmt.Sprint(p))
 			s.WriteError(w, r2, NewError(CodeInternal, "An internal error occurred."))
 		}
 	}()
-	s.mux.ServeHTTP(w, r2)
+	s.entry.ServeHTTP(w, r2)
 }
 
 func (s *Stack) relative(path string) (string, bool) {
@@ -518,7 +656,7 @@ func newRequestID() string {
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["X-Content-Type-Options"] = hdrNosniff
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -567,7 +705,7 @@ func (s *Stack) LogError(r *http.Request, err error) *Error {
 	e := AsError(err)
 	if e.HTTPStatus() >= 500 {
 		s.log.ErrorContext(r.Context(), "objectos: request failed", "request_id", RequestID(r.Context()),
-			"method", r.Method, "path", r.URL.Path, "code", string(e.Code), "error", err.Error())
+			"method", r.Method, "path", r.URL.Path, "client_ip", s.ClientIP(r), "code", string(e.Code), "error", err.Error())
 	}
 	return e
 }

@@ -1,6 +1,9 @@
 package objectos
 
-import "context"
+import (
+	"context"
+	"net/netip"
+)
 
 // AuthMethod says how a principal authenticated.
 type AuthMethod string
@@ -36,6 +39,10 @@ type Principal struct {
 	SessionID string `json:"sessionId,omitempty"`
 	// KeyID is the sys_api_key id when Method is apikey.
 	KeyID string `json:"keyId,omitempty"`
+	// Credential is the deciding AuthPlugin's own record of the credential
+	// (the auth plugin's session, say), for that plugin's routes within the
+	// same request. Others leave it alone; it is never serialized.
+	Credential any `json:"-"`
 }
 
 // IsAdmin reports whether the principal has the admin role.
@@ -79,11 +86,36 @@ func IsSystem(ctx context.Context) bool {
 
 // WithRequestID returns a context carrying the request id.
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey, id)
+	return context.WithValue(ctx, requestIDKey, &requestState{id: id})
 }
 
 // RequestID returns the request id of the context, or "".
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if st := stateOf(ctx); st != nil {
+		return st.id
+	}
+	return ""
+}
+
+// requestState is what the Stack learns about a request once and keeps for
+// its handlers: the request id, and, when the rate limiter needed them
+// before the route's handler ran, the client address and the result of
+// authentication. It rides in the context under the request-id key, so a
+// request costs one context value. The limiter fills it before calling the
+// handler and nothing writes it afterwards, so handlers read it freely.
+type requestState struct {
+	id string
+	// ip is the client address (Stack.ClientIP), valid when ipDone.
+	ip     netip.Addr
+	ipDone bool
+	// principal and authErr are Stack.Authenticate's answer, valid when
+	// authDone.
+	principal *Principal
+	authErr   error
+	authDone  bool
+}
+
+func stateOf(ctx context.Context) *requestState {
+	st, _ := ctx.Value(requestIDKey).(*requestState)
+	return st
 }

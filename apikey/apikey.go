@@ -142,7 +142,7 @@ func (p *Plugin) Hooks() []objectos.Hook {
 // Routes implements objectos.RouteProvider.
 func (p *Plugin) Routes(r *objectos.Router) {
 	p.st = r.Stack()
-	r.HandleFunc(http.MethodPost, "/keys", p.mint)
+	r.HandleFunc(http.MethodPost, "/keys", p.mint, objectos.NoStore()) // the answer holds the raw key
 }
 
 func hashKey(key string) string {

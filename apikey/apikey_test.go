@@ -33,22 +33,17 @@ var fast = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLengt
 
 func (fastHasher) Hash(pw string) (string, error)    { return argon2id.CreateHash(pw, fast) }
 func (fastHasher) Verify(pw, h string) (bool, error) { return argon2id.ComparePasswordAndHash(pw, h) }
-func (c *clock) Now() time.Time                      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration)             { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 func (b *lockedBuffer) String() string           { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
-func newClock() *clock                           { return &clock{t: time.Date(2026, 7, 28, 12, 0, 0, 0, time.UTC)} }
+func newClock() *clock                           { return testenv.NewClock() }
 func bearer(t string) map[string]string          { return map[string]string{"Authorization": "Bearer " + t} }
 func keyHeader(name, v string) map[string]string { return map[string]string{name: v} }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = testenv.Clock
 
 type lockedBuffer struct {
 	mu sync.Mutex

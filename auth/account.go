@@ -29,7 +29,6 @@ var (
 const maxListedSessions = 100
 
 func (p *Plugin) accountRoutes(r *objectos.Router) {
-	r.HandleFunc(http.MethodPost, "/auth/change-password", p.changePassword)
 	r.HandleFunc(http.MethodPost, "/auth/update-user", p.updateUser)
 	r.HandleFunc(http.MethodGet, "/auth/list-sessions", p.listSessions)
 	r.HandleFunc(http.MethodPost, "/auth/revoke-session", p.revokeSession)

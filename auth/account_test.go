@@ -30,7 +30,7 @@ func (e *env) works(token string) bool {
 
 func TestChangePassword(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
-		e := newEnv(t, st, auth.Options{})
+		e := newEnv(t, st, auth.Options{}, roomyAuthRate)
 		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
 		current := e.signedIn("ada@example.com", "correct horse")
 		other := e.signedIn("ada@example.com", "correct horse")

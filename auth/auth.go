@@ -97,7 +97,8 @@ type Options struct {
 	// request.
 	BaseURL string
 	// TrustedOrigins may appear in Origin headers and OAuth callback URLs,
-	// besides the server's own origin.
+	// besides the server's own origin. The origins the Stack's CORS policy
+	// allows with credentials are trusted in Origin headers too.
 	TrustedOrigins []string
 	// CookieName is the session cookie's name. Default
 	// "better-auth.session_token" (with the __Secure- prefix on HTTPS).
@@ -368,14 +369,15 @@ func (p *Plugin) requestOrigin(r *http.Request) string {
 }
 
 // originAllowed accepts requests without Origin (server-side clients) and
-// those from the server's own origin or a trusted one.
+// those from the server's own origin, a trusted one, or one the Stack's
+// CORS policy allows credentialed requests from.
 func (p *Plugin) originAllowed(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	if o == "" {
 		return true
 	}
 	o = strings.ToLower(strings.TrimRight(o, "/"))
-	return o == p.requestOrigin(r) || p.trusted[o]
+	return o == p.requestOrigin(r) || p.trusted[o] || p.st.OriginTrusted(o)
 }
 
 // trustedRedirect reports whether an OAuth callback URL may be redirected

@@ -168,7 +168,7 @@ func TestNoUserEnumeration(t *testing.T) {
 
 func TestLockout(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
-		e := newEnv(t, st, auth.Options{})
+		e := newEnv(t, st, auth.Options{}, roomyAuthRate)
 		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
 		for _, email := range []string{"ada@example.com", "ghost@example.com"} {
 			for i := 0; i < 4; i++ {
@@ -374,7 +374,7 @@ func TestDefaultArgon2Parameters(t *testing.T) {
 }
 
 func newEnvWithDefaultHasher(t *testing.T, st objectos.Store) *env {
-	e := &env{t: t, clock: &testClock{t: time.Date(2026, 7, 28, 12, 0, 0, 0, time.UTC)}, hasher: &countingHasher{}}
+	e := &env{t: t, clock: testenv.NewClock(), hasher: &countingHasher{}}
 	e.auth = auth.New(auth.Options{})
 	s, err := objectos.New(context.Background(), objectos.Options{Artifact: noteArtifact(), Store: st,
 		Plugins: []objectos.Plugin{e.auth}, Clock: e.clock.Now})

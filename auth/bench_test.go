@@ -17,7 +17,7 @@ import (
 // AuthFunc), to show what session resolution adds per request.
 func BenchmarkAuthenticatedGet(b *testing.B) {
 	for _, k := range testenv.Kinds(b) {
-		e := newEnv(b, testenv.Open(b, k), auth.Options{})
+		e := newEnv(b, testenv.Open(b, k), auth.Options{}, roomyRates)
 		r := e.signUp("Ada", "ada@example.com", "correct horse")
 		require.Equal(b, 200, r.Code)
 		token := r.obj()["token"].(string)

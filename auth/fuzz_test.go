@@ -27,7 +27,7 @@ func FuzzAuthRoutes(f *testing.F) {
 		f.Add(uint8(i), body, uint8(i%3), i%2 == 0)
 	}
 	kinds := testenv.Kinds(f)
-	e := newEnv(f, testenv.Open(f, kinds[len(kinds)-1]), auth.Options{})
+	e := newEnv(f, testenv.Open(f, kinds[len(kinds)-1]), auth.Options{}, roomyRates)
 	if r := e.signUp("Ada", "ada@example.com", "correct horse"); r.Code != 200 {
 		f.Fatalf("sign-up: %d", r.Code)
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/auth"
+	"github.com/objectos-go/objectos/internal/testenv"
 	"github.com/objectos-go/objectos/rest"
 )
 
@@ -36,23 +36,6 @@ func (h *countingHasher) Verify(pw, hash string) (bool, error) {
 	return argon2id.ComparePasswordAndHash(pw, hash)
 }
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 func noteArtifact() *objectos.Artifact {
 	return &objectos.Artifact{Name: "notes", Objects: []*objectos.Object{{
 		Name:   "note",
@@ -65,24 +48,42 @@ type env struct {
 	stack  *objectos.Stack
 	auth   *auth.Plugin
 	h      http.Handler
-	clock  *testClock
+	clock  *testenv.Clock
 	hasher *countingHasher
 	st     objectos.Store
 }
 
-func newEnv(t testing.TB, st objectos.Store, opts auth.Options) *env {
+// roomyAuthRate lets tests about other things sign in more often than the
+// default auth budget (10 per minute per address) allows.
+func roomyAuthRate(o *objectos.Options) {
+	o.RateLimits.Auth = objectos.Rate{Limit: 1000, Period: time.Minute}
+}
+
+// roomyRates keeps the default rate limiter in the path of benchmarks and
+// fuzz targets with budgets they cannot spend (the test clock stands still).
+func roomyRates(o *objectos.Options) {
+	o.RateLimits.Read = objectos.Rate{Limit: 1 << 30, Period: time.Minute}
+	o.RateLimits.Write = o.RateLimits.Read
+	o.RateLimits.Auth = o.RateLimits.Read
+}
+
+func newEnv(t testing.TB, st objectos.Store, opts auth.Options, mod ...func(*objectos.Options)) *env {
 	t.Helper()
-	e := &env{t: t, clock: &testClock{t: time.Date(2026, 7, 28, 12, 0, 0, 0, time.UTC)}, hasher: &countingHasher{}, st: st}
+	e := &env{t: t, clock: testenv.NewClock(), hasher: &countingHasher{}, st: st}
 	if opts.Hasher == nil {
 		opts.Hasher = e.hasher
 	}
 	e.auth = auth.New(opts)
-	s, err := objectos.New(context.Background(), objectos.Options{
+	so := objectos.Options{
 		Artifact: noteArtifact(),
 		Store:    st,
 		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), e.auth},
 		Clock:    e.clock.Now,
-	})
+	}
+	for _, m := range mod {
+		m(&so)
+	}
+	s, err := objectos.New(context.Background(), so)
 	require.NoError(t, err)
 	e.stack = s
 	mux := http.NewServeMux()
@@ -184,6 +185,8 @@ func newEnvWith(t testing.TB, e *env, a objectos.AuthPlugin) http.Handler {
 		Store:    e.st,
 		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), authOnlyObjects{e.auth}, a.(objectos.Plugin)},
 		Clock:    e.clock.Now,
+		RateLimits: objectos.RateLimits{Read: objectos.Rate{Limit: 1 << 30, Period: time.Minute},
+			Write: objectos.Rate{Limit: 1 << 30, Period: time.Minute}},
 	})
 	require.NoError(t, err)
 	mux := http.NewServeMux()

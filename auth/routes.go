@@ -64,14 +64,21 @@ func (p *Plugin) fail(w http.ResponseWriter, r *http.Request, err error) {
 // Routes implements objectos.RouteProvider.
 func (p *Plugin) Routes(r *objectos.Router) {
 	p.st = r.Stack()
-	r.HandleFunc(http.MethodPost, "/auth/sign-up/email", p.signUpEmail)
-	r.HandleFunc(http.MethodPost, "/auth/sign-in/email", p.signInEmail)
+	// Every auth response is about credentials or a session: no cache may
+	// keep it. The routes that check a password or start a sign-in draw
+	// from the auth rate-limit bucket (per client IP); the others are reads
+	// and writes like any route.
+	r = r.With(objectos.NoStore(), objectos.ErrorWriter(p.fail))
+	guarded := objectos.RateLimitBucket(objectos.BucketAuth)
+	r.HandleFunc(http.MethodPost, "/auth/sign-up/email", p.signUpEmail, guarded)
+	r.HandleFunc(http.MethodPost, "/auth/sign-in/email", p.signInEmail, guarded)
 	r.HandleFunc(http.MethodPost, "/auth/sign-out", p.signOut)
 	r.HandleFunc(http.MethodGet, "/auth/get-session", p.getSession)
 	r.HandleFunc(http.MethodGet, "/auth/bootstrap-status", p.bootstrapStatus)
 	r.HandleFunc(http.MethodGet, "/auth/config", p.config)
-	r.HandleFunc(http.MethodPost, "/auth/sign-in/social", p.signInSocial)
+	r.HandleFunc(http.MethodPost, "/auth/sign-in/social", p.signInSocial, guarded)
 	r.HandleFunc(http.MethodGet, "/auth/callback/{provider}", p.callback)
+	r.HandleFunc(http.MethodPost, "/auth/change-password", p.changePassword, guarded)
 	p.accountRoutes(r)
 	r.HandleFunc("", "/auth/", func(w http.ResponseWriter, r *http.Request) { p.fail(w, r, errNotFound) })
 }
@@ -307,21 +314,19 @@ func (p *Plugin) signInEmail(w http.ResponseWriter, r *http.Request) {
 	objectos.WriteJSON(w, http.StatusOK, map[string]any{"redirect": false, "token": s.token, "user": userJSON(user)})
 }
 
-// currentSession resolves the request's session, or nil when it has none
-// or an invalid one.
+// currentSession is the request's session, or nil when it has none, an
+// invalid one, or authenticated otherwise (an API key). It goes through the
+// Stack's authentication, which runs once per request: resolving a session
+// may extend it, and the route must see that to send the cookie again.
 func (p *Plugin) currentSession(r *http.Request) (*session, error) {
-	token, _ := p.credentials(r)
-	if token == "" {
-		return nil, nil
-	}
-	s, err := p.resolve(r.Context(), token)
+	pr, err := p.st.Authenticate(r)
 	if err != nil {
-		e := objectos.AsError(err)
-		if e.HTTPStatus() == http.StatusUnauthorized {
+		if errors.Is(err, objectos.ErrNoCredentials) || objectos.AsError(err).HTTPStatus() == http.StatusUnauthorized {
 			return nil, nil
 		}
 		return nil, err
 	}
+	s, _ := pr.Credential.(*session)
 	return s, nil
 }
 

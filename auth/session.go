@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -30,7 +29,7 @@ type session struct {
 }
 
 func (s *session) principal(m objectos.AuthMethod) *objectos.Principal {
-	p := &objectos.Principal{UserID: s.userID, Method: m, SessionID: s.id}
+	p := &objectos.Principal{UserID: s.userID, Method: m, SessionID: s.id, Credential: s}
 	snapshot.Fill(p, s.snap)
 	return p
 }
@@ -83,7 +82,7 @@ func (p *Plugin) createSession(ctx context.Context, r *http.Request, user object
 	if !remember {
 		ttl = min(ttl, DefaultUpdateAge)
 	}
-	ip, ua := clientIP(r), r.UserAgent()
+	ip, ua := p.st.ClientIP(r), r.UserAgent()
 	if len(ua) > 512 {
 		ua = ua[:512]
 	}
@@ -101,14 +100,6 @@ func (p *Plugin) createSession(ctx context.Context, r *http.Request, user object
 	return &session{id: res.ID, token: token, userID: userID, expiresAt: now.Add(ttl).Truncate(time.Millisecond),
 		createdAt: now.Truncate(time.Millisecond), updatedAt: now.Truncate(time.Millisecond), ip: ip, ua: ua,
 		remember: remember, snap: snapshot.Of(user)}, nil
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return ""
-	}
-	return host
 }
 
 // resolve finds the live session of a token: it must exist, not be revoked

@@ -10,10 +10,11 @@ import (
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/internal/testenv"
 	"github.com/objectos-go/objectos/rest"
+	"github.com/objectos-go/objectos/store"
 )
 
-func benchServer(b *testing.B, k testenv.Kind) (*server, []string) {
-	s := newServer(b, testenv.Open(b, k), restArtifact())
+func benchServer(b *testing.B, k testenv.Kind, mod ...func(*objectos.Options)) (*server, []string) {
+	s := newServer(b, testenv.Open(b, k), restArtifact(), append([]func(*objectos.Options){roomyRates}, mod...)...)
 	ids := make([]string, 0, 1000)
 	ctx := objectos.AsSystem(b.Context())
 	inds := []string{"tech", "finance", "retail"}
@@ -71,7 +72,7 @@ func BenchmarkHandler(b *testing.B) {
 			}
 		})
 		b.Run("createMany100/"+string(k), func(b *testing.B) {
-			s := newServer(b, testenv.Open(b, k), restArtifact(), func(o *objectos.Options) {
+			s := newServer(b, testenv.Open(b, k), restArtifact(), roomyRates, func(o *objectos.Options) {
 				o.Plugins = []objectos.Plugin{rest.New(rest.Options{MaxBodyBytes: 1 << 20}), testAuth}
 			})
 			body := "[" + strings.TrimSuffix(strings.Repeat(`{"name":"Bench Co","industry":"tech","revenue":1234.5,"active":true},`, 100), ",") + "]"
@@ -87,5 +88,42 @@ func BenchmarkHandler(b *testing.B) {
 				serve(b, s.h, "POST", "/api/v1/data/account", `{"name":"Bench Co","industry":"tech","revenue":1234.5,"active":true}`, 201)
 			}
 		})
+	}
+}
+
+// BenchmarkRateLimiter is a GET by id without rate limits, with the default
+// in-memory limiter, and with the PostgreSQL limiter (when PostgreSQL is
+// configured), on each store: what the limiter adds to a request.
+func BenchmarkRateLimiter(b *testing.B) {
+	for _, k := range testenv.Kinds(b) {
+		limiters := map[string]func(b *testing.B) objectos.RateLimits{
+			"off":    func(*testing.B) objectos.RateLimits { return objectos.RateLimits{Disabled: true} },
+			"memory": func(*testing.B) objectos.RateLimits { return objectos.RateLimits{} },
+		}
+		if testenv.PostgresDSN(b) != "" {
+			limiters["postgres"] = func(b *testing.B) objectos.RateLimits {
+				l, err := store.NewRateLimiter(b.Context(), testenv.Open(b, testenv.Postgres), store.RateLimiterOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				return objectos.RateLimits{Limiter: l}
+			}
+		}
+		for name, limits := range limiters {
+			b.Run("get/"+string(k)+"/"+name, func(b *testing.B) {
+				s, ids := benchServer(b, k, func(o *objectos.Options) {
+					o.RateLimits = limits(b)
+					if !o.RateLimits.Disabled {
+						roomyRates(o)
+					}
+				})
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					serve(b, s.h, "GET", "/api/v1/data/account/"+ids[i%len(ids)], "", 200)
+					i++
+				}
+			})
+		}
 	}
 }

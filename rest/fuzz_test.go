@@ -28,7 +28,7 @@ func FuzzDataAPI(f *testing.F) {
 	// PostgreSQL when it is configured: it refuses more (invalid UTF-8,
 	// oversized index rows) than SQLite, so it finds more.
 	kinds := testenv.Kinds(f)
-	s := newServer(f, testenv.Open(f, kinds[len(kinds)-1]), restArtifact())
+	s := newServer(f, testenv.Open(f, kinds[len(kinds)-1]), restArtifact(), roomyRates)
 	f.Fuzz(func(t *testing.T, method, path, body string) {
 		switch method {
 		case "GET", "POST", "PATCH", "DELETE", "PUT":
@@ -58,7 +58,7 @@ func FuzzCrossObjectBatch(f *testing.F) {
 	f.Add(`{"operations":[{"object":"account","action":"update","id":"acc1","data":{"name":"x"}},{"object":"account","action":"delete","id":"acc2"}]}`)
 	f.Add(`{"operations":[{"object":"contact","data":{"account":{"$ref":1.5}}}],"atomic":true}`)
 	kinds := testenv.Kinds(f)
-	s := newServer(f, testenv.Open(f, kinds[len(kinds)-1]), restArtifact())
+	s := newServer(f, testenv.Open(f, kinds[len(kinds)-1]), restArtifact(), roomyRates)
 	f.Fuzz(func(t *testing.T, body string) {
 		req := httptest.NewRequest("POST", "/api/v1/batch", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")

@@ -86,16 +86,19 @@ func (p *Plugin) Routes(r *objectos.Router) {
 	h := &handler{st: r.Stack(), opts: p.opts}
 	r.HandleFunc(http.MethodGet, "/{$}", h.discovery)
 	r.HandleFunc(http.MethodGet, "/discovery", h.discovery)
-	r.HandleFunc("", "/data/{object}", h.dispatch(collectionMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
-		http.MethodGet: h.list, http.MethodPost: h.create}))
-	r.HandleFunc("", "/data/{object}/query", h.dispatchNamed("query", h.queryDoc))
-	h.bulkRoutes(r)
-	r.HandleFunc("", "/data/{object}/{id}", h.dispatch(itemMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
-		http.MethodGet: h.get, http.MethodPatch: h.update, http.MethodDelete: h.delete}))
 	r.HandleFunc(http.MethodPost, "/actions/{object}/{action}", h.action)
 	r.HandleFunc(http.MethodPost, "/actions/{object}/{action}/{recordId}", h.action)
-	r.HandleFunc("", "/data", h.noRoute)
-	r.HandleFunc("", "/data/", h.noRoute)
+	// the data routes answer in the flat envelope, the Stack's own errors
+	// (rate limits) included
+	data := r.With(objectos.ErrorWriter(h.fail))
+	data.HandleFunc("", "/data/{object}", h.dispatch(collectionMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
+		http.MethodGet: h.list, http.MethodPost: h.create}))
+	data.HandleFunc("", "/data/{object}/query", h.dispatchNamed("query", h.queryDoc))
+	h.bulkRoutes(data)
+	data.HandleFunc("", "/data/{object}/{id}", h.dispatch(itemMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
+		http.MethodGet: h.get, http.MethodPatch: h.update, http.MethodDelete: h.delete}))
+	data.HandleFunc("", "/data", h.noRoute)
+	data.HandleFunc("", "/data/", h.noRoute)
 }
 
 // handler serves the routes of one stack.
