@@ -8,8 +8,13 @@
 // Environment: OS_DATABASE_URL and OS_ADDR (defaults for -db and -addr),
 // OS_ADMIN_EMAIL and OS_ADMIN_PASSWORD (a bootstrap admin; without them the
 // first sign-up becomes the admin), OS_AUTH_SIGNUP_ENABLED, OS_AUTH_URL,
-// OS_TRUSTED_ORIGINS, and OS_AUTH_SECRET (signs list cursors; give every
-// replica the same one).
+// OS_TRUSTED_ORIGINS, OS_AUTH_SECRET (signs list cursors; give every
+// replica the same one), OS_CORS_ORIGINS (browser origins allowed to call
+// the API, with credentials unless "*"), OS_RATE_LIMIT (memory, postgres or
+// off) with OS_RATE_LIMIT_READ, OS_RATE_LIMIT_WRITE and OS_RATE_LIMIT_AUTH
+// (such as 600/m), OS_TRUSTED_PROXIES (CIDRs of the proxies whose
+// X-Forwarded-For is believed) and OS_HSTS (a Strict-Transport-Security
+// value).
 package main
 
 import (
@@ -25,6 +30,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -76,6 +82,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	defer st.Close()
 
 	authOpts := auth.Options{}.WithEnv(getenv)
+	limits, err := rateLimits(ctx, getenv, st)
+	if err != nil {
+		return err
+	}
 	stack, err := objectos.New(ctx, objectos.Options{
 		Artifact: artifact,
 		Store:    st,
@@ -83,8 +93,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		ActionHandlers: map[string]objectos.ActionHandler{
 			"crm_opportunity.close_won": closeWon,
 		},
-		Secret: []byte(getenv("OS_AUTH_SECRET")),
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		Secret:         []byte(getenv("OS_AUTH_SECRET")),
+		Logger:         slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		CORS:           corsFromEnv(getenv),
+		RateLimits:     limits,
+		TrustedProxies: splitList(getenv("OS_TRUSTED_PROXIES")),
+		HSTS:           getenv("OS_HSTS"),
 	})
 	if err != nil {
 		return err
@@ -106,6 +120,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 	}
 	base := "http://" + ln.Addr().String() + stack.BasePath()
 	fmt.Fprintf(out, "objectos crm listening on %s (database: %s)\n", base, describeDB(st.Dialect(), *db))
@@ -128,6 +143,56 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	}
 	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// corsFromEnv reads OS_CORS_ORIGINS: browser pages on these origins may
+// call the API with the user's session (credentials), unless the list is
+// "*" (any origin, without credentials: bearer tokens and keys only).
+func corsFromEnv(getenv func(string) string) objectos.CORS {
+	origins := splitList(getenv("OS_CORS_ORIGINS"))
+	return objectos.CORS{AllowedOrigins: origins, AllowCredentials: !slices.Contains(origins, "*")}
+}
+
+// rateLimits reads OS_RATE_LIMIT (memory, the default; postgres, shared by
+// every replica on the same database; off) and the per-bucket overrides
+// OS_RATE_LIMIT_READ, OS_RATE_LIMIT_WRITE and OS_RATE_LIMIT_AUTH.
+func rateLimits(ctx context.Context, getenv func(string) string, st *store.Store) (objectos.RateLimits, error) {
+	var l objectos.RateLimits
+	switch mode := strings.ToLower(strings.TrimSpace(getenv("OS_RATE_LIMIT"))); mode {
+	case "", "memory":
+	case "off":
+		return objectos.RateLimits{Disabled: true}, nil
+	case "postgres":
+		lim, err := store.NewRateLimiter(ctx, st, store.RateLimiterOptions{})
+		if err != nil {
+			return l, fmt.Errorf("OS_RATE_LIMIT=postgres: %w", err)
+		}
+		l.Limiter = lim
+	default:
+		return l, fmt.Errorf("OS_RATE_LIMIT=%q: want memory, postgres or off", mode)
+	}
+	for env, rate := range map[string]*objectos.Rate{
+		"OS_RATE_LIMIT_READ": &l.Read, "OS_RATE_LIMIT_WRITE": &l.Write, "OS_RATE_LIMIT_AUTH": &l.Auth,
+	} {
+		if v := getenv(env); v != "" {
+			r, err := objectos.ParseRate(v)
+			if err != nil {
+				return l, fmt.Errorf("%s: %w", env, err)
+			}
+			*rate = r
+		}
+	}
+	return l, nil
 }
 
 // describeDB names the database without credentials.

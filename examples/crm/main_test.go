@@ -226,3 +226,59 @@ func TestCRMPermissions(t *testing.T) {
 		})
 	}
 }
+
+// TestCRMRateLimits: the example reads its limits from the environment,
+// memory by default, on PostgreSQL shared through the database.
+func TestCRMRateLimits(t *testing.T) {
+	for name, db := range crmDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			env := map[string]string{"OS_ADMIN_EMAIL": "admin@example.com", "OS_ADMIN_PASSWORD": "change-me-now",
+				"OS_RATE_LIMIT_WRITE": "2/m", "OS_RATE_LIMIT_AUTH": "3/h"}
+			if name == "postgres" {
+				env["OS_RATE_LIMIT"] = "postgres"
+			}
+			c := startCRM(t, db, env)
+			admin := c.client()
+			code, _ := admin.do("POST", "/auth/sign-in/email", `{"email":"admin@example.com","password":"change-me-now"}`)
+			require.Equal(t, 200, code)
+			for range 2 {
+				code, _ := admin.do("POST", "/data/crm_account", `{"name":"Acme"}`)
+				require.Equal(t, 201, code)
+			}
+			code, body := admin.do("POST", "/data/crm_account", `{"name":"Acme"}`)
+			assert.Equal(t, 429, code)
+			assert.Equal(t, "RATE_LIMIT_EXCEEDED", body["code"])
+			for range 2 {
+				code, _ := c.client().do("POST", "/auth/sign-in/email", `{"email":"admin@example.com","password":"wrong-password"}`)
+				require.Equal(t, 401, code)
+			}
+			code, _ = c.client().do("POST", "/auth/sign-in/email", `{"email":"admin@example.com","password":"change-me-now"}`)
+			assert.Equal(t, 429, code, "the fourth sign-in of the hour")
+		})
+	}
+	t.Run("off", func(t *testing.T) {
+		c := startCRM(t, crmDatabases(t)["sqlite"], map[string]string{"OS_ADMIN_EMAIL": "admin@example.com",
+			"OS_ADMIN_PASSWORD": "change-me-now", "OS_RATE_LIMIT": "off", "OS_RATE_LIMIT_AUTH": "1/h"})
+		for range 3 {
+			code, _ := c.client().do("POST", "/auth/sign-in/email", `{"email":"admin@example.com","password":"change-me-now"}`)
+			require.Equal(t, 200, code)
+		}
+	})
+	for env, want := range map[string]string{
+		"OS_RATE_LIMIT=fast":          `OS_RATE_LIMIT="fast"`,
+		"OS_RATE_LIMIT_READ=lots":     "OS_RATE_LIMIT_READ",
+		"OS_RATE_LIMIT=postgres":      "needs PostgreSQL",
+		"OS_CORS_ORIGINS=null":        `"null" origin`,
+		"OS_TRUSTED_PROXIES=10.0.0.x": "TrustedProxies",
+	} {
+		k, v, _ := strings.Cut(env, "=")
+		err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "x.db")},
+			func(key string) string {
+				if key == k {
+					return v
+				}
+				return ""
+			}, io.Discard)
+		assert.ErrorContains(t, err, want, env)
+	}
+}

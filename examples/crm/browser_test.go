@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// EnvRequireBrowser, when "1", turns a missing Chromium into a test failure
+// instead of a skip. CI sets it.
+const EnvRequireBrowser = "OBJECTOS_REQUIRE_BROWSER"
+
+// browser starts a headless Chromium for the test, or skips without one.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv(EnvRequireBrowser) == "1" {
+			t.Fatalf("Chromium is required (%s=1) but not installed", EnvRequireBrowser)
+		}
+		t.Skip("Chromium is not installed (apt-get install chromium)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	// the first run starts the browser, which lives as long as its context:
+	// no timeout on that one
+	require.NoError(t, chromedp.Do(ctx), "start Chromium")
+	return ctx
+}
+
+// appPage is a single-page app served from its own origin that talks to the
+// API on another: it signs in with fetch(credentials: "include"), reads the
+// set-auth-token header, and lists and creates records with the session
+// cookie and with the bearer token.
+const appPage = `<!doctype html>
+<html><head><meta charset="utf-8"><title>CRM app</title></head><body>
+<script>
+async function run(api, email, password) {
+  const out = {};
+  try {
+    const r = await fetch(api + "/auth/sign-in/email", {
+      method: "POST", credentials: "include",
+      headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({email, password}),
+    });
+    out.signIn = r.status;
+    out.token = r.headers.get("set-auth-token");
+    out.requestId = r.headers.get("X-Request-Id");
+    out.rateLimit = r.headers.get("RateLimit-Limit");
+    const created = await fetch(api + "/data/crm_account", {
+      method: "POST", credentials: "include",
+      headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({name: "Browser Co", industry: "technology"}),
+    });
+    out.create = created.status;
+    out.location = created.headers.get("Location");
+    const list = await fetch(api + "/data/crm_account", {credentials: "include"});
+    out.list = list.status;
+    out.total = (await list.json()).total;
+    const bearer = await fetch(api + "/data/crm_account?fields=name", {headers: {"Authorization": "Bearer " + out.token}});
+    out.bearer = bearer.status;
+    out.names = (await bearer.json()).records.map(r => r.name);
+  } catch (e) {
+    out.error = String(e);
+  }
+  return out;
+}
+</script></body></html>`
+
+type pageResult struct {
+	SignIn    int      `json:"signIn"`
+	Token     string   `json:"token"`
+	RequestID string   `json:"requestId"`
+	RateLimit string   `json:"rateLimit"`
+	Create    int      `json:"create"`
+	Location  string   `json:"location"`
+	List      int      `json:"list"`
+	Total     int      `json:"total"`
+	Bearer    int      `json:"bearer"`
+	Names     []string `json:"names"`
+	Error     string   `json:"error"`
+}
+
+// pageServer serves appPage on host (127.0.0.1 or localhost) at a port of
+// its own, and returns its origin.
+func pageServer(t *testing.T, host string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", host+":0")
+	require.NoError(t, err)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, appPage)
+	}))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return "http://" + host + ":" + port
+}
+
+func runPage(t *testing.T, ctx context.Context, origin, api string) pageResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(origin+"/")))
+	call := fmt.Sprintf("run(%q, %q, %q)", api, "admin@example.com", "change-me-now")
+	res, err := chromedp.Run(ctx, chromedp.Evaluate[pageResult](call, chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	return res
+}
+
+// TestCORSInABrowser runs the CRM with OS_CORS_ORIGINS naming one page
+// origin, and drives a real browser: the page on that origin signs in
+// across origins, reads set-auth-token and uses the API; the same page on a
+// foreign origin is stopped by the browser.
+func TestCORSInABrowser(t *testing.T) {
+	ctx := browser(t)
+	app := pageServer(t, "127.0.0.1")     // cross-origin, same-site: the session cookie flows
+	foreign := pageServer(t, "localhost") // another site, not allowed
+	c := startCRM(t, crmDatabases(t)["sqlite"], map[string]string{
+		"OS_ADMIN_EMAIL": "admin@example.com", "OS_ADMIN_PASSWORD": "change-me-now",
+		"OS_CORS_ORIGINS": app + ", https://*.example.com",
+	})
+
+	res := runPage(t, ctx, app, c.base)
+	require.Empty(t, res.Error)
+	assert.Equal(t, 200, res.SignIn)
+	assert.NotEmpty(t, res.Token, "set-auth-token is exposed to the page")
+	assert.NotEmpty(t, res.RequestID)
+	assert.Equal(t, "10", res.RateLimit, "the rate-limit headers are exposed")
+	assert.Equal(t, 201, res.Create, "a cookie-authenticated write from the allowed origin")
+	assert.True(t, strings.HasPrefix(res.Location, "/api/v1/data/crm_account/"), res.Location)
+	assert.Equal(t, 200, res.List)
+	assert.Equal(t, 1, res.Total)
+	assert.Equal(t, 200, res.Bearer)
+	assert.Equal(t, []string{"Browser Co"}, res.Names)
+
+	res = runPage(t, ctx, foreign, c.base)
+	assert.Contains(t, res.Error, "Failed to fetch", "the browser refuses a foreign origin")
+	assert.Zero(t, res.SignIn)
+	assert.Empty(t, res.Token)
+
+	// the foreign page's requests never reached the data: still one account
+	admin := c.client()
+	code, _ := admin.do("POST", "/auth/sign-in/email", `{"email":"admin@example.com","password":"change-me-now"}`)
+	require.Equal(t, 200, code)
+	code, list := admin.do("GET", "/data/crm_account", "")
+	require.Equal(t, 200, code)
+	assert.EqualValues(t, 1, list["total"])
+}
