@@ -440,15 +440,30 @@ func RateLimitBucket(bucket string) RouteOption {
 // NoRateLimit exempts routes from rate limits (health probes).
 func NoRateLimit() RouteOption { return func(o *routeOptions) { o.bucket = bucketNone } }
 
-// NoStore marks the routes' responses Cache-Control: no-store: they carry
-// credentials or session state that no cache may keep.
+// NoStore marks the routes' responses as carrying credentials or session
+// state: Cache-Control: no-store, so no cache keeps them, and
+// Referrer-Policy: no-referrer, so where they redirect to never learns
+// their URL (an OAuth callback's code, say).
 func NoStore() RouteOption { return func(o *routeOptions) { o.noStore = true } }
 
 func noStore(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Cache-Control"] = hdrNoStore
+		w.Header()["Referrer-Policy"] = hdrNoReferrer
 		h.ServeHTTP(w, r)
 	})
+}
+
+// SetHTMLHeaders sets the headers of an HTML page the Stack serves: its
+// Content-Security-Policy (csp; the Stack's default allows nothing),
+// X-Frame-Options: DENY and Referrer-Policy: no-referrer. Routes that serve
+// HTML call it before writing.
+func SetHTMLHeaders(w http.ResponseWriter, csp string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", csp)
+	h["X-Frame-Options"] = hdrDeny
+	h["Referrer-Policy"] = hdrNoReferrer
 }
 
 // ErrorWriter sets how the Stack writes errors of its own on the routes
@@ -561,17 +576,17 @@ var (
 // mux.Handle(base+"/", stack) (and mux.Handle(base, stack) for discovery at
 // the base path itself).
 //
-// Every response carries X-Request-Id, X-Content-Type-Options: nosniff,
-// Referrer-Policy: no-referrer, X-Frame-Options: DENY, a
-// Content-Security-Policy that allows nothing (a route serving HTML sets
-// its own) and, when Options.HSTS is set, Strict-Transport-Security. CORS
-// preflights are answered here, before any route, authentication or
-// database work.
+// Every response carries X-Request-Id, X-Content-Type-Options: nosniff, a
+// Content-Security-Policy that allows nothing and no framing
+// (default-src 'none'; frame-ancestors 'none'; a route serving HTML sets
+// its own with SetHTMLHeaders) and, when Options.HSTS is set,
+// Strict-Transport-Security. JSON answers need no more: nosniff and their
+// content type keep browsers from rendering them, and each further header
+// costs every request (past eight, the header map grows). CORS preflights
+// are answered here, before any route, authentication or database work.
 func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h["X-Content-Type-Options"] = hdrNosniff
-	h["Referrer-Policy"] = hdrNoReferrer
-	h["X-Frame-Options"] = hdrDeny
 	h["Content-Security-Policy"] = hdrCSP
 	if s.hsts != nil {
 		h["Strict-Transport-Security"] = s.hsts

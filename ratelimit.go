@@ -278,21 +278,34 @@ func (s *Stack) limit(rt route, h http.Handler) http.Handler {
 				WithCause(fmt.Errorf("rate limiter: %w", err)))
 			return
 		}
-		// one allocation for the three values (keys in canonical form)
-		vals := []string{strconv.Itoa(d.Limit), strconv.Itoa(max(d.Remaining, 0)), strconv.FormatInt(ceilSeconds(d.Reset), 10)}
-		hd := w.Header()
-		hd["Ratelimit-Limit"] = vals[0:1:1]
-		hd["Ratelimit-Remaining"] = vals[1:2:2]
-		hd["Ratelimit-Reset"] = vals[2:3:3]
+		setRateHeaders(w.Header(), d)
 		if !d.Allowed {
 			retry := max(ceilSeconds(d.RetryAfter), 1)
-			hd.Set("Retry-After", strconv.FormatInt(retry, 10))
+			w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
 			fail(w, r, Errorf(CodeRateLimitExceeded, "Too many requests; try again in %d seconds.", retry).
 				With("retryAfter", retry))
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// setRateHeaders sets RateLimit-Limit, -Remaining and -Reset with two
+// allocations: the three numbers are formatted into one string that the
+// three values slice, and one array backs the three header slices (each
+// capped, so an Add elsewhere copies instead of overwriting a neighbour).
+func setRateHeaders(h http.Header, d RateDecision) {
+	var buf [64]byte
+	b := strconv.AppendInt(buf[:0], int64(d.Limit), 10)
+	i := len(b)
+	b = strconv.AppendInt(b, int64(max(d.Remaining, 0)), 10)
+	j := len(b)
+	b = strconv.AppendInt(b, ceilSeconds(d.Reset), 10)
+	all := string(b)
+	vals := &[3]string{all[:i], all[i:j], all[j:]}
+	h["Ratelimit-Limit"] = vals[0:1:1] // the canonical forms of the names
+	h["Ratelimit-Remaining"] = vals[1:2:2]
+	h["Ratelimit-Reset"] = vals[2:3:3]
 }
 
 func ceilSeconds(d time.Duration) int64 {

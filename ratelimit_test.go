@@ -345,3 +345,34 @@ func TestRateLimitsBehindProxies(t *testing.T) {
 		TrustedProxies: []string{"10.0.0.0/33"}})
 	assert.ErrorContains(t, err, "TrustedProxies")
 }
+
+// BenchmarkKernelRateLimit is the kernel alone (a route that answers a
+// constant) without and with the default in-memory limiter: the limiter's
+// own cost per request, apart from any database work.
+func BenchmarkKernelRateLimit(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		limits objectos.RateLimits
+	}{
+		{"off", objectos.RateLimits{Disabled: true}},
+		{"memory", objectos.RateLimits{Read: objectos.Rate{Limit: 1 << 30, Period: time.Minute}}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			s := newStack(b, testenv.Open(b, testenv.SQLite), crmArtifact(), func(o *objectos.Options) {
+				o.Plugins = []objectos.Plugin{&echoPlugin{}, objectos.AuthFunc(func(r *http.Request) (*objectos.Principal, error) {
+					return &objectos.Principal{UserID: "0194f6a2-7c1e-7d3a-9a4b-1c2d3e4f5a6b"}, nil
+				})}
+				o.RateLimits = tc.limits
+			})
+			req := httptest.NewRequest("GET", "/api/v1/echo/x", nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				s.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatal(rec.Code)
+				}
+			}
+		})
+	}
+}

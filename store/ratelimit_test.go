@@ -177,3 +177,30 @@ func TestTwoStacksShareOneBudget(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusOK, get(stacks[1], "u2").Code, "another principal")
 }
+
+// BenchmarkRateLimiter is one check of the PostgreSQL limiter (one upsert)
+// next to a ping (two round trips) on the same connection pool.
+func BenchmarkRateLimiter(b *testing.B) {
+	st := testenv.Open(b, testenv.Postgres)
+	l, err := store.NewRateLimiter(context.Background(), st, store.RateLimiterOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	bk := objectos.RateBucket{Name: "read", Rate: objectos.Rate{Limit: 1 << 30, Period: time.Minute}}
+	b.Run("allow", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := l.Allow(context.Background(), bk, "user:x", 1); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ping", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := st.Ping(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
