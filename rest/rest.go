@@ -51,6 +51,10 @@ type Options struct {
 	// MaxBatchSize caps the records (or operations) of one bulk request;
 	// more is 400 BATCH_TOO_LARGE. Default 200.
 	MaxBatchSize int
+	// Docs serves an interactive API reference of the deployment's OpenAPI
+	// document at {base}/docs (its assets are embedded: no CDN). Default
+	// off.
+	Docs bool
 }
 
 // Plugin serves the data API and discovery. Create it with New; one Plugin
@@ -99,6 +103,9 @@ func (p *Plugin) Routes(r *objectos.Router) {
 		http.MethodGet: h.get, http.MethodPatch: h.update, http.MethodDelete: h.delete}))
 	data.HandleFunc("", "/data", h.noRoute)
 	data.HandleFunc("", "/data/", h.noRoute)
+	if p.opts.Docs {
+		h.docsRoutes(r)
+	}
 }
 
 // handler serves the routes of one stack.
