@@ -410,3 +410,50 @@ func parseExpiry(v any) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// OpenAPI describes POST /keys and the x-api-key credential for the
+// deployment's OpenAPI document (see rest.OpenAPIDescriber).
+func (p *Plugin) OpenAPI() map[string]any {
+	type obj = map[string]any
+	str := obj{"type": "string"}
+	wrapped := func(desc string) obj {
+		return obj{"description": desc, "content": obj{"application/json": obj{"schema": obj{"$ref": "#/components/schemas/Error"}}}}
+	}
+	minted := obj{"type": "object", "required": []string{"id", "name", "prefix", "key"}, "properties": obj{
+		"id": str, "name": str, "prefix": str,
+		"key":        obj{"type": "string", "description": "the raw key, shown this once: store it now"},
+		"expires_at": obj{"type": []any{"string", "null"}, "format": "date-time"},
+	}}
+	return map[string]any{
+		"paths": obj{"/keys": obj{"post": obj{
+			"operationId": "mintKey", "tags": []string{"keys"},
+			"summary":  "Mint an API key for yourself (administrators: for user_id); needs a session, not a key",
+			"security": []any{obj{"sessionCookie": []string{}}, obj{"bearerAuth": []string{}}},
+			"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{
+				"type": "object", "additionalProperties": false, "required": []string{"name"}, "properties": obj{
+					"name":       obj{"type": "string", "minLength": 1, "description": fmt.Sprintf("at most %d characters", MaxNameLength)},
+					"expires_at": obj{"description": "an ISO 8601 timestamp, or epoch seconds or milliseconds, in the future"},
+					"user_id":    obj{"type": "string", "description": "administrators only: mint for this user"},
+				}}}}},
+			"responses": obj{
+				"201": obj{"description": "The key, with the raw key this once.",
+					"headers": obj{"Location": obj{"schema": str}},
+					"content": obj{"application/json": obj{"schema": minted}}},
+				"400":     wrapped("Invalid input (VALIDATION_FAILED, INVALID_JSON)."),
+				"401":     wrapped("Not signed in (UNAUTHENTICATED, INVALID_TOKEN, SESSION_EXPIRED)."),
+				"403":     wrapped("Refused (PERMISSION_DENIED): keys are minted with a session; only administrators name user_id."),
+				"404":     wrapped("user_id names no user."),
+				"405":     wrapped("Only POST."),
+				"413":     wrapped("The body is too large."),
+				"415":     wrapped("The body is not JSON."),
+				"429":     wrapped("The rate limit is spent."),
+				"default": wrapped("A server failure."),
+			},
+		}}},
+		"components": obj{"securitySchemes": obj{
+			"apiKeyHeader": obj{"type": "apiKey", "in": "header", "name": "x-api-key",
+				"description": "An API key (os_pk_live_…); it also works as Authorization: Bearer or Authorization: ApiKey."},
+		}},
+		"tags": []any{obj{"name": "keys", "description": "API keys for integrations"}},
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/apikey"
 	"github.com/objectos-go/objectos/auth"
+	"github.com/objectos-go/objectos/internal/openapitest"
 	"github.com/objectos-go/objectos/internal/testenv"
 	"github.com/objectos-go/objectos/rest"
 	"github.com/objectos-go/objectos/security"
@@ -81,7 +82,7 @@ func newEnv(t testing.TB, st objectos.Store, clk *clock) *env {
 	require.NoError(t, err)
 	e.stack = s
 	mux := http.NewServeMux()
-	mux.Handle("/api/v1/", s)
+	mux.Handle("/api/v1/", openapitest.Handler(t, s)) // every exchange is checked against the document
 	e.h = mux
 	return e
 }

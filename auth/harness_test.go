@@ -17,6 +17,7 @@ import (
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/auth"
+	"github.com/objectos-go/objectos/internal/openapitest"
 	"github.com/objectos-go/objectos/internal/testenv"
 	"github.com/objectos-go/objectos/rest"
 )
@@ -87,7 +88,7 @@ func newEnv(t testing.TB, st objectos.Store, opts auth.Options, mod ...func(*obj
 	require.NoError(t, err)
 	e.stack = s
 	mux := http.NewServeMux()
-	mux.Handle("/api/v1/", s)
+	mux.Handle("/api/v1/", openapitest.Handler(t, s)) // every exchange is checked against the document
 	e.h = mux
 	return e
 }

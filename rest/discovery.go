@@ -35,6 +35,7 @@ type Capability struct {
 var routeKeys = []struct{ key, prefix string }{
 	{"data", "/data/"},
 	{"metadata", "/meta"},
+	{"meta", "/meta"},
 	{"actions", "/actions/"},
 	{"auth", "/auth/"},
 	{"keys", "/keys"},
@@ -66,9 +67,6 @@ func discoveryDoc(st *objectos.Stack, apiName string) *Discovery {
 			continue
 		}
 		route := base + strings.TrimSuffix(rk.prefix, "/")
-		if rk.key == "metadata" {
-			route = base + "/meta"
-		}
 		d.Routes[rk.key] = route
 		d.Services[rk.key] = Service{Enabled: true, Status: "available", Route: route}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/internal/openapitest"
 	"github.com/objectos-go/objectos/rest"
 )
 
@@ -93,8 +94,9 @@ func newServer(t testing.TB, st objectos.Store, a *objectos.Artifact, mod ...fun
 	s, err := objectos.New(context.Background(), opts)
 	require.NoError(t, err)
 	mux := http.NewServeMux()
-	mux.Handle("/api/v1/", s)
-	mux.Handle("/api/v1", s)
+	api := openapitest.Handler(t, s) // every exchange of the suite is checked against the document
+	mux.Handle("/api/v1/", api)
+	mux.Handle("/api/v1", api)
 	mux.Handle("/.well-known/objectstack", rest.WellKnownHandler(s))
 	return &server{t: t, stack: s, h: mux}
 }

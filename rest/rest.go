@@ -51,6 +51,13 @@ type Options struct {
 	// MaxBatchSize caps the records (or operations) of one bulk request;
 	// more is 400 BATCH_TOO_LARGE. Default 200.
 	MaxBatchSize int
+	// Meta serves the metadata API under {base}/meta. Nil or true: on;
+	// false: off (404).
+	Meta *bool
+	// PublicOpenAPI serves the OpenAPI document ({base}/openapi.json) to
+	// anyone. Default: to authenticated callers only (it is the same for
+	// every caller, but it describes every object of the deployment).
+	PublicOpenAPI bool
 	// Docs serves an interactive API reference of the deployment's OpenAPI
 	// document at {base}/docs (its assets are embedded: no CDN). Default
 	// off.
@@ -61,6 +68,7 @@ type Options struct {
 // value serves one Stack.
 type Plugin struct {
 	opts Options
+	h    *handler // set by Routes
 }
 
 var (
@@ -88,6 +96,7 @@ func (p *Plugin) Name() string { return "rest" }
 // Routes implements objectos.RouteProvider.
 func (p *Plugin) Routes(r *objectos.Router) {
 	h := &handler{st: r.Stack(), opts: p.opts}
+	p.h = h
 	r.HandleFunc(http.MethodGet, "/{$}", h.discovery)
 	r.HandleFunc(http.MethodGet, "/discovery", h.discovery)
 	r.HandleFunc(http.MethodPost, "/actions/{object}/{action}", h.action)
@@ -103,6 +112,10 @@ func (p *Plugin) Routes(r *objectos.Router) {
 		http.MethodGet: h.get, http.MethodPatch: h.update, http.MethodDelete: h.delete}))
 	data.HandleFunc("", "/data", h.noRoute)
 	data.HandleFunc("", "/data/", h.noRoute)
+	if p.opts.Meta == nil || *p.opts.Meta {
+		h.metaRoutes(r)
+	}
+	h.openAPIRoutes(r)
 	if p.opts.Docs {
 		h.docsRoutes(r)
 	}
@@ -112,4 +125,5 @@ func (p *Plugin) Routes(r *objectos.Router) {
 type handler struct {
 	st   *objectos.Stack
 	opts Options
+	docs openAPIDocs
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/internal/openapitest"
 	"github.com/objectos-go/objectos/rest"
 	"github.com/objectos-go/objectos/security"
 )
@@ -108,7 +109,7 @@ func newServer(t testing.TB, st objectos.Store, a *objectos.Artifact, handlers m
 	})
 	require.NoError(t, err)
 	mux := http.NewServeMux()
-	mux.Handle("/api/v1/", s)
+	mux.Handle("/api/v1/", openapitest.Handler(t, s)) // every exchange is checked against the document
 	return &server{t: t, stack: s, h: mux}
 }
 

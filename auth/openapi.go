@@ -1,0 +1,136 @@
+package auth
+
+// OpenAPI describes the auth routes for the deployment's OpenAPI document
+// (the rest plugin merges it; see rest.OpenAPIDescriber). Request bodies are
+// JSON or form-encoded, as better-auth's; errors are {code, message}.
+func (p *Plugin) OpenAPI() map[string]any {
+	type obj = map[string]any
+	ref := func(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+	str := obj{"type": "string"}
+	nullStr := obj{"type": []any{"string", "null"}}
+	dt := obj{"type": "string", "format": "date-time"}
+	object := func(props obj, required ...string) obj {
+		s := obj{"type": "object", "properties": props}
+		if len(required) > 0 {
+			s["required"] = required
+		}
+		return s
+	}
+	public := []any{}
+	session := []any{obj{"sessionCookie": []string{}}, obj{"bearerAuth": []string{}}}
+	fail := func(desc string) obj {
+		return obj{"description": desc, "content": obj{"application/json": obj{"schema": ref("AuthError")}}}
+	}
+	errs := func(codes ...int) obj {
+		out := obj{"429": fail("Too many attempts (RATE_LIMIT_EXCEEDED)."), "default": fail("A server failure.")}
+		for _, c := range codes {
+			switch c {
+			case 400:
+				out["400"] = fail("Invalid input (INVALID_EMAIL, PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, VALIDATION_ERROR, INVALID_PASSWORD, …).")
+			case 401:
+				out["401"] = fail("Not signed in, or a wrong email or password (UNAUTHORIZED, INVALID_EMAIL_OR_PASSWORD).")
+			case 403:
+				out["403"] = fail("Refused (ACCOUNT_LOCKED, BANNED_USER, SIGN_UP_DISABLED, INVALID_ORIGIN, INVALID_CALLBACK_URL).")
+			case 404:
+				out["404"] = fail("Not found (PROVIDER_NOT_FOUND, NOT_FOUND).")
+			case 413:
+				out["413"] = fail("The body is too large.")
+			case 415:
+				out["415"] = fail("Send JSON or form data.")
+			case 422:
+				out["422"] = fail("The user exists already (USER_ALREADY_EXISTS).")
+			}
+		}
+		return out
+	}
+	body := func(schema obj) obj {
+		return obj{"required": true, "content": obj{"application/json": obj{"schema": schema},
+			"application/x-www-form-urlencoded": obj{"schema": schema}}}
+	}
+	ok := func(desc string, schema obj, extra obj) obj {
+		r := obj{"200": obj{"description": desc, "content": obj{"application/json": obj{"schema": schema}}}}
+		for k, v := range extra {
+			r[k] = v
+		}
+		return r
+	}
+	tokenHeader := obj{"set-auth-token": obj{"description": "the session token, also usable as Authorization: Bearer", "schema": str},
+		"Set-Cookie": obj{"description": "the session cookie", "schema": str}}
+	op := func(id, summary string, security []any, req obj, responses obj) obj {
+		o := obj{"operationId": id, "summary": summary, "tags": []string{"auth"}, "security": security, "responses": responses}
+		if req != nil {
+			o["requestBody"] = req
+		}
+		return o
+	}
+	merge := func(a, b obj) obj {
+		for k, v := range b {
+			a[k] = v
+		}
+		return a
+	}
+	signedIn := object(obj{"token": str, "user": ref("AuthUser")}, "token", "user")
+	status := object(obj{"status": obj{"type": "boolean"}}, "status")
+	paths := obj{
+		"/auth/sign-up/email": obj{"post": op("signUpEmail", "Sign up with email and password (the first user becomes an administrator)", public,
+			body(object(obj{"name": str, "email": str, "password": str, "image": str, "rememberMe": obj{}}, "email", "password")),
+			merge(ok("Signed up and signed in.", signedIn, nil), errs(400, 403, 413, 415, 422)))},
+		"/auth/sign-in/email": obj{"post": op("signInEmail", "Sign in with email and password", public,
+			body(object(obj{"email": str, "password": str, "rememberMe": obj{"description": "false: the session ends with the browser"},
+				"callbackURL": str}, "email", "password")),
+			merge(obj{"200": obj{"description": "Signed in.", "headers": tokenHeader, "content": obj{"application/json": obj{
+				"schema": object(obj{"redirect": obj{"type": "boolean"}, "token": str, "user": ref("AuthUser")}, "redirect", "token", "user")}}}},
+				errs(400, 401, 403, 413, 415)))},
+		"/auth/sign-out": obj{"post": op("signOut", "Sign out: revoke the session and clear the cookie", public,
+			nil, merge(ok("Signed out.", object(obj{"success": obj{"type": "boolean"}}, "success"), nil), errs(403, 413, 415)))},
+		"/auth/get-session": obj{"get": op("getSession", "The current session and user, or null", public, nil,
+			merge(ok("The session, or null without one.", obj{"anyOf": []any{
+				object(obj{"session": ref("AuthSession"), "user": ref("AuthUser")}, "session", "user"), obj{"type": "null"}}}, nil), errs()))},
+		"/auth/bootstrap-status": obj{"get": op("bootstrapStatus", "Whether a first user exists", public, nil,
+			merge(ok("The status.", object(obj{"hasOwner": obj{"type": "boolean"}}, "hasOwner"), nil), errs()))},
+		"/auth/config": obj{"get": op("authConfig", "The enabled sign-in methods and providers", public, nil,
+			merge(ok("The configuration.", obj{"type": "object"}, nil), errs()))},
+		"/auth/sign-in/social": obj{"post": op("signInSocial", "Start an OAuth / OpenID Connect sign-in", public,
+			body(object(obj{"provider": str, "callbackURL": str, "errorCallbackURL": str, "newUserCallbackURL": str,
+				"disableRedirect": obj{"type": "boolean"}}, "provider")),
+			merge(ok("The provider's authorization URL.", object(obj{"url": str, "redirect": obj{"type": "boolean"}}, "url", "redirect"), nil),
+				errs(400, 403, 404, 413, 415)))},
+		"/auth/callback/{provider}": obj{"get": merge(op("oauthCallback", "The provider's redirect back: completes the sign-in", public, nil,
+			merge(obj{"302": obj{"description": "To the callback URL, signed in (or with ?error=code).",
+				"headers": obj{"Location": obj{"schema": str}}}}, errs(400, 404))),
+			obj{"parameters": []any{obj{"name": "provider", "in": "path", "required": true, "schema": str},
+				obj{"name": "state", "in": "query", "schema": str}, obj{"name": "code", "in": "query", "schema": str}}})},
+		"/auth/change-password": obj{"post": op("changePassword", "Change the password (needs the current one)", session,
+			body(object(obj{"currentPassword": str, "newPassword": str, "revokeOtherSessions": obj{"type": "boolean"}})),
+			merge(ok("Changed; with revokeOtherSessions, a new session token.", object(obj{"token": nullStr, "user": ref("AuthUser")}, "token", "user"), nil),
+				errs(400, 401, 403, 413, 415)))},
+		"/auth/update-user": obj{"post": op("updateUser", "Change your name or image", session,
+			body(object(obj{"name": str, "image": nullStr})),
+			merge(ok("Updated.", status, nil), errs(400, 401, 403, 413, 415)))},
+		"/auth/list-sessions": obj{"get": op("listSessions", "Your live sessions, newest first (never a token)", session, nil,
+			merge(ok("The sessions.", obj{"type": "array", "items": ref("AuthSession")}, nil), errs(401)))},
+		"/auth/revoke-session": obj{"post": op("revokeSession", "Revoke one of your sessions, by token or id", session,
+			body(object(obj{"token": str}, "token")), merge(ok("Revoked.", status, nil), errs(400, 401, 403, 413, 415)))},
+		"/auth/revoke-sessions": obj{"post": op("revokeSessions", "Revoke all your sessions", session, nil,
+			merge(ok("Revoked.", status, nil), errs(401, 403, 413, 415)))},
+		"/auth/revoke-other-sessions": obj{"post": op("revokeOtherSessions", "Revoke all your sessions but this one", session, nil,
+			merge(ok("Revoked.", status, nil), errs(401, 403, 413, 415)))},
+	}
+	schemas := obj{
+		"AuthError": object(obj{"code": str, "message": str}, "code", "message"),
+		"AuthUser": object(obj{"id": str, "name": str, "email": str, "emailVerified": obj{"type": "boolean"},
+			"image": nullStr, "createdAt": dt, "updatedAt": dt, "role": nullStr, "banned": obj{"type": "boolean"},
+			"banReason": nullStr, "banExpires": obj{"type": []any{"string", "null"}, "format": "date-time"}},
+			"id", "email", "emailVerified"),
+		"AuthSession": object(obj{"id": str, "token": str, "userId": str, "expiresAt": dt, "createdAt": dt, "updatedAt": dt,
+			"ipAddress": nullStr, "userAgent": nullStr}, "id", "userId", "expiresAt"),
+	}
+	return map[string]any{
+		"paths": paths,
+		"components": obj{"schemas": schemas, "securitySchemes": obj{
+			"sessionCookie": obj{"type": "apiKey", "in": "cookie", "name": p.opts.CookieName,
+				"description": "The session cookie (named __Secure-" + p.opts.CookieName + " on HTTPS)."},
+		}},
+		"tags": []any{obj{"name": "auth", "description": "Sign-up, sign-in and sessions (better-auth compatible)"}},
+	}
+}
