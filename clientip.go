@@ -8,10 +8,17 @@ import (
 	"strings"
 )
 
-// proxies is the set of trusted proxy networks (Options.TrustedProxies).
-type proxies []netip.Prefix
+// proxies is the set of trusted proxy networks (Options.TrustedProxies),
+// and whether a peer on a Unix socket is trusted.
+type proxies struct {
+	nets []netip.Prefix
+	unix bool
+}
 
-// parseProxies reads CIDRs ("10.0.0.0/8") and single addresses ("10.1.2.3").
+func (ps proxies) any() bool { return len(ps.nets) > 0 || ps.unix }
+
+// parseProxies reads CIDRs ("10.0.0.0/8"), single addresses ("10.1.2.3")
+// and "unix" (a peer on a Unix socket).
 func parseProxies(in []string) (proxies, error) {
 	var out proxies
 	for _, s := range in {
@@ -19,26 +26,30 @@ func parseProxies(in []string) (proxies, error) {
 		if s == "" {
 			continue
 		}
+		if s == "unix" {
+			out.unix = true
+			continue
+		}
 		if strings.Contains(s, "/") {
 			p, err := netip.ParsePrefix(s)
 			if err != nil {
-				return nil, fmt.Errorf("objectos: TrustedProxies: %q is not a CIDR or an IP address", s)
+				return proxies{}, fmt.Errorf("objectos: TrustedProxies: %q is not a CIDR, an IP address or \"unix\"", s)
 			}
-			out = append(out, p.Masked())
+			out.nets = append(out.nets, p.Masked())
 			continue
 		}
 		a, err := netip.ParseAddr(s)
 		if err != nil {
-			return nil, fmt.Errorf("objectos: TrustedProxies: %q is not a CIDR or an IP address", s)
+			return proxies{}, fmt.Errorf("objectos: TrustedProxies: %q is not a CIDR, an IP address or \"unix\"", s)
 		}
 		a = a.Unmap()
-		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		out.nets = append(out.nets, netip.PrefixFrom(a, a.BitLen()))
 	}
 	return out, nil
 }
 
 func (ps proxies) trusted(a netip.Addr) bool {
-	for _, p := range ps {
+	for _, p := range ps.nets {
 		if p.Contains(a) {
 			return true
 		}
@@ -50,11 +61,11 @@ func (ps proxies) trusted(a netip.Addr) bool {
 // ("203.0.113.7", "2001:db8::1"), or "" when it cannot be told.
 //
 // It is the TCP peer's address unless that peer is one of
-// Options.TrustedProxies; then the forwarding header is read from the right
-// (X-Forwarded-For, or the standard Forwarded header when X-Forwarded-For is
-// absent), skipping hops that are themselves trusted proxies, and the first
-// untrusted hop is the client. A forwarding header from any other peer is
-// ignored, so a client cannot choose the address it is limited and logged
+// Options.TrustedProxies; then Options.ClientIPHeader (X-Forwarded-For by
+// default) is read from the right, skipping hops that are themselves
+// trusted proxies, and the first untrusted hop is the client. A forwarding
+// header from any other peer is ignored, and only the one configured header
+// is read, so a client cannot choose the address it is limited and logged
 // under. The rate limiter, the sessions' recorded address and the logs all
 // use this address.
 func (s *Stack) ClientIP(r *http.Request) string {
@@ -74,10 +85,11 @@ func addrString(a netip.Addr) string {
 // clientIP is ClientIP as an address (the zero Addr when unknown).
 func (s *Stack) clientIP(r *http.Request) netip.Addr {
 	peer := addrOf(r.RemoteAddr)
-	if !peer.IsValid() || len(s.proxies) == 0 || !s.proxies.trusted(peer) {
+	trusted := peer.IsValid() && s.proxies.trusted(peer) || !peer.IsValid() && s.proxies.unix && unixPeer(r.RemoteAddr)
+	if !trusted {
 		return peer
 	}
-	hops := forwardedHops(r.Header)
+	hops := forwardedHops(r.Header, s.ipHeader)
 	client := peer
 	for i := len(hops) - 1; i >= 0; i-- {
 		a := addrOf(hops[i])
@@ -94,15 +106,24 @@ func (s *Stack) clientIP(r *http.Request) netip.Addr {
 	return client
 }
 
-// forwardedHops lists the addresses of X-Forwarded-For (every header line,
-// in order), or of the for= parameters of Forwarded when there is no
-// X-Forwarded-For. Proxies almost all append to X-Forwarded-For; reading
-// Forwarded only in its absence keeps a client-supplied Forwarded header
-// from overriding what such a proxy appended.
-func forwardedHops(h http.Header) []string {
+// unixPeer reports whether RemoteAddr is that of a Unix socket peer ("@",
+// "" or a path), which net/http gives for connections on a Unix listener.
+func unixPeer(remote string) bool {
+	return remote == "" || remote == "@" || strings.HasPrefix(remote, "/")
+}
+
+// DefaultClientIPHeader is the forwarding header read from trusted proxies
+// unless Options.ClientIPHeader says otherwise.
+const DefaultClientIPHeader = "X-Forwarded-For"
+
+// forwardedHops lists the addresses of the forwarding header, every line in
+// order: the for= parameters of the standard Forwarded header, or the
+// comma-separated entries of any other (X-Forwarded-For, X-Real-IP,
+// CF-Connecting-IP, …).
+func forwardedHops(h http.Header, header string) []string {
 	var hops []string
-	if xff := h.Values("X-Forwarded-For"); len(xff) > 0 {
-		for _, line := range xff {
+	if !strings.EqualFold(header, "Forwarded") {
+		for _, line := range h.Values(header) {
 			for part := range strings.SplitSeq(line, ",") {
 				hops = append(hops, strings.TrimSpace(part))
 			}

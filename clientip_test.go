@@ -15,6 +15,12 @@ func TestClientIP(t *testing.T) {
 		o.TrustedProxies = []string{"10.0.0.0/8", "192.168.7.7", "fd00::/8"}
 	})
 	untrusting := newStack(t, testenv.Open(t, testenv.SQLite), crmArtifact())
+	rfc7239 := newStack(t, testenv.Open(t, testenv.SQLite), crmArtifact(), func(o *objectos.Options) {
+		o.TrustedProxies, o.ClientIPHeader = []string{"10.0.0.0/8"}, "Forwarded"
+	})
+	realIP := newStack(t, testenv.Open(t, testenv.SQLite), crmArtifact(), func(o *objectos.Options) {
+		o.TrustedProxies, o.ClientIPHeader = []string{"unix", "127.0.0.1"}, "x-real-ip"
+	})
 	for _, tc := range []struct {
 		name, peer string
 		hdr        [][2]string
@@ -39,12 +45,20 @@ func TestClientIP(t *testing.T) {
 		{name: "garbage hop: the nearest known proxy", peer: "10.0.0.1:5000",
 			hdr: [][2]string{{"X-Forwarded-For", "198.51.100.1, unknown, 10.2.2.2"}}, want: "10.2.2.2"},
 		{name: "empty header", peer: "10.0.0.1:5000", hdr: [][2]string{{"X-Forwarded-For", ""}}, want: "10.0.0.1"},
-		{name: "Forwarded when X-Forwarded-For is absent", peer: "10.0.0.1:5000",
+		{name: "only the configured header is read", peer: "10.0.0.1:5000",
+			hdr: [][2]string{{"Forwarded", "for=6.6.6.6"}}, want: "10.0.0.1"},
+		{name: "Forwarded when configured", peer: "10.0.0.1:5000", stack: rfc7239,
 			hdr: [][2]string{{"Forwarded", `for=6.6.6.6, for="[2001:db8::7]:4711";proto=https, For=10.5.5.5`}}, want: "2001:db8::7"},
-		{name: "X-Forwarded-For wins over a client's Forwarded", peer: "10.0.0.1:5000",
-			hdr: [][2]string{{"Forwarded", "for=6.6.6.6"}, {"X-Forwarded-For", "198.51.100.1"}}, want: "198.51.100.1"},
-		{name: "obfuscated Forwarded hop", peer: "10.0.0.1:5000",
+		{name: "a client's X-Forwarded-For is ignored when Forwarded is the header", peer: "10.0.0.1:5000", stack: rfc7239,
+			hdr: [][2]string{{"X-Forwarded-For", "6.6.6.6"}, {"Forwarded", "for=198.51.100.1"}}, want: "198.51.100.1"},
+		{name: "obfuscated Forwarded hop", peer: "10.0.0.1:5000", stack: rfc7239,
 			hdr: [][2]string{{"Forwarded", "for=_hidden"}}, want: "10.0.0.1"},
+		{name: "a single-address header", peer: "127.0.0.1:5000", stack: realIP,
+			hdr: [][2]string{{"X-Real-IP", "198.51.100.3"}, {"X-Forwarded-For", "6.6.6.6"}}, want: "198.51.100.3"},
+		{name: "a proxy on a Unix socket, trusted", peer: "@", stack: realIP,
+			hdr: [][2]string{{"X-Real-IP", "198.51.100.4"}}, want: "198.51.100.4"},
+		{name: "a Unix socket peer, not trusted", peer: "@",
+			hdr: [][2]string{{"X-Forwarded-For", "198.51.100.4"}}, want: ""},
 		{name: "IPv6 peer trusted", peer: "[fd00::1]:5000",
 			hdr: [][2]string{{"X-Forwarded-For", "2001:db8::9"}}, want: "2001:db8::9"},
 		{name: "IPv4-mapped peer", peer: "[::ffff:10.0.0.1]:5000",

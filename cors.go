@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rs/cors"
+	"golang.org/x/net/publicsuffix"
 )
 
 // CORS configures cross-origin access for browser applications served from
@@ -141,7 +142,26 @@ func parseOrigin(o string) (originPattern, error) {
 	if err != nil || u.Host != host || u.Path != "" || u.RawQuery != "" || u.User != nil || u.Hostname() == "" {
 		return bad("must be scheme://host[:port] without a path, query or credentials")
 	}
+	name := u.Hostname()
+	for i := 0; i < len(name); i++ {
+		if name[i] >= 0x80 {
+			return bad("must be written in ASCII (the punycode xn--… form), as browsers send it")
+		}
+	}
+	if strings.HasSuffix(name, ".") {
+		return bad("must not end with a dot: browsers send the name without it")
+	}
+	if p := u.Port(); p == "443" && scheme == "https" || p == "80" && scheme == "http" {
+		return bad("must leave out the scheme's default port: browsers send " + scheme + "://" + name)
+	}
 	if wild {
+		domain := rest[2:]
+		if i := strings.LastIndexByte(domain, ':'); i >= 0 {
+			domain = domain[:i]
+		}
+		if ps, _ := publicsuffix.PublicSuffix(domain); ps == domain || !strings.Contains(domain, ".") {
+			return bad("would allow every site under the public suffix " + domain + "; name a domain of your own, such as https://*.example.com")
+		}
 		return originPattern{scheme: scheme, suffix: rest[1:]}, nil
 	}
 	return originPattern{}, nil
@@ -172,6 +192,12 @@ func (p *corsPolicy) allows(origin string) bool {
 		}
 	}
 	return false
+}
+
+// OriginAllowed reports whether the CORS policy lets browser pages on
+// origin call the API at all (with or without credentials).
+func (s *Stack) OriginAllowed(origin string) bool {
+	return s.cors != nil && s.cors.allows(strings.TrimRight(origin, "/"))
 }
 
 // OriginTrusted reports whether a browser page on origin may make

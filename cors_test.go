@@ -189,6 +189,34 @@ func TestCORSAnyOriginWithoutCredentials(t *testing.T) {
 	rec = httptest.NewRecorder()
 	s.ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusForbidden, rec.Code)
+
+	// a page on an allowed origin signs in for a token, without a cookie
+	// (so a forged form post from any site cannot sign a browser in), and
+	// uses the token
+	req = httptest.NewRequest("POST", "/api/v1/auth/sign-in/email",
+		strings.NewReader(`{"email":"admin@example.com","password":"admin-password-1"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", foreignOrigin)
+	rec = httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Empty(t, rec.Result().Cookies(), "no cookie for a page the policy does not trust with credentials")
+	token := rec.Header().Get("set-auth-token")
+	require.NotEmpty(t, token)
+	assert.Equal(t, foreignOrigin, rec.Header().Get("Access-Control-Allow-Origin"))
+	for _, path := range []string{"/api/v1/data/account", "/api/v1/auth/sign-out"} {
+		body := `{"name":"Acme"}`
+		if strings.HasSuffix(path, "sign-out") {
+			body = `{}`
+		}
+		req = httptest.NewRequest("POST", path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", foreignOrigin)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec = httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		assert.Less(t, rec.Code, 300, "%s with a bearer token needs no trusted origin: %s", path, rec.Body.String())
+	}
 }
 
 func TestCORSPreflightWithoutTheDatabase(t *testing.T) {
@@ -221,6 +249,13 @@ func TestNewRefusesBadCORS(t *testing.T) {
 		{objectos.CORS{AllowedOrigins: []string{"https://a.*.example.com"}}, "wildcard"},
 		{objectos.CORS{AllowedOrigins: []string{"https://app.example.com/path"}}, "without a path"},
 		{objectos.CORS{AllowedOrigins: []string{"https://user@app.example.com"}}, "credentials"},
+		{objectos.CORS{AllowedOrigins: []string{"https://*.com"}}, "public suffix"},
+		{objectos.CORS{AllowedOrigins: []string{"https://*.co.uk"}}, "public suffix"},
+		{objectos.CORS{AllowedOrigins: []string{"http://*.localhost"}}, "public suffix"},
+		{objectos.CORS{AllowedOrigins: []string{"https://*."}}, "dot"},
+		{objectos.CORS{AllowedOrigins: []string{"https://app.example.com."}}, "dot"},
+		{objectos.CORS{AllowedOrigins: []string{"https://app.example.com:443"}}, "default port"},
+		{objectos.CORS{AllowedOrigins: []string{"https://bücher.example"}}, "ASCII"},
 	} {
 		_, err := objectos.New(context.Background(), objectos.Options{Artifact: crmArtifact(),
 			Store: testenv.Open(t, testenv.SQLite), CORS: tc.cors})

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -71,10 +72,16 @@ type Options struct {
 	// turns them off.
 	RateLimits RateLimits
 	// TrustedProxies are the reverse proxies and load balancers (CIDRs such
-	// as "10.0.0.0/8", or single addresses) whose X-Forwarded-For or
-	// Forwarded headers tell the client's address. Default none: the
-	// client is the TCP peer and forwarding headers are ignored.
+	// as "10.0.0.0/8", single addresses, or "unix" for a proxy on a Unix
+	// socket) whose ClientIPHeader tells the client's address. Default
+	// none: the client is the TCP peer and forwarding headers are ignored.
 	TrustedProxies []string
+	// ClientIPHeader is the one header trusted proxies set to the client's
+	// address: "X-Forwarded-For" (the default; read from the right, past
+	// trusted hops), "Forwarded" (RFC 7239), or a single-address header
+	// such as "X-Real-IP" or "CF-Connecting-IP". The proxies must set or
+	// append it on every request, so a client cannot send its own.
+	ClientIPHeader string
 	// HSTS is the Strict-Transport-Security header sent on every response,
 	// such as "max-age=63072000; includeSubDomains". Default: not sent
 	// (set it when the API is only reachable over HTTPS).
@@ -105,6 +112,7 @@ type Stack struct {
 	cors      *corsPolicy
 	limits    *limits
 	proxies   proxies
+	ipHeader  string
 	hsts      []string
 	patterns  []string
 	handlers  map[string]ActionHandler
@@ -171,6 +179,10 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	if s.proxies, err = parseProxies(opts.TrustedProxies); err != nil {
 		return nil, err
+	}
+	s.ipHeader = http.CanonicalHeaderKey(strings.TrimSpace(opts.ClientIPHeader))
+	if s.ipHeader == "" {
+		s.ipHeader = DefaultClientIPHeader
 	}
 	if opts.HSTS != "" {
 		s.hsts = []string{opts.HSTS}
@@ -502,6 +514,12 @@ func (r *Router) mount(mux *http.ServeMux, s *Stack) (err error) {
 		if _, dup := m[rt.method]; dup {
 			return fmt.Errorf("objectos: route %s %s registered twice", rt.method, rt.pattern)
 		}
+		switch rt.opts.bucket {
+		case "", bucketNone, BucketAuth, BucketRead, BucketWrite:
+		default:
+			return fmt.Errorf("objectos: route %s %s: unknown rate-limit bucket %q (use BucketAuth, BucketRead or BucketWrite)",
+				rt.method, rt.pattern, rt.opts.bucket)
+		}
 		h := s.limit(rt, rt.h)
 		if rt.opts.noStore {
 			h = noStore(h)
@@ -595,6 +613,12 @@ func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := RequestID(ctx)
 	rel, ok := s.relative(r.URL.Path)
+	if ok && cleanPath(rel) != rel {
+		// The mux would redirect to the cleaned path, which it knows
+		// without the base path; no route of the Stack has dot segments or
+		// double slashes in its path anyway.
+		ok = false
+	}
 	if !ok {
 		s.WriteError(w, r.WithContext(ctx), Errorf(CodeNotFound, "No route for %s %s.", r.Method, r.URL.Path))
 		return
@@ -617,6 +641,18 @@ func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	s.entry.ServeHTTP(w, r2)
+}
+
+// cleanPath is net/http's: path.Clean that keeps a trailing slash.
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 func (s *Stack) relative(path string) (string, bool) {

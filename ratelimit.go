@@ -44,18 +44,45 @@ func ParseRate(s string) (Rate, error) {
 	units := map[string]time.Duration{"s": time.Second, "sec": time.Second, "second": time.Second,
 		"m": time.Minute, "min": time.Minute, "minute": time.Minute, "h": time.Hour, "hour": time.Hour,
 		"d": 24 * time.Hour, "day": 24 * time.Hour}
+	r := Rate{Limit: limit}
 	if d, ok := units[per]; ok {
-		return Rate{Limit: limit, Period: d}, nil
-	}
-	i := strings.IndexFunc(per, func(r rune) bool { return r < '0' || r > '9' })
-	if i > 0 {
-		if k, err := strconv.Atoi(per[:i]); err == nil && k > 0 {
-			if d, ok := units[per[i:]]; ok {
-				return Rate{Limit: limit, Period: time.Duration(k) * d}, nil
-			}
+		r.Period = d
+	} else if i := strings.IndexFunc(per, func(r rune) bool { return r < '0' || r > '9' }); i > 0 {
+		k, err := strconv.Atoi(per[:i])
+		d, ok := units[per[i:]]
+		if err != nil || !ok || k <= 0 || int64(k) > int64(MaxRatePeriod/d) {
+			return Rate{}, fmt.Errorf("objectos: rate %q: the period must be from 1s to 366d, such as 100/30s", s)
 		}
+		r.Period = time.Duration(k) * d
+	} else {
+		return Rate{}, fmt.Errorf("objectos: rate %q: unknown period %q (use s, m, h or d, such as 600/m)", s, per)
 	}
-	return Rate{}, fmt.Errorf("objectos: rate %q: unknown period %q (use s, m, h or d, such as 600/m)", s, per)
+	if err := r.check(); err != nil {
+		return Rate{}, fmt.Errorf("objectos: %w", err)
+	}
+	return r, nil
+}
+
+// Bounds of a Rate: periods up to MaxRatePeriod, and at most one unit of
+// budget per MinRateInterval (finer budgets cannot be kept apart).
+const (
+	MaxRatePeriod   = 366 * 24 * time.Hour
+	MinRateInterval = time.Microsecond
+)
+
+// check reports a rate outside the bounds (an unlimited or default rate is
+// fine).
+func (r Rate) check() error {
+	if r.Limit <= 0 {
+		return nil
+	}
+	if r.Period <= 0 || r.Period > MaxRatePeriod {
+		return fmt.Errorf("rate %s: the period must be more than 0 and at most %s", r, MaxRatePeriod)
+	}
+	if r.Period/time.Duration(r.Limit) < MinRateInterval {
+		return fmt.Errorf("rate %d per %s is finer than one request per %s", r.Limit, r.Period, MinRateInterval)
+	}
+	return nil
 }
 
 // String renders the rate as ParseRate reads it.
@@ -193,6 +220,11 @@ func newLimits(c RateLimits, objects map[string]*Object, clock func() time.Time)
 		write:   RateBucket{Name: BucketWrite, Rate: withDefault(c.Write, DefaultWriteRate)},
 		objects: map[string]objectBuckets{},
 	}
+	for _, b := range []*RateBucket{&l.auth, &l.read, &l.write} {
+		if err := b.check(); err != nil {
+			return nil, fmt.Errorf("objectos: RateLimits: %s: %w", b.Name, err)
+		}
+	}
 	for name, or := range c.Objects {
 		if objects[name] == nil {
 			return nil, fmt.Errorf("objectos: RateLimits.Objects: unknown object %q", name)
@@ -203,6 +235,13 @@ func newLimits(c RateLimits, objects map[string]*Object, clock func() time.Time)
 		}
 		if or.Write.Limit != 0 {
 			ob.write = &RateBucket{Name: BucketWrite + ":" + name, Rate: withDefault(or.Write, DefaultWriteRate)}
+		}
+		for _, b := range []*RateBucket{ob.read, ob.write} {
+			if b != nil {
+				if err := b.check(); err != nil {
+					return nil, fmt.Errorf("objectos: RateLimits.Objects[%q]: %w", name, err)
+				}
+			}
 		}
 		l.objects[name] = ob
 	}
@@ -219,20 +258,25 @@ func (l *limits) bucket(name string, r *http.Request) *RateBucket {
 		return &l.auth
 	}
 	write := name == BucketWrite || name == "" && r.Method != http.MethodGet && r.Method != http.MethodHead
-	if len(l.objects) > 0 {
-		if ob, ok := l.objects[r.PathValue("object")]; ok {
-			if write && ob.write != nil {
-				return ob.write
-			}
-			if !write && ob.read != nil {
-				return ob.read
-			}
-		}
+	if ob := l.objectBucket(r.PathValue("object"), write); ob != nil {
+		return ob
 	}
 	if write {
 		return &l.write
 	}
 	return &l.read
+}
+
+// objectBucket is the object's own read or write bucket, or nil.
+func (l *limits) objectBucket(object string, write bool) *RateBucket {
+	ob, ok := l.objects[object]
+	switch {
+	case !ok:
+		return nil
+	case write:
+		return ob.write
+	}
+	return ob.read
 }
 
 // limit wraps a route's handler with its rate limit: it identifies the
@@ -258,36 +302,81 @@ func (s *Stack) limit(rt route, h http.Handler) http.Handler {
 			r = r.WithContext(context.WithValue(r.Context(), requestIDKey, &requestState{}))
 			st = stateOf(r.Context())
 		}
-		ip := s.clientIP(r)
-		st.ip, st.ipDone = ip, true
-		key := ""
-		if b.Name != BucketAuth {
-			st.principal, st.authErr = s.authenticate(r)
-			st.authDone = true
-			if st.principal != nil {
-				key = "user:" + st.principal.UserID
-			}
-		}
-		if key == "" {
-			key = ipKey(ip)
-		}
-		d, err := s.limits.limiter.Allow(r.Context(), *b, key, 1)
-		if err != nil {
-			w.Header().Set("Retry-After", "1")
-			fail(w, r, NewError(CodeServiceUnavailable, "The rate limiter is unavailable; try again shortly.").
-				WithCause(fmt.Errorf("rate limiter: %w", err)))
-			return
-		}
-		setRateHeaders(w.Header(), d)
-		if !d.Allowed {
-			retry := max(ceilSeconds(d.RetryAfter), 1)
-			w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
-			fail(w, r, Errorf(CodeRateLimitExceeded, "Too many requests; try again in %d seconds.", retry).
-				With("retryAfter", retry))
+		if err := s.charge(w, r, st, b, b.Name != BucketAuth); err != nil {
+			fail(w, r, err)
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// charge takes one unit from the caller's budget in b and sets the
+// RateLimit-* headers; a spent budget is RATE_LIMIT_EXCEEDED (with
+// Retry-After set), a failing limiter SERVICE_UNAVAILABLE. byPrincipal
+// keys the budget by the authenticated principal (authenticating once per
+// request, for the handler too), else by the client address.
+func (s *Stack) charge(w http.ResponseWriter, r *http.Request, st *requestState, b *RateBucket, byPrincipal bool) error {
+	if !st.ipDone {
+		st.ip, st.ipDone = s.clientIP(r), true
+	}
+	key := ""
+	if byPrincipal {
+		if !st.authDone {
+			st.principal, st.authErr = s.authenticate(r)
+			st.authDone = true
+		}
+		if st.principal != nil && st.principal.UserID != "" {
+			key = "user:" + st.principal.UserID
+		}
+	}
+	if key == "" {
+		key = ipKey(st.ip)
+	}
+	d, err := s.limits.limiter.Allow(r.Context(), *b, key, 1)
+	if err != nil {
+		w.Header().Set("Retry-After", "1")
+		return NewError(CodeServiceUnavailable, "The rate limiter is unavailable; try again shortly.").
+			WithCause(fmt.Errorf("rate limiter: %w", err))
+	}
+	setRateHeaders(w.Header(), d)
+	if !d.Allowed {
+		retry := max(ceilSeconds(d.RetryAfter), 1)
+		w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
+		return Errorf(CodeRateLimitExceeded, "Too many requests; try again in %d seconds.", retry).
+			With("retryAfter", retry)
+	}
+	return nil
+}
+
+// ChargeObjects takes one request from the own budget (RateLimits.Objects)
+// of each object named, for routes whose objects are in the body rather
+// than the path (POST /batch); the route's bucket was charged already, so
+// objects without a budget of their own cost nothing here. It returns
+// RATE_LIMIT_EXCEEDED (with the RateLimit-* headers and Retry-After set on
+// w) when one is spent, for the route to answer in its envelope.
+func (s *Stack) ChargeObjects(w http.ResponseWriter, r *http.Request, access Access, objects ...string) error {
+	if s.limits == nil {
+		return nil
+	}
+	st := stateOf(r.Context())
+	if st == nil {
+		st = &requestState{}
+	}
+	seen := map[string]bool{}
+	for _, o := range objects {
+		if seen[o] {
+			continue
+		}
+		seen[o] = true
+		b := s.limits.objectBucket(o, access != AccessRead)
+		if b == nil || b.Limit < 0 {
+			continue
+		}
+		if err := s.charge(w, r, st, b, true); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setRateHeaders sets RateLimit-Limit, -Remaining and -Reset with two

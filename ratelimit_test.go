@@ -38,7 +38,8 @@ func TestParseRate(t *testing.T) {
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
-	for _, in := range []string{"", "600", "0/m", "-5/m", "x/m", "10/fortnight", "10/0s", "10/", "/m", "10/-1s"} {
+	for _, in := range []string{"", "600", "0/m", "-5/m", "x/m", "10/fortnight", "10/0s", "10/", "/m", "10/-1s",
+		"1/200000d", "1/2562048h", "1/9999999999999h", "1/367d", "2000000/1s"} {
 		_, err := objectos.ParseRate(in)
 		assert.Error(t, err, in)
 	}
@@ -296,6 +297,32 @@ func TestRateLimitsPerObjectAndOff(t *testing.T) {
 	for range 5 {
 		assert.Equal(t, http.StatusOK, get("deal"), "an unlimited object")
 	}
+	// a query document is a read of its object's bucket
+	query := call{method: "POST", path: "/api/v1/data/contact/query", user: "u2"}
+	rec := query.do(t, h)
+	assert.Equal(t, "1", rec.Header().Get("RateLimit-Limit"), "the contact's own read budget")
+	assert.Equal(t, http.StatusTooManyRequests, query.do(t, h).Code)
+
+	// the cross-object batch pays the write budgets of the objects it touches
+	w := limitedServer(t, testenv.Open(t, testenv.SQLite), objectos.RateLimits{
+		Objects: map[string]objectos.ObjectRates{"account": {Write: objectos.Rate{Limit: 1, Period: time.Minute}}},
+	})
+	batch := func() *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/api/v1/batch", strings.NewReader(
+			`{"operations":[{"object":"account","data":{"name":"A"}},{"object":"account","data":{"name":"B"}},{"object":"contact","data":{"last_name":"C"}}]}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Test-User", "u1")
+		rec := httptest.NewRecorder()
+		w.ServeHTTP(rec, req)
+		return rec
+	}
+	require.Equal(t, http.StatusOK, batch().Code)
+	rec = batch()
+	assert.Equal(t, http.StatusTooManyRequests, rec.Code, "the account's own budget of one")
+	assert.Equal(t, "RATE_LIMIT_EXCEEDED", decode(t, rec.Body)["code"])
+	res, err := w.List(system(), "account", objectos.Query{})
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, res.Total, "the refused batch wrote nothing")
 
 	off := limitedServer(t, testenv.Open(t, testenv.SQLite), objectos.RateLimits{Disabled: true})
 	for range 100 {
@@ -304,7 +331,7 @@ func TestRateLimitsPerObjectAndOff(t *testing.T) {
 		require.Empty(t, rec.Header().Get("RateLimit-Limit"))
 	}
 
-	_, err := objectos.New(context.Background(), objectos.Options{Artifact: crmArtifact(), Store: testenv.Open(t, testenv.SQLite),
+	_, err = objectos.New(context.Background(), objectos.Options{Artifact: crmArtifact(), Store: testenv.Open(t, testenv.SQLite),
 		RateLimits: objectos.RateLimits{Objects: map[string]objectos.ObjectRates{"acount": {}}}})
 	assert.ErrorContains(t, err, `unknown object "acount"`)
 }
@@ -344,6 +371,9 @@ func TestRateLimitsBehindProxies(t *testing.T) {
 	_, err := objectos.New(context.Background(), objectos.Options{Artifact: crmArtifact(), Store: testenv.Open(t, testenv.SQLite),
 		TrustedProxies: []string{"10.0.0.0/33"}})
 	assert.ErrorContains(t, err, "TrustedProxies")
+	_, err = objectos.New(context.Background(), objectos.Options{Artifact: crmArtifact(), Store: testenv.Open(t, testenv.SQLite),
+		RateLimits: objectos.RateLimits{Read: objectos.Rate{Limit: 1_000_000_000, Period: time.Second}}})
+	assert.ErrorContains(t, err, "finer than one request per")
 }
 
 // BenchmarkKernelRateLimit is the kernel alone (a route that answers a
@@ -355,7 +385,7 @@ func BenchmarkKernelRateLimit(b *testing.B) {
 		limits objectos.RateLimits
 	}{
 		{"off", objectos.RateLimits{Disabled: true}},
-		{"memory", objectos.RateLimits{Read: objectos.Rate{Limit: 1 << 30, Period: time.Minute}}},
+		{"memory", objectos.RateLimits{Read: objectos.Rate{Limit: 1 << 30, Period: objectos.MaxRatePeriod}}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			s := newStack(b, testenv.Open(b, testenv.SQLite), crmArtifact(), func(o *objectos.Options) {

@@ -316,3 +316,21 @@ func TestErrorsNeverCarryDriverText(t *testing.T) {
 		assert.True(t, strings.Contains(e.Error(), e.Unwrap().Error()))
 	})
 }
+
+// TestUncleanPathsAreNotRedirected: the mux would answer a path with dot
+// segments or double slashes with a redirect to the cleaned path without
+// the base path; the Stack answers 404 itself.
+func TestUncleanPathsAreNotRedirected(t *testing.T) {
+	s := newStack(t, testenv.Open(t, testenv.SQLite), crmArtifact(), func(o *objectos.Options) {
+		o.Plugins = []objectos.Plugin{&echoPlugin{}}
+	})
+	for _, p := range []string{"/api/v1/echo/x/../../health", "/api/v1/echo/%2E%2E/health", "/api/v1//health", "/api/v1/./health",
+		"/api/v1/echo/a%2F..%2F..%2Fhealth"} {
+		rec, body := do(t, s, "GET", p, nil)
+		assert.Equal(t, http.StatusNotFound, rec.Code, p)
+		assert.Empty(t, rec.Header().Get("Location"), p)
+		assert.Equal(t, "NOT_FOUND", body["error"].(map[string]any)["code"], p)
+	}
+	rec, _ := do(t, s, "GET", "/api/v1/health", nil)
+	assert.Equal(t, http.StatusOK, rec.Code)
+}

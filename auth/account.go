@@ -52,7 +52,7 @@ func (p *Plugin) requireSession(w http.ResponseWriter, r *http.Request) (*sessio
 // sessionPost is the preamble of the POST account routes: origin, session,
 // body.
 func (p *Plugin) sessionPost(w http.ResponseWriter, r *http.Request) (*session, map[string]any, bool) {
-	if !p.originAllowed(r) {
+	if !p.cookieOriginAllowed(r) {
 		p.fail(w, r, errInvalidOrigin)
 		return nil, nil, false
 	}

@@ -380,6 +380,17 @@ func (p *Plugin) originAllowed(r *http.Request) bool {
 	return o == p.requestOrigin(r) || p.trusted[o] || p.st.OriginTrusted(o)
 }
 
+// cookieOriginAllowed is the Origin check of a state-changing request made
+// with the caller's session: needed when the browser sent the session cookie
+// by itself (the cross-site request forgery a cookie allows); a bearer
+// token, which no page can make a browser send, needs none.
+func (p *Plugin) cookieOriginAllowed(r *http.Request) bool {
+	if _, m := p.credentials(r); m == objectos.AuthBearer {
+		return true
+	}
+	return p.originAllowed(r)
+}
+
 // trustedRedirect reports whether an OAuth callback URL may be redirected
 // to: a same-site path, or an absolute URL on a trusted origin.
 func (p *Plugin) trustedRedirect(r *http.Request, target string) bool {

@@ -63,7 +63,7 @@ func roomyAuthRate(o *objectos.Options) {
 // roomyRates keeps the default rate limiter in the path of benchmarks and
 // fuzz targets with budgets they cannot spend (the test clock stands still).
 func roomyRates(o *objectos.Options) {
-	o.RateLimits.Read = objectos.Rate{Limit: 1 << 30, Period: time.Minute}
+	o.RateLimits.Read = objectos.Rate{Limit: 1 << 30, Period: objectos.MaxRatePeriod}
 	o.RateLimits.Write = o.RateLimits.Read
 	o.RateLimits.Auth = o.RateLimits.Read
 }
@@ -186,8 +186,8 @@ func newEnvWith(t testing.TB, e *env, a objectos.AuthPlugin) http.Handler {
 		Store:    e.st,
 		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), authOnlyObjects{e.auth}, a.(objectos.Plugin)},
 		Clock:    e.clock.Now,
-		RateLimits: objectos.RateLimits{Read: objectos.Rate{Limit: 1 << 30, Period: time.Minute},
-			Write: objectos.Rate{Limit: 1 << 30, Period: time.Minute}},
+		RateLimits: objectos.RateLimits{Read: objectos.Rate{Limit: 1 << 30, Period: objectos.MaxRatePeriod},
+			Write: objectos.Rate{Limit: 1 << 30, Period: objectos.MaxRatePeriod}},
 	})
 	require.NoError(t, err)
 	mux := http.NewServeMux()

@@ -173,6 +173,10 @@ func (p *Plugin) postBody(w http.ResponseWriter, r *http.Request) (map[string]an
 		p.fail(w, r, errInvalidOrigin)
 		return nil, false
 	}
+	return p.readBody(w, r)
+}
+
+func (p *Plugin) readBody(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
 	body, err := readBody(w, r)
 	if err != nil {
 		p.fail(w, r, err)
@@ -181,8 +185,26 @@ func (p *Plugin) postBody(w http.ResponseWriter, r *http.Request) (map[string]an
 	return body, true
 }
 
+// signInBody is postBody for the routes that start a session. A page on a
+// trusted origin gets the session cookie; a page on an origin the CORS
+// policy allows without credentials gets the token only (no cookie, so a
+// forged form post from such a site cannot sign a browser in); any other
+// origin is refused. withCookie says which.
+func (p *Plugin) signInBody(w http.ResponseWriter, r *http.Request) (body map[string]any, withCookie, ok bool) {
+	switch {
+	case p.originAllowed(r):
+		withCookie = true
+	case p.st.OriginAllowed(r.Header.Get("Origin")):
+	default:
+		p.fail(w, r, errInvalidOrigin)
+		return nil, false, false
+	}
+	body, ok = p.readBody(w, r)
+	return body, withCookie, ok
+}
+
 func (p *Plugin) signUpEmail(w http.ResponseWriter, r *http.Request) {
-	body, ok := p.postBody(w, r)
+	body, withCookie, ok := p.signInBody(w, r)
 	if !ok {
 		return
 	}
@@ -231,7 +253,7 @@ func (p *Plugin) signUpEmail(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	p.setSession(w, r, s)
+	p.startSession(w, r, s, withCookie)
 	objectos.WriteJSON(w, http.StatusOK, map[string]any{"token": s.token, "user": userJSON(user)})
 }
 
@@ -239,7 +261,7 @@ func (p *Plugin) signUpEmail(w http.ResponseWriter, r *http.Request) {
 // whether or not the email exists: an unknown email is verified against a
 // dummy hash, and failed attempts are counted per email either way.
 func (p *Plugin) signInEmail(w http.ResponseWriter, r *http.Request) {
-	body, ok := p.postBody(w, r)
+	body, withCookie, ok := p.signInBody(w, r)
 	if !ok {
 		return
 	}
@@ -310,7 +332,7 @@ func (p *Plugin) signInEmail(w http.ResponseWriter, r *http.Request) {
 	if _, err := p.st.Update(sys, ObjUser, userID, objectos.Record{"last_login_at": objectos.FormatDatetime(now)}, objectos.WriteOptions{}); err == nil {
 		user["last_login_at"] = objectos.FormatDatetime(now)
 	}
-	p.setSession(w, r, s)
+	p.startSession(w, r, s, withCookie)
 	objectos.WriteJSON(w, http.StatusOK, map[string]any{"redirect": false, "token": s.token, "user": userJSON(user)})
 }
 
@@ -352,7 +374,7 @@ func (p *Plugin) getSession(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Plugin) signOut(w http.ResponseWriter, r *http.Request) {
-	if !p.originAllowed(r) {
+	if !p.cookieOriginAllowed(r) {
 		p.fail(w, r, errInvalidOrigin)
 		return
 	}

@@ -206,6 +206,16 @@ func (p *Plugin) cookieName(r *http.Request) string {
 	return p.opts.CookieName
 }
 
+// startSession hands a new session to the client: the set-auth-token
+// header, and the cookie too when withCookie.
+func (p *Plugin) startSession(w http.ResponseWriter, r *http.Request, s *session, withCookie bool) {
+	if withCookie {
+		p.setSession(w, r, s)
+		return
+	}
+	w.Header().Set("set-auth-token", s.token)
+}
+
 // setSession sets the session cookie and the set-auth-token header. The
 // cookie is HttpOnly, SameSite=Lax, Path=/, host-only (no Domain), Secure on
 // TLS, and persistent unless the session is not remembered.

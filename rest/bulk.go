@@ -656,6 +656,15 @@ func (h *handler) crossObjectBatch(ctx context.Context, w http.ResponseWriter, r
 		}
 		ops[i] = op
 	}
+	// the route is in the common write bucket; objects with a write budget
+	// of their own pay theirs too
+	touched := make([]string, len(ops))
+	for i, op := range ops {
+		touched[i] = op.object
+	}
+	if err := h.st.ChargeObjects(w, r, objectos.AccessUpdate, touched...); err != nil {
+		return err
+	}
 	results := make([]any, 0, len(ops))
 	err = h.st.Transact(ctx, func(ctx context.Context) error {
 		created := make([]string, len(ops))

@@ -106,6 +106,9 @@ func (p *Plugin) Routes(r *objectos.Router) {
 	data := r.With(objectos.ErrorWriter(h.fail))
 	data.HandleFunc("", "/data/{object}", h.dispatch(collectionMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
 		http.MethodGet: h.list, http.MethodPost: h.create}))
+	// a query is a read, whatever its method
+	data.HandleFunc(http.MethodPost, "/data/{object}/query", h.dispatch(queryMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
+		http.MethodPost: h.queryDoc}), objectos.RateLimitBucket(objectos.BucketRead))
 	data.HandleFunc("", "/data/{object}/query", h.dispatchNamed("query", h.queryDoc))
 	h.bulkRoutes(data)
 	data.HandleFunc("", "/data/{object}/{id}", h.dispatch(itemMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{

@@ -13,8 +13,9 @@
 // the API, with credentials unless "*"), OS_RATE_LIMIT (memory, postgres or
 // off) with OS_RATE_LIMIT_READ, OS_RATE_LIMIT_WRITE and OS_RATE_LIMIT_AUTH
 // (such as 600/m), OS_TRUSTED_PROXIES (CIDRs of the proxies whose
-// X-Forwarded-For is believed) and OS_HSTS (a Strict-Transport-Security
-// value).
+// forwarding header is believed, or "unix"), OS_CLIENT_IP_HEADER (that
+// header: X-Forwarded-For by default) and OS_HSTS (a
+// Strict-Transport-Security value).
 package main
 
 import (
@@ -98,6 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		CORS:           corsFromEnv(getenv),
 		RateLimits:     limits,
 		TrustedProxies: splitList(getenv("OS_TRUSTED_PROXIES")),
+		ClientIPHeader: getenv("OS_CLIENT_IP_HEADER"),
 		HSTS:           getenv("OS_HSTS"),
 	})
 	if err != nil {
