@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { createAuthClient } from "better-auth/client";
 import { ObjectStackClient, createFilter } from "@objectstack/client";
+import openapiTS, { astToString } from "openapi-typescript";
 
 const origin = (process.env.OBJECTOS_URL || "http://127.0.0.1:8080").replace(/\/$/, "");
 const email = process.env.ADMIN_EMAIL;
@@ -88,6 +89,33 @@ const client = new ObjectStackClient({ baseUrl: origin, token, logger: quiet });
 await step("client: connect (discovery)", async () => {
   const d = await client.connect();
   assert.equal(d.routes.data, "/api/v1/data");
+  assert.equal(d.routes.metadata, "/api/v1/meta");
+});
+await step("meta.getTypes, getItems, getItem", async () => {
+  const types = await client.meta.getTypes();
+  assert.ok(types.types.includes("object"), JSON.stringify(types));
+  const objects = await client.meta.getItems("object");
+  assert.equal(objects.type, "object");
+  assert.ok(objects.items.some((o) => o.name === "crm_account"));
+  const r = await client.meta.getItem("object", "crm_account");
+  assert.equal(r.type, "object");
+  assert.equal(r.name, "crm_account");
+  assert.equal(r.item.name, "crm_account");
+  assert.equal(r.item.fields.name.type, "text", "fields are a map keyed by name");
+  assert.equal(r.item.fields.name.required, true);
+  assert.equal(r.item.fields.created_at.system, true);
+  await rejectsWith(client.meta.getItem("object", "crm_nothing"), 404, "OBJECT_NOT_FOUND");
+});
+
+await step("openapi: the document generates TypeScript types (openapi-typescript)", async () => {
+  const res = await fetch(`${origin}/api/v1/openapi.json`, { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200);
+  const doc = await res.json();
+  assert.equal(doc.openapi, "3.1.0");
+  const ts = astToString(await openapiTS(doc));
+  assert.match(ts, /crm_account: \{/);
+  assert.match(ts, /create_crm_account: \{/);
+  assert.match(ts, /industry\?: "technology" \| "finance" \| "retail" \| "healthcare" \| "manufacturing" \| null/);
 });
 
 let acme, globex;

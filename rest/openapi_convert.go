@@ -1,8 +1,9 @@
 package rest
 
 // downgrade30 renders a 3.1 document as OpenAPI 3.0.3, for generators that
-// read 3.0 only: type lists with "null" become nullable, const becomes a
-// one-value enum, and the 3.1-only top-level keys go. The document is built
+// read 3.0 only: type lists with "null" become nullable (and leave null out
+// of their enums), const becomes a one-value enum, and the 3.1-only
+// top-level keys go. The document is built
 // without the 3.1 features that have no 3.0 form (numeric exclusive bounds,
 // prefixItems, siblings of $ref), so nothing else needs rewriting.
 func downgrade30(v any) any {
@@ -34,6 +35,17 @@ func downgrade30(v any) any {
 			}
 			if null {
 				out["nullable"] = true
+				// 3.0 generators read an enum's null as one more value
+				// ("<nil>"); nullable says it already
+				if enum, ok := out["enum"].([]any); ok {
+					var vals []any
+					for _, v := range enum {
+						if v != nil {
+							vals = append(vals, v)
+						}
+					}
+					out["enum"] = vals
+				}
 			}
 		}
 		if alts, ok := out["anyOf"].([]any); ok {

@@ -44,7 +44,7 @@ func (d *oas) fieldValue(f *objectos.Field, read bool) jsonObj {
 		s["type"] = "string"
 		s["description"] = "issued by the server"
 	case objectos.KindNumber:
-		s["type"] = "number"
+		s["type"], s["format"] = "number", "double"
 		if !read {
 			if f.Min != nil {
 				s["minimum"] = *f.Min
@@ -118,7 +118,7 @@ func (d *oas) objectSchemas(st *objectos.Stack, o *objectos.Object) {
 		if f.System && f.Name != objectos.FieldOwner {
 			rs["readOnly"] = true
 		}
-		if !f.Required || f.System {
+		if !f.Required && !neverNull[f.Name] {
 			rs = nullable(rs)
 		}
 		read[f.Name] = rs
@@ -161,6 +161,9 @@ func (d *oas) objectSchemas(st *objectos.Stack, o *objectos.Object) {
 		"hasMore": jsonObj{"type": "boolean"}, "nextCursor": str("continues after this page"),
 	}, "object", "records", "hasMore")
 }
+
+// neverNull are the system fields every record has a value for.
+var neverNull = map[string]bool{objectos.FieldID: true, objectos.FieldCreatedAt: true, objectos.FieldUpdatedAt: true}
 
 // recordBody is {object, id, record, droppedFields?}.
 func recordSchema(o *objectos.Object) jsonObj {

@@ -208,6 +208,20 @@ func TestCRMPermissions(t *testing.T) {
 			assert.Equal(t, 403, code)
 			code, _ = users["ann"].do("POST", "/data/crm_account", `{"name":"Ann Co"}`)
 			assert.Equal(t, 403, code)
+			// nor in metadata; the sales user sees the field
+			code, body = users["ann"].do("GET", "/meta/object/crm_account", "")
+			require.Equal(t, 200, code, "%v", body)
+			fields := body["data"].(map[string]any)["item"].(map[string]any)["fields"].(map[string]any)
+			assert.NotContains(t, fields, "annual_revenue")
+			assert.Contains(t, fields, "name")
+			code, body = users["sam"].do("GET", "/meta/object/crm_account", "")
+			require.Equal(t, 200, code)
+			assert.Contains(t, body["data"].(map[string]any)["item"].(map[string]any)["fields"], "annual_revenue")
+			// the OpenAPI document is the same for both
+			_, annDoc := users["ann"].do("GET", "/openapi.json", "")
+			_, samDoc := users["sam"].do("GET", "/openapi.json", "")
+			require.NotNil(t, annDoc["paths"])
+			assert.Equal(t, samDoc, annDoc)
 
 			// close_won needs edit access to the opportunity.
 			code, body = users["ann"].do("POST", "/actions/crm_opportunity/close_won/"+oppID, `{"params":{}}`)
