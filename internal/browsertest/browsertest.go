@@ -1,11 +1,12 @@
 // Package browsertest starts a headless Chromium for tests that drive a real
-// browser through chromedp.
+// browser through chromedp, and collects what pages report as errors.
 package browsertest
 
 import (
 	"context"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -56,4 +57,59 @@ func New(t *testing.T) context.Context {
 		t.Fatalf("start Chromium: %v", err)
 	}
 	return ctx
+}
+
+// Errors collects the errors the page of a chromedp context reports from
+// the moment it is created: calls of console.error, uncaught exceptions and
+// unhandled rejections, and error entries of the browser log (Content
+// Security Policy violations, failed loads).
+type Errors struct {
+	mu   sync.Mutex
+	msgs []chromedp.ConsoleMessage
+}
+
+// CollectErrors starts collecting the errors of ctx's page until the test
+// ends.
+func CollectErrors(t *testing.T, ctx context.Context) *Errors {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	e := &Errors{}
+	msgs := chromedp.Console(ctx) // subscribed from here on
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				e.mu.Lock()
+				e.msgs = append(e.msgs, m)
+				e.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return e
+}
+
+// All returns the errors so far, each as its type, text and source URL.
+func (e *Errors) All() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]string, 0, len(e.msgs))
+	for _, m := range e.msgs {
+		s := m.String()
+		if m.Source != "" {
+			s += " [" + m.Source + "]"
+		}
+		if m.URL != "" {
+			s += " (" + m.URL + ")"
+		}
+		out = append(out, s)
+	}
+	return out
 }
