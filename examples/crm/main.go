@@ -124,7 +124,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	base := "http://" + ln.Addr().String() + stack.BasePath()
 	fmt.Fprintf(out, "objectos crm listening on %s (database: %s)\n", base, describeDB(st.Dialect(), *db))
-	fmt.Fprintf(out, "API reference: %s/docs (signed in in the browser, or with an API key)\n", base)
+	fmt.Fprintf(out, "API reference: %s/docs (with your session in this browser, or an API key)\n", base)
 	fmt.Fprintln(out, signInHint(ctx, stack, base, authOpts.AdminEmail))
 
 	errc := make(chan error, 1)

@@ -59,10 +59,10 @@ func New(t *testing.T) context.Context {
 	return ctx
 }
 
-// Errors collects the errors the page of a chromedp context reports from
-// the moment it is created: calls of console.error, uncaught exceptions and
-// unhandled rejections, and error entries of the browser log (Content
-// Security Policy violations, failed loads).
+// Errors holds the errors the page of a chromedp context reported since
+// CollectErrors: calls of console.error, uncaught exceptions and unhandled
+// rejections, and error entries of the browser log (Content Security Policy
+// violations, failed loads). It is safe for concurrent use.
 type Errors struct {
 	mu   sync.Mutex
 	msgs []chromedp.ConsoleMessage
