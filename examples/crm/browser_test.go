@@ -6,8 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -15,48 +13,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/objectos-go/objectos/internal/browsertest"
 )
-
-// EnvRequireBrowser, when "1", turns a missing Chromium into a test failure
-// instead of a skip. CI sets it.
-const EnvRequireBrowser = "OBJECTOS_REQUIRE_BROWSER"
-
-// browser starts a headless Chromium for the test, or skips without one.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv(EnvRequireBrowser) == "1" {
-			t.Fatalf("Chromium is required (%s=1) but not installed", EnvRequireBrowser)
-		}
-		t.Skip("Chromium is not installed (apt-get install chromium)")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	// the first run starts the browser, which lives as long as its context:
-	// no timeout on that one
-	require.NoError(t, chromedp.Do(ctx), "start Chromium")
-	return ctx
-}
 
 // appPage is a single-page app served from its own origin that talks to the
 // API on another: it signs in with fetch(credentials: "include"), reads the
@@ -145,7 +104,7 @@ func runPage(t *testing.T, ctx context.Context, origin, api string) pageResult {
 // across origins, reads set-auth-token and uses the API; the same page on a
 // foreign origin is stopped by the browser.
 func TestCORSInABrowser(t *testing.T) {
-	ctx := browser(t)
+	ctx := browsertest.New(t)
 	app := pageServer(t, "127.0.0.1")     // cross-origin, same-site: the session cookie flows
 	foreign := pageServer(t, "localhost") // another site, not allowed
 	c := startCRM(t, crmDatabases(t)["sqlite"], map[string]string{

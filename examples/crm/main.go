@@ -1,6 +1,6 @@
 // Command crm serves the CRM example: the artifact in crm.yaml with the data
-// API, sign-in and sessions, on an embedded SQLite database by default or on
-// PostgreSQL.
+// API, sign-in and sessions, and the API reference page at /api/v1/docs, on
+// an embedded SQLite database by default or on PostgreSQL.
 //
 //	go run ./examples/crm                                  # ./objectos.db, 127.0.0.1:8080
 //	go run ./examples/crm -db postgres://user@host/db -addr :9000
@@ -90,7 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	stack, err := objectos.New(ctx, objectos.Options{
 		Artifact: artifact,
 		Store:    st,
-		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), auth.New(authOpts), apikey.New(), security.New()},
+		Plugins:  []objectos.Plugin{rest.New(rest.Options{Docs: true}), auth.New(authOpts), apikey.New(), security.New()},
 		ActionHandlers: map[string]objectos.ActionHandler{
 			"crm_opportunity.close_won": closeWon,
 		},
@@ -126,6 +126,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	base := "http://" + ln.Addr().String() + stack.BasePath()
 	fmt.Fprintf(out, "objectos crm listening on %s (database: %s)\n", base, describeDB(st.Dialect(), *db))
+	fmt.Fprintf(out, "API reference: %s/docs (with your session in this browser, or an API key)\n", base)
 	fmt.Fprintln(out, signInHint(ctx, stack, base, authOpts.AdminEmail))
 
 	errc := make(chan error, 1)

@@ -126,6 +126,13 @@ func TestCRM(t *testing.T) {
 			c := startCRM(t, db, map[string]string{"OS_ADMIN_EMAIL": "admin@example.com", "OS_ADMIN_PASSWORD": "change-me-now"})
 			assert.Contains(t, c.out.String(), "sign in as the bootstrap admin")
 			assert.NotContains(t, c.out.String(), "change-me-now", "the password is never printed")
+			assert.Contains(t, c.out.String(), "API reference: "+c.base+"/docs")
+			page, err := http.Get(c.base + "/docs") // public: the page holds no data
+			require.NoError(t, err)
+			page.Body.Close()
+			assert.Equal(t, 200, page.StatusCode)
+			assert.Equal(t, "text/html; charset=utf-8", page.Header.Get("Content-Type"))
+			assert.Contains(t, page.Header.Get("Content-Security-Policy"), "script-src 'self'")
 
 			admin := c.client()
 			code, _ := admin.do("POST", "/auth/sign-in/email", `{"email":"admin@example.com","password":"change-me-now"}`)
