@@ -334,6 +334,9 @@ func (s *Stack) Object(name string) *Object { return s.objects[name] }
 // system objects of the plugins.
 func (s *Stack) Objects() []*Object { return append([]*Object(nil), s.order...) }
 
+// MaxPageSize returns the page-size ceiling of lists (Options.MaxPageSize).
+func (s *Stack) MaxPageSize() int { return s.maxPage }
+
 // BasePath returns the base path of the routes, such as "/api/v1".
 func (s *Stack) BasePath() string { return s.base }
 
@@ -432,9 +435,10 @@ type route struct {
 
 // routeOptions are what RouteOptions set.
 type routeOptions struct {
-	bucket  string // "" = BucketRead or BucketWrite by method; bucketNone = not limited
-	fail    func(http.ResponseWriter, *http.Request, error)
-	noStore bool
+	bucket    string // "" = BucketRead or BucketWrite by method; bucketNone = not limited
+	byAddress bool   // key the budget by client address, without authenticating
+	fail      func(http.ResponseWriter, *http.Request, error)
+	noStore   bool
 }
 
 const bucketNone = "-"
@@ -448,6 +452,12 @@ type RouteOption func(*routeOptions)
 func RateLimitBucket(bucket string) RouteOption {
 	return func(o *routeOptions) { o.bucket = bucket }
 }
+
+// RateLimitPerAddress keys the routes' budget by client address and does
+// not authenticate the caller for it: for public routes that need no
+// principal (pages and their assets), where authenticating would only cost
+// a lookup.
+func RateLimitPerAddress() RouteOption { return func(o *routeOptions) { o.byAddress = true } }
 
 // NoRateLimit exempts routes from rate limits (health probes).
 func NoRateLimit() RouteOption { return func(o *routeOptions) { o.bucket = bucketNone } }

@@ -302,7 +302,7 @@ func (s *Stack) limit(rt route, h http.Handler) http.Handler {
 			r = r.WithContext(context.WithValue(r.Context(), requestIDKey, &requestState{}))
 			st = stateOf(r.Context())
 		}
-		if err := s.charge(w, r, st, b, b.Name != BucketAuth); err != nil {
+		if err := s.charge(w, r, st, b, b.Name != BucketAuth && !rt.opts.byAddress); err != nil {
 			fail(w, r, err)
 			return
 		}

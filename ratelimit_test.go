@@ -406,3 +406,33 @@ func BenchmarkKernelRateLimit(b *testing.B) {
 		})
 	}
 }
+
+type publicPage struct{}
+
+func (publicPage) Name() string { return "page" }
+func (publicPage) Routes(r *objectos.Router) {
+	r.HandleFunc("GET", "/page", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) },
+		objectos.RateLimitPerAddress())
+}
+
+// TestRateLimitPerAddress: a public route keyed by address does not
+// authenticate its callers to pick their budget.
+func TestRateLimitPerAddress(t *testing.T) {
+	var lookups atomic.Int64
+	s := newStack(t, testenv.Open(t, testenv.SQLite), crmArtifact(), func(o *objectos.Options) {
+		o.Plugins = []objectos.Plugin{publicPage{}, objectos.AuthFunc(func(r *http.Request) (*objectos.Principal, error) {
+			lookups.Add(1)
+			return &objectos.Principal{UserID: r.Header.Get("X-Test-User")}, nil
+		})}
+		o.RateLimits.Read = objectos.Rate{Limit: 2, Period: time.Minute}
+	})
+	for i, user := range []string{"u1", "u2", "u3"} {
+		rec := call{method: "GET", path: "/api/v1/page", user: user, ip: "198.51.100.9"}.do(t, s)
+		if i < 2 {
+			assert.Equal(t, http.StatusOK, rec.Code)
+		} else {
+			assert.Equal(t, http.StatusTooManyRequests, rec.Code, "one budget per address, whoever the caller")
+		}
+	}
+	assert.Zero(t, lookups.Load(), "no authentication for the budget")
+}

@@ -60,6 +60,9 @@ const docsCacheControl = "public, max-age=31536000, immutable"
 // the document from /openapi.json with the reader's session or a pasted
 // key), and its assets under GET /docs/assets/{version}/.
 func (h *handler) docsRoutes(r *objectos.Router) {
+	// public and static: budgets per address, with no session lookup for
+	// each of the page's six requests
+	r = r.With(objectos.RateLimitPerAddress())
 	sum := sha256.Sum256([]byte(docsInitJS + "\x00" + docsCSS))
 	vendored := "docs/assets/" + strings.TrimSpace(swaggerUIVersion) + "/"
 	own := "docs/assets/" + hex.EncodeToString(sum[:6]) + "/"

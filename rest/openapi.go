@@ -202,7 +202,7 @@ func (h *handler) buildOpenAPI() (jsonObj, error) {
 	st := h.st
 	d := &oas{
 		paths: map[string]jsonObj{}, schemas: jsonObj{}, params: jsonObj{}, responses: jsonObj{}, headers: jsonObj{},
-		schemes: jsonObj{}, tagSeen: map[string]bool{}, base: st.BasePath(), maxBatch: h.opts.MaxBatchSize,
+		schemes: jsonObj{}, tagSeen: map[string]bool{}, base: st.BasePath(), maxBatch: h.opts.MaxBatchSize, maxPage: st.MaxPageSize(),
 		bodyLimit: h.opts.MaxBodyBytes, objectSeen: map[string]bool{},
 	}
 	d.schemes["bearerAuth"] = jsonObj{"type": "http", "scheme": "bearer",

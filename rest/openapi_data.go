@@ -139,8 +139,8 @@ func (d *oas) common() {
 	}
 
 	d.params["limit"] = jsonObj{"name": "limit", "in": "query", "description": fmt.Sprintf(
-		"Page size (aliases top, $top); default 50; larger values are clamped to the deployment's ceiling; 0 returns only the count."),
-		"schema": jsonObj{"type": "integer", "minimum": 0}}
+		"Page size (aliases top, $top); default 50; larger values are clamped to %d; 0 returns only the count.", d.maxPage),
+		"schema": jsonObj{"type": "integer", "minimum": 0, "default": 50}}
 	d.params["offset"] = jsonObj{"name": "offset", "in": "query", "description": "Rows to skip (aliases skip, $skip).",
 		"schema": jsonObj{"type": "integer", "minimum": 0}}
 	d.params["cursor"] = jsonObj{"name": "cursor", "in": "query", "description": "The nextCursor of a previous page; not combinable with offset.",
@@ -281,6 +281,15 @@ func (d *oas) system(st *objectos.Stack, opts Options) {
 	if opts.Docs {
 		d.op("/docs", http.MethodGet, jsonObj{"operationId": "docs", "summary": "The interactive reference of this document",
 			"tags": []string{"system"}, "security": public, "responses": jsonObj{"200": jsonObj{"description": "An HTML page.",
-				"content": jsonObj{"text/html": jsonObj{"schema": str("")}}}}})
+				"content": jsonObj{"text/html": jsonObj{"schema": str("")}}}, "429": respRef("TooManyRequests")}})
+		d.op("/docs/assets/{version}/{file}", http.MethodGet, jsonObj{"operationId": "docsAsset",
+			"summary": "A script, stylesheet or licence of the reference page (immutable: the path changes with the content)",
+			"tags":    []string{"system"}, "security": public,
+			"parameters": []any{jsonObj{"name": "version", "in": "path", "required": true, "schema": str("")},
+				jsonObj{"name": "file", "in": "path", "required": true, "schema": str("")}},
+			"responses": jsonObj{"200": jsonObj{"description": "The file.", "content": jsonObj{
+				"text/javascript": jsonObj{"schema": str("")}, "text/css": jsonObj{"schema": str("")},
+				"text/plain": jsonObj{"schema": str("")}}},
+				"404": respRef("NotFound"), "429": respRef("TooManyRequests")}})
 	}
 }

@@ -1,5 +1,6 @@
 // Package rest is the HTTP surface of objectos: the generated data API under
-// {base}/data in the ObjectStack wire format, and discovery.
+// {base}/data in the ObjectStack wire format, metadata, the deployment's
+// OpenAPI document, discovery and an API reference page.
 //
 //	stack, err := objectos.New(ctx, objectos.Options{
 //		Artifact: artifact,
@@ -23,6 +24,9 @@
 //	POST   /data/{object}/batch     {operation, records, options}
 //	POST   /batch                   {operations: [{object, action, id?, data?}]}, atomic
 //	POST   /actions/{object}/{action}[/{recordId}]  run a declared action
+//	GET    /meta, /meta/{type}, /meta/{type}/{name}  metadata (Options.Meta)
+//	GET    /openapi.json, /openapi.yaml  the deployment's OpenAPI document
+//	GET    /docs                    the API reference page (Options.Docs)
 //
 // Every data route requires an authenticated caller (401 UNAUTHENTICATED),
 // and every read and write goes through the stack's engine, which enforces

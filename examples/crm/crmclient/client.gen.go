@@ -587,7 +587,7 @@ type DataUnsupportedMediaType = DataError
 
 // ListCrmAccountParams defines parameters for ListCrmAccount.
 type ListCrmAccountParams struct {
-	// Limit Page size (aliases top, $top); default 50; larger values are clamped to the deployment's ceiling; 0 returns only the count.
+	// Limit Page size (aliases top, $top); default 50; larger values are clamped to 1000; 0 returns only the count.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Offset Rows to skip (aliases skip, $skip).
