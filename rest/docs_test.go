@@ -333,16 +333,9 @@ func TestDocsInABrowser(t *testing.T) {
 	// status and the body it shows.
 	tryList := func(t *testing.T, ctx context.Context) (string, string) {
 		t.Helper()
-		require.NoError(t, chromedp.Do(ctx,
-			chromedp.Click(chromedp.CSS(listOp+" .opblock-summary-control")),
-			chromedp.WaitVisible(chromedp.CSS(listOp+" .try-out__btn")),
-			chromedp.Click(chromedp.CSS(listOp+" .try-out__btn")),
-			chromedp.WaitVisible(chromedp.CSS(listOp+" .execute")),
-			chromedp.Click(chromedp.CSS(listOp+" .execute")),
-			chromedp.WaitVisible(chromedp.CSS(listOp+" .live-responses-table tbody .response-col_status")),
-		))
-		return strings.TrimSpace(text(t, ctx, listOp+" .live-responses-table tbody .response-col_status")),
-			text(t, ctx, listOp+" .live-responses-table tbody .response-col_description")
+		status, body, err := browsertest.TryOut(ctx, listOp)
+		require.NoError(t, err)
+		return status, body
 	}
 	// screenshot writes the whole page as a PNG to the test's artifacts
 	// (go test -artifacts keeps them)

@@ -110,24 +110,23 @@ func metaEntry(t string, order int) map[string]any {
 }
 
 func (h *handler) metaItems(w http.ResponseWriter, r *http.Request) {
-	ctx, ok := h.metaCaller(w, r)
-	if !ok {
-		return
-	}
-	t, err := h.metaType(ctx, r.PathValue("type"))
-	if err != nil {
-		h.st.WriteError(w, r, err)
-		return
-	}
-	items, err := h.describeAll(ctx, t)
-	if err != nil {
-		h.st.WriteError(w, r, err)
-		return
-	}
-	h.writeMeta(w, r, map[string]any{"type": t, "items": items})
+	h.serveMeta(w, r, func(ctx context.Context, t string) (any, error) {
+		items, err := h.describeAll(ctx, t)
+		return map[string]any{"type": t, "items": items}, err
+	})
 }
 
 func (h *handler) metaItem(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	h.serveMeta(w, r, func(ctx context.Context, t string) (any, error) {
+		item, err := h.describeOne(ctx, t, name)
+		return map[string]any{"type": t, "name": name, "item": item}, err
+	})
+}
+
+// serveMeta authenticates, resolves the path's type and writes what data
+// returns for it.
+func (h *handler) serveMeta(w http.ResponseWriter, r *http.Request, data func(ctx context.Context, t string) (any, error)) {
 	ctx, ok := h.metaCaller(w, r)
 	if !ok {
 		return
@@ -137,13 +136,12 @@ func (h *handler) metaItem(w http.ResponseWriter, r *http.Request) {
 		h.st.WriteError(w, r, err)
 		return
 	}
-	name := r.PathValue("name")
-	item, err := h.describeOne(ctx, t, name)
+	out, err := data(ctx, t)
 	if err != nil {
 		h.st.WriteError(w, r, err)
 		return
 	}
-	h.writeMeta(w, r, map[string]any{"type": t, "name": name, "item": item})
+	h.writeMeta(w, r, out)
 }
 
 // metaType resolves a type of the path; permission sets need an

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 
@@ -112,4 +113,25 @@ func (e *Errors) All() []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// TryOut runs Swagger UI's "Try it out" on the operation that the CSS
+// selector names (such as "#operations-crm_account-list_crm_account") and
+// returns the status and the response body the page shows.
+func TryOut(ctx context.Context, op string) (status, body string, err error) {
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(op+" .opblock-summary-control")),
+		chromedp.WaitVisible(chromedp.CSS(op+" .try-out__btn")),
+		chromedp.Click(chromedp.CSS(op+" .try-out__btn")),
+		chromedp.WaitVisible(chromedp.CSS(op+" .execute")),
+		chromedp.Click(chromedp.CSS(op+" .execute")),
+		chromedp.WaitVisible(chromedp.CSS(op+" .live-responses-table tbody .response-col_status")),
+	); err != nil {
+		return "", "", err
+	}
+	if status, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(op+" .live-responses-table tbody .response-col_status"))); err != nil {
+		return "", "", err
+	}
+	body, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(op+" .live-responses-table tbody .response-col_description")))
+	return strings.TrimSpace(status), body, err
 }
