@@ -319,31 +319,77 @@ func (s *Stack) charge(w http.ResponseWriter, r *http.Request, st *requestState,
 	if !st.ipDone {
 		st.ip, st.ipDone = s.clientIP(r), true
 	}
+	if byPrincipal && !st.authDone {
+		st.principal, st.authErr = s.authenticate(r)
+		st.authDone = true
+	}
+	d, err := s.take(r.Context(), st, b, byPrincipal)
+	if err != nil {
+		w.Header().Set("Retry-After", "1")
+		return err
+	}
+	setRateHeaders(w.Header(), d)
+	if !d.Allowed {
+		w.Header().Set("Retry-After", strconv.FormatInt(retryAfter(d), 10))
+		return rateLimited(d)
+	}
+	return nil
+}
+
+// take takes one unit from the budget in b of the request's caller: its
+// principal when byPrincipal and it has one, else its address.
+func (s *Stack) take(ctx context.Context, st *requestState, b *RateBucket, byPrincipal bool) (RateDecision, error) {
 	key := ""
-	if byPrincipal {
-		if !st.authDone {
-			st.principal, st.authErr = s.authenticate(r)
-			st.authDone = true
-		}
-		if st.principal != nil && st.principal.UserID != "" {
-			key = "user:" + st.principal.UserID
-		}
+	if byPrincipal && st.principal != nil && st.principal.UserID != "" {
+		key = "user:" + st.principal.UserID
 	}
 	if key == "" {
 		key = ipKey(st.ip)
 	}
-	d, err := s.limits.limiter.Allow(r.Context(), *b, key, 1)
+	d, err := s.limits.limiter.Allow(ctx, *b, key, 1)
 	if err != nil {
-		w.Header().Set("Retry-After", "1")
-		return NewError(CodeServiceUnavailable, "The rate limiter is unavailable; try again shortly.").
+		return d, NewError(CodeServiceUnavailable, "The rate limiter is unavailable; try again shortly.").
 			WithCause(fmt.Errorf("rate limiter: %w", err))
 	}
-	setRateHeaders(w.Header(), d)
+	return d, nil
+}
+
+func retryAfter(d RateDecision) int64 { return max(ceilSeconds(d.RetryAfter), 1) }
+
+func rateLimited(d RateDecision) error {
+	retry := retryAfter(d)
+	return Errorf(CodeRateLimitExceeded, "Too many requests; try again in %d seconds.", retry).With("retryAfter", retry)
+}
+
+// Charge takes one operation from the caller's read or write budget — the
+// object's own when RateLimits.Objects gives it one, else the common one —
+// for surfaces that carry several operations in one HTTP request (the tool
+// calls of MCP): RATE_LIMIT_EXCEEDED when it is spent. ctx must be the
+// context of a request on a rate-limited route of the Stack (its caller was
+// identified there); anywhere else, and without rate limits, it charges
+// nothing.
+func (s *Stack) Charge(ctx context.Context, access Access, object string) error {
+	st := stateOf(ctx)
+	if s.limits == nil || st == nil || !st.ipDone {
+		return nil
+	}
+	write := access != AccessRead
+	b := s.limits.objectBucket(object, write)
+	if b == nil {
+		b = &s.limits.read
+		if write {
+			b = &s.limits.write
+		}
+	}
+	if b.Limit < 0 {
+		return nil
+	}
+	d, err := s.take(ctx, st, b, true)
+	if err != nil {
+		return err
+	}
 	if !d.Allowed {
-		retry := max(ceilSeconds(d.RetryAfter), 1)
-		w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
-		return Errorf(CodeRateLimitExceeded, "Too many requests; try again in %d seconds.", retry).
-			With("retryAfter", retry)
+		return rateLimited(d)
 	}
 	return nil
 }

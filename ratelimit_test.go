@@ -436,3 +436,38 @@ func TestRateLimitPerAddress(t *testing.T) {
 	}
 	assert.Zero(t, lookups.Load(), "no authentication for the budget")
 }
+
+// multiOp is a route that carries several operations in one request, as
+// MCP does: it charges each to the caller's budgets.
+type multiOp struct{ st **objectos.Stack }
+
+func (multiOp) Name() string { return "multi" }
+func (m multiOp) Routes(r *objectos.Router) {
+	r.HandleFunc("POST", "/ops", func(w http.ResponseWriter, r *http.Request) {
+		var codes []string
+		for _, op := range []objectos.Access{objectos.AccessRead, objectos.AccessUpdate, objectos.AccessUpdate, objectos.AccessCreate} {
+			code := "ok"
+			if err := (*m.st).Charge(r.Context(), op, "account"); err != nil {
+				code = string(objectos.AsError(err).Code)
+			}
+			codes = append(codes, code)
+		}
+		objectos.WriteJSON(w, http.StatusOK, codes)
+	}, objectos.RateLimitBucket(objectos.BucketRead))
+}
+
+func TestChargeOperations(t *testing.T) {
+	var st *objectos.Stack
+	st = newStack(t, testenv.Open(t, testenv.SQLite), crmArtifact(), func(o *objectos.Options) {
+		o.Plugins = []objectos.Plugin{multiOp{&st}, objectos.AuthFunc(func(r *http.Request) (*objectos.Principal, error) {
+			return &objectos.Principal{UserID: "u1"}, nil
+		})}
+		o.RateLimits.Write = objectos.Rate{Limit: 2, Period: time.Minute}
+		o.RateLimits.Objects = map[string]objectos.ObjectRates{"contact": {Write: objectos.Rate{Limit: 1, Period: time.Minute}}}
+	})
+	rec := call{method: "POST", path: "/api/v1/ops"}.do(t, st)
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.JSONEq(t, `["ok","ok","ok","RATE_LIMIT_EXCEEDED"]`, rec.Body.String(), "the request itself was a read; two writes fit the budget of two")
+	// Charge outside a request of the Stack charges nothing
+	assert.NoError(t, st.Charge(context.Background(), objectos.AccessUpdate, "account"))
+}
