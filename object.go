@@ -50,10 +50,13 @@ const (
 	MethodUpdate APIMethod = "update"
 	MethodDelete APIMethod = "delete"
 	MethodBulk   APIMethod = "bulk"
+	// MethodAggregate is grouping and aggregating (POST /query with
+	// aggregations, MCP's aggregate_records).
+	MethodAggregate APIMethod = "aggregate"
 )
 
 // AllAPIMethods lists every API method in wire order.
-var AllAPIMethods = []APIMethod{MethodGet, MethodList, MethodCreate, MethodUpdate, MethodDelete, MethodBulk}
+var AllAPIMethods = []APIMethod{MethodGet, MethodList, MethodCreate, MethodUpdate, MethodDelete, MethodBulk, MethodAggregate}
 
 // Capabilities is an object's enable block. The zero value exposes the object
 // through the API with every method and makes it searchable.

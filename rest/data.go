@@ -40,7 +40,9 @@ func routeAllow(o *objectos.Object, route string) string {
 		add(objectos.MethodUpdate, "PATCH")
 		add(objectos.MethodDelete, "DELETE")
 	case queryMethods:
-		add(objectos.MethodList, "POST")
+		if o.AllowsMethod(objectos.MethodList) || o.AllowsMethod(objectos.MethodAggregate) {
+			out = append(out, "POST")
+		}
 	case bulkRoute:
 		if o.AllowsMethod(objectos.MethodBulk) {
 			out = append(out, "POST")
@@ -125,12 +127,19 @@ func (h *handler) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 
 func (h *handler) queryDoc(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("object")
-	o, err := h.exposed(name, objectos.MethodList, queryMethods)
-	if err != nil {
+	o := h.st.Object(name)
+	if o == nil || !o.APIEnabled() {
+		_, err := h.exposed(name, objectos.MethodList, queryMethods)
 		return err
 	}
 	doc, err := h.readObject(w, r)
 	if err != nil {
+		return err
+	}
+	if isAggregate(doc) {
+		return h.aggregate(ctx, w, o, doc)
+	}
+	if _, err := h.exposed(name, objectos.MethodList, queryMethods); err != nil {
 		return err
 	}
 	req, err := parseQueryDoc(o, doc)

@@ -12,12 +12,13 @@ import (
 // batch route, metadata, discovery and the health probes.
 
 const (
-	schemaDataError = "DataError"
-	schemaError     = "Error"
-	schemaBatch     = "BatchResult"
-	schemaBatchOpts = "BatchOptions"
-	schemaQuery     = "QueryDocument"
-	schemaDropped   = "DroppedFields"
+	schemaDataError     = "DataError"
+	schemaError         = "Error"
+	schemaBatch         = "BatchResult"
+	schemaBatchOpts     = "BatchOptions"
+	schemaQuery         = "QueryDocument"
+	schemaAggregateRows = "AggregateRows"
+	schemaDropped       = "DroppedFields"
 )
 
 // nullable makes a schema also accept null (OpenAPI 3.1: a type list).
@@ -115,7 +116,7 @@ func (d *oas) common() {
 	stringOrList := jsonObj{"anyOf": []any{str(""), arrayOf(str(""))}}
 	d.schemas[schemaQuery] = jsonObj{
 		"type": "object", "additionalProperties": false,
-		"description": "A query document (upstream's QueryAST); each key accepts the aliases listed.",
+		"description": "A query document (upstream's QueryAST); each key accepts the aliases listed. With aggregations (or groupBy, having) it groups and aggregates: it then takes where, orderBy (over the aliases), limit and offset besides, and answers the groups.",
 		"properties": jsonObj{
 			"object":       str("the object of the path, when given"),
 			"where":        jsonObj{"description": "an ObjectQL filter, object or array form (aliases filter, filters)"},
@@ -135,8 +136,26 @@ func (d *oas) common() {
 			"searchFields": stringOrList,
 			"count":        jsonObj{"type": "boolean"},
 			"cursor":       str("nextCursor of a previous page"),
+			"aggregations": arrayOf(jsonObj{"type": "object", "additionalProperties": false, "required": []string{"function"},
+				"properties": jsonObj{
+					"function": jsonObj{"type": "string", "enum": []any{"count", "sum", "avg", "min", "max", "count_distinct"}},
+					"field":    str("the field (none: count counts records)"),
+					"alias":    str("the name in the result rows (default: function_field)"),
+					"filter":   jsonObj{"description": "aggregate only the records matching this ObjectQL filter"},
+				}}),
+			"groupBy": arrayOf(jsonObj{"anyOf": []any{str("a field"), jsonObj{"type": "object", "additionalProperties": false,
+				"required": []string{"field"}, "properties": jsonObj{
+					"field":           str(""),
+					"dateGranularity": jsonObj{"type": "string", "enum": []any{"day", "week", "month", "quarter", "year"}},
+					"alias":           str(""),
+				}}}}),
+			"having": jsonObj{"description": "an ObjectQL filter on the aliases of the group keys and aggregations"},
 		},
 	}
+	d.schemas[schemaAggregateRows] = object(jsonObj{
+		"object": str(""), "hasMore": jsonObj{"type": "boolean"},
+		"records": arrayOf(jsonObj{"type": "object", "description": "a group: its keys and aggregates by alias"}),
+	}, "object", "records", "hasMore")
 
 	d.params["limit"] = jsonObj{"name": "limit", "in": "query", "description": fmt.Sprintf(
 		"Page size (aliases top, $top); default 50; larger values are clamped to %d; 0 returns only the count.", d.maxPage),

@@ -200,10 +200,21 @@ func (d *oas) objectPaths(o *objectos.Object) {
 			"parameters": params,
 			"responses": withResponses(errorResponses(true, false, false), map[string]jsonObj{
 				"200": respond("A page of records.", schemaRef(name+".list"))})})
-		d.op(collection+"/query", http.MethodPost, jsonObj{"operationId": "query_" + name, "summary": "Query " + plural + " with a query document",
+	}
+	if o.AllowsMethod(objectos.MethodList) || o.AllowsMethod(objectos.MethodAggregate) {
+		var answers []any
+		summary := "Query " + plural + " with a query document"
+		if o.AllowsMethod(objectos.MethodList) {
+			answers = append(answers, schemaRef(name+".list"))
+		}
+		if o.AllowsMethod(objectos.MethodAggregate) {
+			answers = append(answers, schemaRef(schemaAggregateRows))
+			summary += ", or group and aggregate them"
+		}
+		d.op(collection+"/query", http.MethodPost, jsonObj{"operationId": "query_" + name, "summary": summary,
 			"tags": tags, "requestBody": jsonObj{"required": true, "content": jsonContent(schemaRef(schemaQuery))},
 			"responses": withResponses(errorResponses(true, true, false), map[string]jsonObj{
-				"200": respond("A page of records.", schemaRef(name+".list"))})})
+				"200": respond("A page of records, or of groups for an aggregate query.", jsonObj{"anyOf": answers})})})
 	}
 	if o.AllowsMethod(objectos.MethodCreate) {
 		d.op(collection, http.MethodPost, jsonObj{"operationId": "create_" + name, "summary": "Create a " + label, "tags": tags,

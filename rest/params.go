@@ -62,8 +62,8 @@ var hints = map[string]slot{
 	"embed": slotExpand, "columns": slotFields,
 }
 
-// unsupported names upstream clients may send for features objectos does
-// not have yet.
+// aggregate names upstream clients may send in a list's query string:
+// aggregates take a query document.
 var notYet = map[string]string{
 	"aggregations": "aggregations", "groupBy": "groupBy", "$apply": "aggregations", "having": "having",
 }
@@ -228,7 +228,7 @@ const jsObject = "[object Object]"
 // text to the field's type.
 func implicitFilter(o *objectos.Object, name, v string) (*objectos.Filter, error) {
 	if reason, ok := notYet[name]; ok {
-		return nil, queryErr(name, "%s are not supported yet.", reason)
+		return nil, queryErr(name, "%s go in a query document: POST /data/%s/query with aggregations, groupBy and having.", reason, o.Name)
 	}
 	f := o.Field(name)
 	if f == nil || f.Internal {
@@ -369,10 +369,6 @@ func parseQueryDoc(o *objectos.Object, doc map[string]any) (*listRequest, error)
 		}
 		s, ok := docSpellings[k]
 		if !ok {
-			switch k {
-			case "aggregations", "groupBy", "having":
-				return nil, queryErr(k, "%s are not supported yet.", k)
-			}
 			names := slices.Sorted(maps.Keys(docSpellings))
 			msg := fmt.Sprintf("Unknown query key '%s'.", k)
 			for _, n := range names {

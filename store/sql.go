@@ -469,33 +469,8 @@ func (c *conn) Find(ctx context.Context, o *objectos.Object, sel *objectos.Selec
 			}
 		}
 	}
-	if len(sel.Sort) > 0 {
-		q.str(" ORDER BY ")
-		for i, k := range sel.Sort {
-			if i > 0 {
-				q.str(", ")
-			}
-			q.ident(k.Field)
-			switch {
-			case k.Desc && c.s.d.pg:
-				q.str(" DESC NULLS LAST")
-			case k.Desc:
-				q.str(" DESC")
-			case c.s.d.pg:
-				q.str(" ASC NULLS FIRST")
-			}
-		}
-	}
-	if sel.Limit > 0 {
-		q.str(" LIMIT ")
-		q.arg(int64(sel.Limit))
-	} else if sel.Offset > 0 && !c.s.d.pg {
-		q.str(" LIMIT -1")
-	}
-	if sel.Offset > 0 {
-		q.str(" OFFSET ")
-		q.arg(int64(sel.Offset))
-	}
+	q.orderBy(sel.Sort)
+	q.page(sel.Limit, sel.Offset)
 	if sel.Lock && c.s.d.pg {
 		q.str(" FOR UPDATE")
 	}
@@ -531,6 +506,42 @@ func (c *conn) Find(ctx context.Context, o *objectos.Object, sel *objectos.Selec
 		return nil, c.s.translate(err)
 	}
 	return out, nil
+}
+
+// orderBy writes the ORDER BY of sort keys, NULL as the smallest value.
+func (q *sqlb) orderBy(keys []objectos.SortKey) {
+	if len(keys) == 0 {
+		return
+	}
+	q.str(" ORDER BY ")
+	for i, k := range keys {
+		if i > 0 {
+			q.str(", ")
+		}
+		q.ident(k.Field)
+		switch {
+		case k.Desc && q.d.pg:
+			q.str(" DESC NULLS LAST")
+		case k.Desc:
+			q.str(" DESC")
+		case q.d.pg:
+			q.str(" ASC NULLS FIRST")
+		}
+	}
+}
+
+// page writes LIMIT and OFFSET (0: none).
+func (q *sqlb) page(limit, offset int) {
+	if limit > 0 {
+		q.str(" LIMIT ")
+		q.arg(int64(limit))
+	} else if offset > 0 && !q.d.pg {
+		q.str(" LIMIT -1")
+	}
+	if offset > 0 {
+		q.str(" OFFSET ")
+		q.arg(int64(offset))
+	}
 }
 
 func (c *conn) Count(ctx context.Context, o *objectos.Object, where *objectos.Filter) (int64, error) {

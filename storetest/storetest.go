@@ -14,7 +14,9 @@
 // sync (additive, refusing unsafe changes), the canonical value of every
 // field kind, reads with fields, sorts (NULL smallest), pages and keyset
 // continuation, counts, updates and deletes, transactions, sequences,
-// savepoints where offered, error translation, and the upstream ObjectQL
+// savepoints where offered, aggregates where offered (the Aggregator through
+// a Stack: groups, date buckets, NULL rules, filters, having, sorts and pages),
+// error translation, and the upstream ObjectQL
 // filter and sorting vectors (testdata/filters.json) run through a Stack
 // built on the store.
 package storetest
@@ -44,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) objectos.Store) {
 	t.Run("Transactions", func(t *testing.T) { testTransactions(t, open(t)) })
 	t.Run("Errors", func(t *testing.T) { testErrors(t, open(t)) })
 	t.Run("BatchInsert", func(t *testing.T) { testBatchInsert(t, open(t)) })
+	t.Run("Aggregate", func(t *testing.T) { testAggregate(t, open(t)) })
 	t.Run("FilterVectors", func(t *testing.T) { testFilterVectors(t, open(t)) })
 	t.Run("SortingVectors", func(t *testing.T) { testSortingVectors(t, open(t)) })
 }
@@ -480,6 +483,76 @@ func testBatchInsert(t *testing.T, st objectos.Store) {
 	n, err = st.Count(ctx, o, bind(t, o, objectos.Eq("id", "fresh")))
 	require.NoError(t, err)
 	assert.Zero(t, n)
+}
+
+// testAggregate checks an Aggregator through Stack.Aggregate, which checks
+// and binds the query the store then compiles.
+func testAggregate(t *testing.T, st objectos.Store) {
+	ctx := objectos.AsSystem(context.Background())
+	s := stack(t, st, &objectos.Artifact{Objects: []*objectos.Object{obj("sale",
+		&objectos.Field{Name: "region", Type: objectos.TypeText},
+		&objectos.Field{Name: "amount", Type: objectos.TypeNumber},
+		&objectos.Field{Name: "on", Type: objectos.TypeDate},
+		&objectos.Field{Name: "at", Type: objectos.TypeDatetime},
+	)}})
+	if _, ok := objectos.Store(st).(objectos.Aggregator); !ok {
+		t.Skip("the store offers no aggregates")
+	}
+	for _, r := range []objectos.Record{
+		{"region": "north", "amount": 10.0, "on": "2024-01-15", "at": "2024-01-15T23:59:59.000Z"},
+		{"region": "north", "amount": 5.5, "on": "2024-02-01", "at": "2024-02-01T00:00:00.000Z"},
+		{"region": "south", "amount": 7.0, "on": "2024-04-01", "at": "2024-03-31T23:00:00-02:00"},
+		{"region": "south", "on": "2024-12-30", "at": "2024-12-30T08:00:00.000Z"},
+		{"amount": 1.0},
+	} {
+		_, err := s.Create(ctx, "sale", r)
+		require.NoError(t, err)
+	}
+	agg := func(q objectos.AggregateQuery) []objectos.Record {
+		t.Helper()
+		res, err := s.Aggregate(ctx, "sale", q)
+		require.NoError(t, err)
+		return res.Rows
+	}
+	count := objectos.Aggregation{Function: objectos.AggCount, Alias: "n"}
+	assert.Equal(t, []objectos.Record{
+		{"region": nil, "n": int64(1), "total": 1.0, "avg": 1.0, "lo": 1.0, "regions": int64(0)},
+		{"region": "north", "n": int64(2), "total": 15.5, "avg": 7.75, "lo": 5.5, "regions": int64(1)},
+		{"region": "south", "n": int64(2), "total": 7.0, "avg": 7.0, "lo": 7.0, "regions": int64(1)},
+	}, agg(objectos.AggregateQuery{GroupBy: []objectos.GroupKey{{Field: "region"}}, Aggregations: []objectos.Aggregation{count,
+		{Function: objectos.AggSum, Field: "amount", Alias: "total"}, {Function: objectos.AggAvg, Field: "amount", Alias: "avg"},
+		{Function: objectos.AggMin, Field: "amount", Alias: "lo"}, {Function: objectos.AggCountDistinct, Field: "region", Alias: "regions"}}}),
+		"NULL is a group of its own, first; NULL values are left out of aggregates")
+	assert.Equal(t, []objectos.Record{{"n": int64(0), "total": nil}}, agg(objectos.AggregateQuery{
+		Filter:       objectos.Eq("region", "west"),
+		Aggregations: []objectos.Aggregation{count, {Function: objectos.AggSum, Field: "amount", Alias: "total"}}}),
+		"no group keys and nothing matching: one row, count 0, sum NULL")
+	for gran, want := range map[objectos.DateGranularity][]any{
+		objectos.GranularityWeek:    {nil, "2024-01-15", "2024-01-29", "2024-04-01", "2024-12-30"},
+		objectos.GranularityMonth:   {nil, "2024-01-01", "2024-02-01", "2024-04-01", "2024-12-01"},
+		objectos.GranularityQuarter: {nil, "2024-01-01", "2024-04-01", "2024-10-01"},
+		objectos.GranularityYear:    {nil, "2024-01-01"},
+	} {
+		for _, field := range []string{"on", "at"} {
+			var got []any
+			for _, r := range agg(objectos.AggregateQuery{GroupBy: []objectos.GroupKey{{Field: field, Granularity: gran, Alias: "b"}},
+				Aggregations: []objectos.Aggregation{count}}) {
+				got = append(got, r["b"])
+			}
+			assert.Equal(t, want, got, "%s by %s (datetimes in UTC)", field, gran)
+		}
+	}
+	assert.Equal(t, []objectos.Record{{"region": "north", "n": int64(2), "total": 15.5}}, agg(objectos.AggregateQuery{
+		GroupBy: []objectos.GroupKey{{Field: "region"}}, Aggregations: []objectos.Aggregation{count,
+			{Function: objectos.AggSum, Field: "amount", Alias: "total"}},
+		Having: objectos.Where("total", objectos.OpGt, 10.0)}), "having on an aggregate")
+	page := agg(objectos.AggregateQuery{GroupBy: []objectos.GroupKey{{Field: "region"}}, Aggregations: []objectos.Aggregation{
+		{Function: objectos.AggMax, Field: "at", Alias: "last"}}, Sort: []objectos.SortKey{{Field: "last", Desc: true}}, Limit: 2, Offset: 1})
+	assert.Equal(t, []objectos.Record{{"region": "north", "last": "2024-02-01T00:00:00.000Z"}, {"region": nil, "last": nil}}, page,
+		"sorted by an aggregate (NULL last descending), paged")
+	assert.Equal(t, []objectos.Record{{"big": int64(2), "n": int64(5)}}, agg(objectos.AggregateQuery{Aggregations: []objectos.Aggregation{
+		count, {Function: objectos.AggCount, Alias: "big", Filter: objectos.Where("amount", objectos.OpGte, 7.0)}}}),
+		"an aggregation's own filter")
 }
 
 // bind binds a filter to the object, as the engine does before a Store sees

@@ -36,6 +36,63 @@ func (e DroppedFieldsReason) Valid() bool {
 	}
 }
 
+// Defines values for QueryDocumentAggregationsFunction.
+const (
+	QueryDocumentAggregationsFunctionAvg           QueryDocumentAggregationsFunction = "avg"
+	QueryDocumentAggregationsFunctionCount         QueryDocumentAggregationsFunction = "count"
+	QueryDocumentAggregationsFunctionCountDistinct QueryDocumentAggregationsFunction = "count_distinct"
+	QueryDocumentAggregationsFunctionMax           QueryDocumentAggregationsFunction = "max"
+	QueryDocumentAggregationsFunctionMin           QueryDocumentAggregationsFunction = "min"
+	QueryDocumentAggregationsFunctionSum           QueryDocumentAggregationsFunction = "sum"
+)
+
+// Valid indicates whether the value is a known member of the QueryDocumentAggregationsFunction enum.
+func (e QueryDocumentAggregationsFunction) Valid() bool {
+	switch e {
+	case QueryDocumentAggregationsFunctionAvg:
+		return true
+	case QueryDocumentAggregationsFunctionCount:
+		return true
+	case QueryDocumentAggregationsFunctionCountDistinct:
+		return true
+	case QueryDocumentAggregationsFunctionMax:
+		return true
+	case QueryDocumentAggregationsFunctionMin:
+		return true
+	case QueryDocumentAggregationsFunctionSum:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QueryDocumentGroupBy1DateGranularity.
+const (
+	Day     QueryDocumentGroupBy1DateGranularity = "day"
+	Month   QueryDocumentGroupBy1DateGranularity = "month"
+	Quarter QueryDocumentGroupBy1DateGranularity = "quarter"
+	Week    QueryDocumentGroupBy1DateGranularity = "week"
+	Year    QueryDocumentGroupBy1DateGranularity = "year"
+)
+
+// Valid indicates whether the value is a known member of the QueryDocumentGroupBy1DateGranularity enum.
+func (e QueryDocumentGroupBy1DateGranularity) Valid() bool {
+	switch e {
+	case Day:
+		return true
+	case Month:
+		return true
+	case Quarter:
+		return true
+	case Week:
+		return true
+	case Year:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CrmAccountIndustry.
 const (
 	CrmAccountIndustryFinance       CrmAccountIndustry = "finance"
@@ -207,6 +264,13 @@ func (e UpdateCrmAccount200JSONResponseBodyObject) Valid() bool {
 	}
 }
 
+// AggregateRows defines model for AggregateRows.
+type AggregateRows struct {
+	HasMore bool                     `json:"hasMore"`
+	Object  string                   `json:"object"`
+	Records []map[string]interface{} `json:"records"`
+}
+
 // DataError The error envelope of the data routes (/data, /batch): a message, a stable code, and extras such as field, fields, object, allowed, currentVersion.
 type DataError struct {
 	// Code a stable error code, such as VALIDATION_FAILED
@@ -234,8 +298,19 @@ type DroppedFields = []struct {
 // DroppedFieldsReason defines model for DroppedFields.Reason.
 type DroppedFieldsReason string
 
-// QueryDocument A query document (upstream's QueryAST); each key accepts the aliases listed.
+// QueryDocument A query document (upstream's QueryAST); each key accepts the aliases listed. With aggregations (or groupBy, having) it groups and aggregates: it then takes where, orderBy (over the aliases), limit and offset besides, and answers the groups.
 type QueryDocument struct {
+	Aggregations *[]struct {
+		// Alias the name in the result rows (default: function_field)
+		Alias *string `json:"alias,omitempty"`
+
+		// Field the field (none: count counts records)
+		Field *string `json:"field,omitempty"`
+
+		// Filter aggregate only the records matching this ObjectQL filter
+		Filter   interface{}                       `json:"filter,omitempty"`
+		Function QueryDocumentAggregationsFunction `json:"function"`
+	} `json:"aggregations,omitempty"`
 	Count *bool `json:"count,omitempty"`
 
 	// Cursor nextCursor of a previous page
@@ -249,7 +324,11 @@ type QueryDocument struct {
 	Filter interface{} `json:"filter,omitempty"`
 
 	// Filters alias of where
-	Filters interface{} `json:"filters,omitempty"`
+	Filters interface{}                   `json:"filters,omitempty"`
+	GroupBy *[]QueryDocument_GroupBy_Item `json:"groupBy,omitempty"`
+
+	// Having an ObjectQL filter on the aliases of the group keys and aggregations
+	Having interface{} `json:"having,omitempty"`
 
 	// Limit page size (alias top)
 	Limit *int `json:"limit,omitempty"`
@@ -278,6 +357,9 @@ type QueryDocument struct {
 	Where interface{} `json:"where,omitempty"`
 }
 
+// QueryDocumentAggregationsFunction defines model for QueryDocument.Aggregations.Function.
+type QueryDocumentAggregationsFunction string
+
 // QueryDocumentFields0 defines model for QueryDocument.Fields.0.
 type QueryDocumentFields0 = string
 
@@ -286,6 +368,24 @@ type QueryDocumentFields1 = []string
 
 // QueryDocument_Fields defines model for QueryDocument.Fields.
 type QueryDocument_Fields struct {
+	union json.RawMessage
+}
+
+// QueryDocumentGroupBy0 a field
+type QueryDocumentGroupBy0 = string
+
+// QueryDocumentGroupBy1 defines model for QueryDocument.GroupBy.1.
+type QueryDocumentGroupBy1 struct {
+	Alias           *string                               `json:"alias,omitempty"`
+	DateGranularity *QueryDocumentGroupBy1DateGranularity `json:"dateGranularity,omitempty"`
+	Field           string                                `json:"field"`
+}
+
+// QueryDocumentGroupBy1DateGranularity defines model for QueryDocument.GroupBy.1.DateGranularity.
+type QueryDocumentGroupBy1DateGranularity string
+
+// QueryDocument_GroupBy_Item defines model for QueryDocument.groupBy.Item.
+type QueryDocument_GroupBy_Item struct {
 	union json.RawMessage
 }
 
@@ -657,6 +757,11 @@ type ListCrmAccountParams struct {
 // CreateCrmAccount201JSONResponseBodyObject defines parameters for CreateCrmAccount.
 type CreateCrmAccount201JSONResponseBodyObject string
 
+// QueryCrmAccount200JSONResponseBody defines parameters for QueryCrmAccount.
+type QueryCrmAccount200JSONResponseBody struct {
+	union json.RawMessage
+}
+
 // DeleteCrmAccountParams defines parameters for DeleteCrmAccount.
 type DeleteCrmAccountParams struct {
 	// ExpectedVersion as If-Match
@@ -857,6 +962,68 @@ func (t QueryDocument_Fields) MarshalJSON() ([]byte, error) {
 }
 
 func (t *QueryDocument_Fields) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsQueryDocumentGroupBy0 returns the union data inside the QueryDocument_GroupBy_Item as a QueryDocumentGroupBy0
+func (t QueryDocument_GroupBy_Item) AsQueryDocumentGroupBy0() (QueryDocumentGroupBy0, error) {
+	var body QueryDocumentGroupBy0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromQueryDocumentGroupBy0 overwrites any union data inside the QueryDocument_GroupBy_Item as the provided QueryDocumentGroupBy0
+func (t *QueryDocument_GroupBy_Item) FromQueryDocumentGroupBy0(v QueryDocumentGroupBy0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeQueryDocumentGroupBy0 performs a merge with any union data inside the QueryDocument_GroupBy_Item, using the provided QueryDocumentGroupBy0
+func (t *QueryDocument_GroupBy_Item) MergeQueryDocumentGroupBy0(v QueryDocumentGroupBy0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsQueryDocumentGroupBy1 returns the union data inside the QueryDocument_GroupBy_Item as a QueryDocumentGroupBy1
+func (t QueryDocument_GroupBy_Item) AsQueryDocumentGroupBy1() (QueryDocumentGroupBy1, error) {
+	var body QueryDocumentGroupBy1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromQueryDocumentGroupBy1 overwrites any union data inside the QueryDocument_GroupBy_Item as the provided QueryDocumentGroupBy1
+func (t *QueryDocument_GroupBy_Item) FromQueryDocumentGroupBy1(v QueryDocumentGroupBy1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeQueryDocumentGroupBy1 performs a merge with any union data inside the QueryDocument_GroupBy_Item, using the provided QueryDocumentGroupBy1
+func (t *QueryDocument_GroupBy_Item) MergeQueryDocumentGroupBy1(v QueryDocumentGroupBy1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t QueryDocument_GroupBy_Item) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *QueryDocument_GroupBy_Item) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -1481,6 +1648,68 @@ func (t *SysUser_UpdatedBy) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsCrmAccountList returns the union data inside the QueryCrmAccount200JSONResponseBody as a CrmAccountList
+func (t QueryCrmAccount200JSONResponseBody) AsCrmAccountList() (CrmAccountList, error) {
+	var body CrmAccountList
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCrmAccountList overwrites any union data inside the QueryCrmAccount200JSONResponseBody as the provided CrmAccountList
+func (t *QueryCrmAccount200JSONResponseBody) FromCrmAccountList(v CrmAccountList) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCrmAccountList performs a merge with any union data inside the QueryCrmAccount200JSONResponseBody, using the provided CrmAccountList
+func (t *QueryCrmAccount200JSONResponseBody) MergeCrmAccountList(v CrmAccountList) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAggregateRows returns the union data inside the QueryCrmAccount200JSONResponseBody as a AggregateRows
+func (t QueryCrmAccount200JSONResponseBody) AsAggregateRows() (AggregateRows, error) {
+	var body AggregateRows
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAggregateRows overwrites any union data inside the QueryCrmAccount200JSONResponseBody as the provided AggregateRows
+func (t *QueryCrmAccount200JSONResponseBody) FromAggregateRows(v AggregateRows) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAggregateRows performs a merge with any union data inside the QueryCrmAccount200JSONResponseBody, using the provided AggregateRows
+func (t *QueryCrmAccount200JSONResponseBody) MergeAggregateRows(v AggregateRows) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t QueryCrmAccount200JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *QueryCrmAccount200JSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
 
@@ -1574,14 +1803,14 @@ type ClientInterface interface {
 	// Corresponds with POST /data/crm_account (the `CreateCrmAccount` operationId).
 	CreateCrmAccount(ctx context.Context, body CreateCrmAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// QueryCrmAccountWithBody Query Accounts with a query document
+	// QueryCrmAccountWithBody Query Accounts with a query document, or group and aggregate them
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /data/crm_account/query (the `QueryCrmAccount` operationId).
 	QueryCrmAccountWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// QueryCrmAccount Query Accounts with a query document
+	// QueryCrmAccount Query Accounts with a query document, or group and aggregate them
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1662,7 +1891,7 @@ func (c *Client) CreateCrmAccount(ctx context.Context, body CreateCrmAccountJSON
 	return c.Client.Do(req)
 }
 
-// QueryCrmAccountWithBody Query Accounts with a query document
+// QueryCrmAccountWithBody Query Accounts with a query document, or group and aggregate them
 //
 // Takes any type of body and a specified content type.
 //
@@ -1679,7 +1908,7 @@ func (c *Client) QueryCrmAccountWithBody(ctx context.Context, contentType string
 	return c.Client.Do(req)
 }
 
-// QueryCrmAccount Query Accounts with a query document
+// QueryCrmAccount Query Accounts with a query document, or group and aggregate them
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2437,14 +2666,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /data/crm_account (the `CreateCrmAccount` operationId).
 	CreateCrmAccountWithResponse(ctx context.Context, body CreateCrmAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCrmAccountResponse, error)
 
-	// QueryCrmAccountWithBodyWithResponse Query Accounts with a query document
+	// QueryCrmAccountWithBodyWithResponse Query Accounts with a query document, or group and aggregate them
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /data/crm_account/query (the `QueryCrmAccount` operationId).
 	QueryCrmAccountWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*QueryCrmAccountResponse, error)
 
-	// QueryCrmAccountWithResponse Query Accounts with a query document
+	// QueryCrmAccountWithResponse Query Accounts with a query document, or group and aggregate them
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2731,7 +2960,7 @@ type QueryCrmAccountResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *CrmAccountList
+	JSON200 *QueryCrmAccount200JSONResponseBody
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *DataBadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -2755,7 +2984,7 @@ type QueryCrmAccountResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r QueryCrmAccountResponse) GetJSON200() *CrmAccountList {
+func (r QueryCrmAccountResponse) GetJSON200() *QueryCrmAccount200JSONResponseBody {
 	return r.JSON200
 }
 
@@ -3251,7 +3480,7 @@ func (c *ClientWithResponses) CreateCrmAccountWithResponse(ctx context.Context, 
 	return ParseCreateCrmAccountResponse(rsp)
 }
 
-// QueryCrmAccountWithBodyWithResponse Query Accounts with a query document
+// QueryCrmAccountWithBodyWithResponse Query Accounts with a query document, or group and aggregate them
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3264,7 +3493,7 @@ func (c *ClientWithResponses) QueryCrmAccountWithBodyWithResponse(ctx context.Co
 	return ParseQueryCrmAccountResponse(rsp)
 }
 
-// QueryCrmAccountWithResponse Query Accounts with a query document
+// QueryCrmAccountWithResponse Query Accounts with a query document, or group and aggregate them
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3605,7 +3834,7 @@ func ParseQueryCrmAccountResponse(rsp *http.Response) (*QueryCrmAccountResponse,
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest CrmAccountList
+		var dest QueryCrmAccount200JSONResponseBody
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

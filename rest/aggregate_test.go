@@ -1,0 +1,73 @@
+package rest_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/store"
+)
+
+func TestAggregateOverHTTP(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		s := newServer(t, st, restArtifact())
+		seedREST(t, s)
+		r := s.post("alice", "/api/v1/data/account/query", `{
+			"aggregations": [{"function": "count", "alias": "n"}, {"function": "sum", "field": "revenue", "alias": "total"},
+			                 {"function": "count", "alias": "active", "filter": {"active": true}}],
+			"groupBy": ["industry", {"field": "created_at", "dateGranularity": "year", "alias": "year"}],
+			"where": {"name": {"$ne": "To delete"}},
+			"having": {"n": {"$gte": 1}},
+			"orderBy": [{"field": "total", "order": "desc"}],
+			"limit": 2}`)
+		require.Equal(t, 200, r.Code, r.Body.String())
+		assert.Equal(t, "account", r.json["object"])
+		assert.Equal(t, true, r.json["hasMore"])
+		assert.Equal(t, []any{
+			map[string]any{"industry": "finance", "year": "2026-01-01", "n": 1.0, "total": 200.0, "active": 0.0},
+			map[string]any{"industry": "tech", "year": "2026-01-01", "n": 1.0, "total": 100.0, "active": 1.0},
+		}, r.json["records"])
+
+		// one row over everything
+		r = s.post("alice", "/api/v1/data/account/query", `{"aggregations": [{"function": "max", "field": "revenue"}]}`)
+		require.Equal(t, 200, r.Code, r.Body.String())
+		assert.Equal(t, []any{map[string]any{"max_revenue": 200.0}}, r.json["records"])
+
+		for _, tc := range []struct{ body, code, want string }{
+			{`{"aggregations": {}}`, "INVALID_QUERY", "non-empty array"},
+			{`{"aggregations": []}`, "INVALID_QUERY", "non-empty array"},
+			{`{"aggregations": [{"function": "median", "field": "revenue"}]}`, "INVALID_QUERY", "median"},
+			{`{"aggregations": [{"function": "sum", "field": "name"}]}`, "INVALID_QUERY", "number field"},
+			{`{"aggregations": [{"function": "sum", "field": "token_hash"}]}`, "INVALID_FIELD", "token_hash"},
+			{`{"aggregations": [{"function": "count", "colour": "red"}]}`, "INVALID_QUERY", "colour"},
+			{`{"aggregations": [{"function": "count"}], "fields": ["name"]}`, "INVALID_QUERY", "cannot be combined"},
+			{`{"aggregations": [{"function": "count"}], "groupBy": [{"field": "name", "dateGranularity": "month"}]}`, "INVALID_QUERY", "not a date"},
+			{`{"aggregations": [{"function": "count"}], "groupBy": [7]}`, "INVALID_QUERY", "groupBy[0]"},
+			{`{"aggregations": [{"function": "count"}], "having": {"revenue": {"$gt": 1}}}`, "INVALID_FILTER", "having"},
+			{`{"aggregations": [{"function": "count"}], "orderBy": "name"}`, "INVALID_SORT", "aliases"},
+			{`{"aggregations": [{"function": "count"}], "where": {"nope": 1}}`, "INVALID_FILTER", "nope"},
+			{`{"groupBy": ["industry"]}`, "INVALID_QUERY", "non-empty array"},
+			{`{"aggregations": [{"function": "count"}], "limit": -1}`, "INVALID_QUERY", "limit"},
+			{`{"aggregations": [{"function": "count"}], "where": {}, "filter": {}}`, "INVALID_QUERY", "Conflicting"},
+		} {
+			r := s.post("alice", "/api/v1/data/account/query", tc.body)
+			assert.Equal(t, 400, r.Code, tc.body)
+			assert.Equal(t, tc.code, r.json["code"], tc.body)
+			assert.Contains(t, r.json["error"], tc.want, tc.body)
+		}
+		// apiMethods without aggregate: 405, with what is allowed
+		r = s.post("alice", "/api/v1/data/readonly_thing/query", `{"aggregations": [{"function": "count"}]}`)
+		assert.Equal(t, 405, r.Code)
+		assert.Equal(t, "OBJECT_API_METHOD_NOT_ALLOWED", r.json["code"])
+		assert.Equal(t, []any{"get", "list"}, r.json["allowed"])
+		r = s.post("alice", "/api/v1/data/hidden_thing/query", `{"aggregations": [{"function": "count"}]}`)
+		assert.Equal(t, 404, r.Code)
+		assert.Equal(t, 401, s.post("", "/api/v1/data/account/query", `{"aggregations": [{"function": "count"}]}`).Code)
+		// a list's query string points to the query document
+		r = s.get("alice", "/api/v1/data/account?groupBy=industry")
+		assert.Equal(t, 400, r.Code)
+		assert.Contains(t, r.json["error"], "POST /data/account/query")
+	})
+}
