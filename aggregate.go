@@ -325,17 +325,9 @@ func (s *Stack) Aggregate(ctx context.Context, object string, q AggregateQuery) 
 			sel.Sort = append(sel.Sort, SortKey{Field: col})
 		}
 	}
-	limit := q.Limit
-	switch {
-	case limit < 0:
-		return nil, Errorf(CodeInvalidQuery, "limit must be zero or more.").With("param", "limit")
-	case limit == 0:
-		limit = DefaultPageSize
-	case limit > s.maxPage:
-		limit = s.maxPage
-	}
-	if q.Offset < 0 {
-		return nil, Errorf(CodeInvalidQuery, "offset must be zero or more.").With("param", "offset")
+	limit, err := s.pageSize(q.Limit, q.Offset)
+	if err != nil {
+		return nil, err
 	}
 	sel.Limit, sel.Offset = limit+1, q.Offset
 	rows, err := ag.Aggregate(ctx, o, sel)

@@ -310,17 +310,9 @@ func (s *Stack) List(ctx context.Context, object string, q Query) (*ListResult, 
 	if err != nil {
 		return nil, err
 	}
-	limit := q.Limit
-	switch {
-	case limit < 0:
-		return nil, Errorf(CodeInvalidQuery, "limit must be zero or more.").With("param", "limit")
-	case limit == 0:
-		limit = DefaultPageSize
-	case limit > s.maxPage:
-		limit = s.maxPage
-	}
-	if q.Offset < 0 {
-		return nil, Errorf(CodeInvalidQuery, "offset must be zero or more.").With("param", "offset")
+	limit, err := s.pageSize(q.Limit, q.Offset)
+	if err != nil {
+		return nil, err
 	}
 	sel := &Select{Where: plan.where, Fields: withSortFields(plan.fields, plan.sort),
 		Sort: plan.sort, Limit: limit + 1, Offset: q.Offset}
@@ -360,6 +352,20 @@ func (s *Stack) List(ctx context.Context, object string, q Query) (*ListResult, 
 		return nil, err
 	}
 	return res, nil
+}
+
+// pageSize checks a limit and an offset and returns the page size: the
+// limit, DefaultPageSize when it is 0, at most the Stack's MaxPageSize.
+func (s *Stack) pageSize(limit, offset int) (int, error) {
+	switch {
+	case limit < 0:
+		return 0, Errorf(CodeInvalidQuery, "limit must be zero or more.").With("param", "limit")
+	case offset < 0:
+		return 0, Errorf(CodeInvalidQuery, "offset must be zero or more.").With("param", "offset")
+	case limit == 0:
+		return DefaultPageSize, nil
+	}
+	return min(limit, s.maxPage), nil
 }
 
 // Count returns the number of records the caller may see that match the

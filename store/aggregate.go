@@ -90,31 +90,7 @@ func (c *conn) Aggregate(ctx context.Context, o *objectos.Object, a *objectos.Ag
 	if err != nil {
 		return nil, c.s.translate(err)
 	}
-	defer rows.Close()
-	var out []objectos.Record
-	raw := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range raw {
-		ptrs[i] = &raw[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, c.s.translate(err)
-		}
-		rec := make(objectos.Record, len(cols))
-		for i, f := range cols {
-			v, err := c.s.d.decode(f, raw[i])
-			if err != nil {
-				return nil, err
-			}
-			rec[f.Name] = v
-		}
-		out = append(out, rec)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, c.s.translate(err)
-	}
-	return out, nil
+	return c.records(rows, cols, a.Limit)
 }
 
 // groupKey writes a group key: the column, or its date bucket as the

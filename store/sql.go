@@ -478,10 +478,16 @@ func (c *conn) Find(ctx context.Context, o *objectos.Object, sel *objectos.Selec
 	if err != nil {
 		return nil, c.s.translate(err)
 	}
+	return c.records(rows, cols, sel.Limit)
+}
+
+// records reads the rows of cols as canonical records (expecting about
+// limit of them; 0: unknown) and closes the rows.
+func (c *conn) records(rows *sql.Rows, cols []*objectos.Field, limit int) ([]objectos.Record, error) {
 	defer rows.Close()
 	var out []objectos.Record
-	if sel.Limit > 0 {
-		out = make([]objectos.Record, 0, min(sel.Limit, 256))
+	if limit > 0 {
+		out = make([]objectos.Record, 0, min(limit, 256))
 	}
 	raw := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
