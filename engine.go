@@ -315,7 +315,7 @@ func (s *Stack) List(ctx context.Context, object string, q Query) (*ListResult, 
 		return nil, err
 	}
 	sel := &Select{Where: plan.where, Fields: withSortFields(plan.fields, plan.sort),
-		Sort: plan.sort, Limit: limit + 1, Offset: q.Offset}
+		Sort: plan.sort, Limit: limit + 1, Offset: q.Offset, Lock: q.Lock}
 	if q.Cursor != "" {
 		if q.Offset != 0 {
 			return nil, Errorf(CodeInvalidCursor, "cursor cannot be combined with offset.").With("param", "cursor")

@@ -1247,6 +1247,10 @@ type Query struct {
 	Cursor string
 	// SkipCount leaves Total unset (-1), saving a COUNT query.
 	SkipCount bool
+	// Lock locks the records read until the transaction ends (SELECT … FOR
+	// UPDATE on PostgreSQL; SQLite serializes write transactions anyway),
+	// for a read-modify-write inside Stack.Transact.
+	Lock bool
 }
 
 // resolveMacro resolves a placeholder comparand ({today}, ${now},

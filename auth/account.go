@@ -100,17 +100,6 @@ func (p *Plugin) changePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	user := u.Record
 	email, _ := user["email"].(string)
-	ident := attemptIdentifier(email)
-	att, err := p.attempts(sys, ident)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	now := p.now()
-	if _, locked := p.lockedUntil(att, now); locked {
-		p.fail(w, r, errAccountLocked)
-		return
-	}
 	hash, err := p.credentialHash(sys, s.userID)
 	if err != nil {
 		p.fail(w, r, err)
@@ -120,19 +109,14 @@ func (p *Plugin) changePassword(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, errNoCredentialAccount)
 		return
 	}
-	if match, err := p.opts.Hasher.Verify(current, hash); err != nil || !match {
-		if err := p.recordFailure(ctx, ident, att, now); err != nil {
-			p.fail(w, r, err)
-			return
+	if err := p.verifyGuarded(ctx, attemptIdentifier(email), current, hash, true); err != nil {
+		if err == errWrongPassword {
+			err = errInvalidPassword
 		}
-		p.fail(w, r, errInvalidPassword)
-		return
-	}
-	if err := p.clearFailures(ctx, att); err != nil {
 		p.fail(w, r, err)
 		return
 	}
-	newHash, err := p.opts.Hasher.Hash(newPassword)
+	newHash, err := p.hash(ctx, newPassword)
 	if err != nil {
 		p.fail(w, r, err)
 		return

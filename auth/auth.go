@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +49,7 @@ const (
 	DefaultUpdateAge        = 24 * time.Hour
 	DefaultLockoutThreshold = 5
 	DefaultLockoutDuration  = 15 * time.Minute
+	DefaultHashWait         = 250 * time.Millisecond
 	MinPasswordLength       = 8
 	MaxPasswordLength       = 128
 )
@@ -118,6 +120,13 @@ type Options struct {
 	Providers []Provider
 	// Hasher hashes passwords. Default argon2id with DefaultArgon2Params.
 	Hasher Hasher
+	// HashConcurrency bounds the password hashes and checks that run at
+	// once (each argon2id check takes about 19 MiB and tens of
+	// milliseconds). Default 2 × GOMAXPROCS.
+	HashConcurrency int
+	// HashWait is how long a sign-in waits for a free slot before it is
+	// answered 503 SERVICE_UNAVAILABLE with Retry-After. Default 250ms.
+	HashWait time.Duration
 	// HTTPClient talks to OAuth providers. Default http.DefaultClient.
 	HTTPClient *http.Client
 }
@@ -158,6 +167,7 @@ type Plugin struct {
 	trusted   map[string]bool
 	providers map[string]*oidcProvider
 	dummyHash string
+	hashSlots chan struct{} // bounds the password hashes running at once
 	mu        sync.Mutex
 }
 
@@ -201,8 +211,15 @@ func New(opts Options) *Plugin {
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = http.DefaultClient
 	}
+	if opts.HashConcurrency <= 0 {
+		opts.HashConcurrency = 2 * runtime.GOMAXPROCS(0)
+	}
+	if opts.HashWait <= 0 {
+		opts.HashWait = DefaultHashWait
+	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
-	p := &Plugin{opts: opts, trusted: map[string]bool{}, providers: map[string]*oidcProvider{}}
+	p := &Plugin{opts: opts, trusted: map[string]bool{}, providers: map[string]*oidcProvider{},
+		hashSlots: make(chan struct{}, opts.HashConcurrency)}
 	for _, o := range opts.TrustedOrigins {
 		if origin := originOf(o); origin != "" {
 			p.trusted[origin] = true

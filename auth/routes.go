@@ -50,6 +50,9 @@ var (
 func (p *Plugin) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *authError
 	if errors.As(err, &ae) {
+		if ae.status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
 		objectos.WriteJSON(w, ae.status, ae)
 		return
 	}
@@ -277,12 +280,6 @@ func (p *Plugin) signInEmail(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	sys := objectos.AsSystem(ctx)
 	now := p.now()
-	ident := attemptIdentifier(email)
-	att, err := p.attempts(sys, ident)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
 	user, err := p.userByEmail(sys, email)
 	if err != nil {
 		p.fail(w, r, err)
@@ -297,31 +294,17 @@ func (p *Plugin) signInEmail(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	if hash == "" {
-		hash = p.dummyHash
+	known := hash != "" && user != nil
+	if !known {
+		hash = p.dummyHash // the same work for an unknown email, which never matches
 	}
-	match, err := p.opts.Hasher.Verify(password, hash)
+	err = p.verifyGuarded(ctx, attemptIdentifier(email), password, hash, known)
 	if err != nil {
-		match = false
-	}
-	if _, locked := p.lockedUntil(att, now); locked {
-		p.fail(w, r, errAccountLocked)
-		return
-	}
-	if !match || user == nil {
-		if err := p.recordFailure(ctx, ident, att, now); err != nil {
-			p.fail(w, r, err)
-			return
-		}
-		p.fail(w, r, errInvalidCredentials)
+		p.fail(w, r, err)
 		return
 	}
 	if isBanned(user, now) {
 		p.fail(w, r, errBanned)
-		return
-	}
-	if err := p.clearFailures(ctx, att); err != nil {
-		p.fail(w, r, err)
 		return
 	}
 	s, err := p.createSession(ctx, r, user, rememberMe(body))

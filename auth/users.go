@@ -55,7 +55,7 @@ func (p *Plugin) createUser(ctx context.Context, nu newUser) (objectos.Record, e
 	var hash string
 	if nu.password != "" {
 		var err error
-		if hash, err = p.opts.Hasher.Hash(nu.password); err != nil {
+		if hash, err = p.hash(ctx, nu.password); err != nil {
 			return nil, err
 		}
 	}
@@ -124,7 +124,7 @@ func (p *Plugin) SetPassword(ctx context.Context, userID, password string) error
 	if n := utf8.RuneCountInString(password); n < MinPasswordLength || n > MaxPasswordLength {
 		return objectos.Errorf(objectos.CodeValidationFailed, "The password must be %d to %d characters.", MinPasswordLength, MaxPasswordLength)
 	}
-	hash, err := p.opts.Hasher.Hash(password)
+	hash, err := p.hash(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -153,60 +153,166 @@ func (p *Plugin) storePasswordHash(ctx context.Context, userID, hash string) err
 	return err
 }
 
-// lockState reads the failed sign-ins of an email identifier.
-func (p *Plugin) attempts(ctx context.Context, ident string) (objectos.Record, error) {
-	return p.findOne(ctx, ObjLoginAttempt, objectos.Eq("identifier", ident))
+// The lockout counts attempts before their (slow) password check, each in
+// a transaction that locks the identifier's row: parallel attempts queue on
+// the row instead of overwriting each other's count, so a burst gets no
+// more tries than LockoutThreshold. An attempt's place in the count is its
+// ticket: the threshold-th locks the identifier, later ones are refused,
+// and a right password is let in only if no other attempt locked the
+// identifier while it was being checked. A success clears the count.
+
+// ticket is an attempt's place in the count of its identifier.
+type ticket struct {
+	n      int  // the failures counted with this attempt
+	locked bool // the identifier was locked when it arrived
 }
 
-func (p *Plugin) lockedUntil(rec objectos.Record, now time.Time) (time.Time, bool) {
-	if rec == nil {
-		return time.Time{}, false
-	}
-	t := parseTime(rec["locked_until"])
-	return t, !t.IsZero() && now.Before(t)
-}
-
-// recordFailure counts a failed sign-in; the threshold-th failure in a row
-// locks the identifier.
-func (p *Plugin) recordFailure(ctx context.Context, ident string, rec objectos.Record, now time.Time) error {
+// countAttempt counts an attempt for ident, atomically.
+func (p *Plugin) countAttempt(ctx context.Context, ident string, now time.Time) (ticket, error) {
 	sys := objectos.AsSystem(ctx)
-	failures := 1.0
-	if rec != nil {
-		if f, ok := rec["failures"].(float64); ok {
-			failures = f + 1
+	var t ticket
+	for try := 0; ; try++ {
+		err := p.st.Transact(sys, func(ctx context.Context) error {
+			res, err := p.st.List(ctx, ObjLoginAttempt, objectos.Query{Filter: objectos.Eq("identifier", ident),
+				Limit: 1, SkipCount: true, Lock: true})
+			if err != nil {
+				return err
+			}
+			if len(res.Records) == 0 {
+				t = ticket{n: 1}
+				vals := objectos.Record{"identifier": ident, "failures": 1.0}
+				if p.opts.LockoutThreshold <= 1 {
+					vals["locked_until"] = objectos.FormatDatetime(now.Add(p.opts.LockoutDuration))
+				}
+				_, err := p.st.Create(ctx, ObjLoginAttempt, vals)
+				return err
+			}
+			rec := res.Records[0]
+			if until := parseTime(rec["locked_until"]); !until.IsZero() && now.Before(until) {
+				t = ticket{locked: true}
+				return nil
+			}
+			n := 1
+			if until := parseTime(rec["locked_until"]); until.IsZero() {
+				f, _ := rec["failures"].(float64)
+				n = int(f) + 1
+			} // else a lock that ran out starts a new count
+			t = ticket{n: n}
+			vals := objectos.Record{"failures": float64(n), "locked_until": nil}
+			if n >= p.opts.LockoutThreshold {
+				vals["locked_until"] = objectos.FormatDatetime(now.Add(p.opts.LockoutDuration))
+			}
+			_, err = p.st.Update(ctx, ObjLoginAttempt, rec["id"].(string), vals, objectos.WriteOptions{})
+			return err
+		})
+		if objectos.IsCode(err, objectos.CodeUniqueViolation) && try < 3 {
+			continue // a parallel first attempt created the row: count on it
 		}
-		// a lock that has run out starts a new count
-		if t := parseTime(rec["locked_until"]); !t.IsZero() && !now.Before(t) {
-			failures = 1
+		return t, err
+	}
+}
+
+// settleSuccess lets a right password in: it is refused when the
+// identifier was locked, or got locked by other attempts while this one was
+// checked; otherwise the count is cleared.
+func (p *Plugin) settleSuccess(ctx context.Context, ident string, t ticket, now time.Time) error {
+	if t.locked {
+		return errAccountLocked
+	}
+	sys := objectos.AsSystem(ctx)
+	return p.st.Transact(sys, func(ctx context.Context) error {
+		res, err := p.st.List(ctx, ObjLoginAttempt, objectos.Query{Filter: objectos.Eq("identifier", ident),
+			Limit: 1, SkipCount: true, Lock: true})
+		if err != nil || len(res.Records) == 0 {
+			return err
 		}
-	}
-	vals := objectos.Record{"failures": failures, "locked_until": nil}
-	if int(failures) >= p.opts.LockoutThreshold {
-		vals["locked_until"] = objectos.FormatDatetime(now.Add(p.opts.LockoutDuration))
-		vals["failures"] = 0.0
-	}
-	if rec == nil {
-		vals["identifier"] = ident
-		_, err := p.st.Create(sys, ObjLoginAttempt, vals)
-		if objectos.IsCode(err, objectos.CodeUniqueViolation) {
-			return nil // a concurrent failure created it; one count is lost, not a lock
+		rec := res.Records[0]
+		until := parseTime(rec["locked_until"])
+		if !until.IsZero() && now.Before(until) && t.n < p.opts.LockoutThreshold {
+			return errAccountLocked // other attempts locked it meanwhile
+		}
+		err = p.st.Delete(ctx, ObjLoginAttempt, rec["id"].(string), objectos.WriteOptions{})
+		if objectos.IsCode(err, objectos.CodeRecordNotFound) {
+			return nil
 		}
 		return err
-	}
-	_, err := p.st.Update(sys, ObjLoginAttempt, rec["id"].(string), vals, objectos.WriteOptions{})
-	return err
+	})
 }
 
-func (p *Plugin) clearFailures(ctx context.Context, rec objectos.Record) error {
-	if rec == nil {
-		return nil
+// verifyGuarded checks a password against hash under the lockout of
+// ident (known false: a stand-in hash, which never matches, for an unknown
+// email). It does the same work whatever the outcome, and returns nil for
+// the right password, errAccountLocked, or errWrongPassword (which the
+// route turns into its own error).
+func (p *Plugin) verifyGuarded(ctx context.Context, ident, password, hash string, known bool) error {
+	now := p.now()
+	t, err := p.countAttempt(ctx, ident, now)
+	if err != nil {
+		return err
 	}
-	err := p.st.Delete(objectos.AsSystem(ctx), ObjLoginAttempt, rec["id"].(string), objectos.WriteOptions{})
-	if objectos.IsCode(err, objectos.CodeRecordNotFound) {
-		return nil
+	match, err := p.verify(ctx, password, hash)
+	if err != nil {
+		return err
 	}
-	return err
+	if !known {
+		match = false
+	}
+	switch {
+	case t.locked:
+		return errAccountLocked
+	case !match:
+		return errWrongPassword
+	}
+	return p.settleSuccess(ctx, ident, t, now)
 }
+
+// errWrongPassword is verifyGuarded's answer to a wrong password.
+var errWrongPassword = aerr(401, "INVALID_EMAIL_OR_PASSWORD", "Invalid email or password")
 
 // attemptIdentifier keys failed sign-ins by a hash of the normalised email.
 func attemptIdentifier(email string) string { return "email:" + hashToken(email) }
+
+// errBusy answers a password hash or check that found no free slot.
+var errBusy = aerr(503, "SERVICE_UNAVAILABLE", "Too many sign-ins are being checked at once; try again in a moment")
+
+// hashSlot takes one of the slots that bound the hashes running at once,
+// waiting at most HashWait; release gives it back.
+func (p *Plugin) hashSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case p.hashSlots <- struct{}{}:
+		return func() { <-p.hashSlots }, nil
+	default:
+	}
+	timer := time.NewTimer(p.opts.HashWait)
+	defer timer.Stop()
+	select {
+	case p.hashSlots <- struct{}{}:
+		return func() { <-p.hashSlots }, nil
+	case <-timer.C:
+		return nil, errBusy
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// hash hashes a password within the slots.
+func (p *Plugin) hash(ctx context.Context, password string) (string, error) {
+	release, err := p.hashSlot(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return p.opts.Hasher.Hash(password)
+}
+
+// verify checks a password within the slots; a malformed hash never
+// matches.
+func (p *Plugin) verify(ctx context.Context, password, hash string) (bool, error) {
+	release, err := p.hashSlot(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	ok, err := p.opts.Hasher.Verify(password, hash)
+	return ok && err == nil, nil
+}
