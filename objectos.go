@@ -349,6 +349,24 @@ func (s *Stack) Now() time.Time { return s.clock() }
 // Plugins returns the plugins of the stack.
 func (s *Stack) Plugins() []Plugin { return append([]Plugin(nil), s.plugins...) }
 
+// RevokeCredentials revokes every credential of the user of the given kinds
+// (all kinds when none is given) in every plugin that issues credentials:
+// after it returns, none of them authenticates, on any replica. Plugins
+// call it where a change of who controls an account must end what was
+// granted before (a password reset, an account claimed through a verified
+// email).
+func (s *Stack) RevokeCredentials(ctx context.Context, userID, reason string, kinds ...CredentialKind) error {
+	var errs []error
+	for _, p := range s.plugins {
+		if ci, ok := p.(CredentialIssuer); ok {
+			if err := ci.RevokeCredentials(ctx, userID, reason, kinds...); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Authenticate runs the authentication chain on the request. It returns the
 // principal, or ErrNoCredentials when no plugin recognised credentials, or
 // the deciding plugin's error. Within a request the Stack serves, the

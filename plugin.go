@@ -36,6 +36,24 @@ type HookProvider interface {
 	Hooks() []Hook
 }
 
+// CredentialKind names a kind of credential a plugin issues.
+type CredentialKind string
+
+// Credential kinds.
+const (
+	CredentialSession CredentialKind = "session" // sessions: cookie and bearer token
+	CredentialAPIKey  CredentialKind = "apikey"  // API keys
+)
+
+// CredentialIssuer is implemented by plugins that issue credentials (the
+// auth plugin's sessions, the apikey plugin's keys). RevokeCredentials
+// revokes, at once, every credential of the user of the given kinds that
+// the plugin issued (every kind it issues when none is given); reason is
+// recorded where the plugin keeps one. See Stack.RevokeCredentials.
+type CredentialIssuer interface {
+	RevokeCredentials(ctx context.Context, userID, reason string, kinds ...CredentialKind) error
+}
+
 // AuthPlugin resolves the credentials of a request to a principal. It returns
 // [ErrNoCredentials] when the request carries none it recognises, an *Error
 // with code UNAUTHENTICATED, INVALID_TOKEN or SESSION_EXPIRED for bad

@@ -30,6 +30,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -58,11 +59,12 @@ type Plugin struct {
 }
 
 var (
-	_ objectos.Plugin         = (*Plugin)(nil)
-	_ objectos.AuthPlugin     = (*Plugin)(nil)
-	_ objectos.ObjectProvider = (*Plugin)(nil)
-	_ objectos.RouteProvider  = (*Plugin)(nil)
-	_ objectos.HookProvider   = (*Plugin)(nil)
+	_ objectos.CredentialIssuer = (*Plugin)(nil)
+	_ objectos.Plugin           = (*Plugin)(nil)
+	_ objectos.AuthPlugin       = (*Plugin)(nil)
+	_ objectos.ObjectProvider   = (*Plugin)(nil)
+	_ objectos.RouteProvider    = (*Plugin)(nil)
+	_ objectos.HookProvider     = (*Plugin)(nil)
 )
 
 // New returns the API key plugin. It needs a sys_user object (the auth
@@ -137,6 +139,23 @@ func (p *Plugin) Hooks() []objectos.Hook {
 			}
 			return nil
 		}}}
+}
+
+// RevokeCredentials implements objectos.CredentialIssuer: it revokes every
+// live key of the user when kinds is empty or names CredentialAPIKey.
+func (p *Plugin) RevokeCredentials(ctx context.Context, userID, _ string, kinds ...objectos.CredentialKind) error {
+	if len(kinds) > 0 && !slices.Contains(kinds, objectos.CredentialAPIKey) {
+		return nil
+	}
+	now := objectos.FormatDatetime(p.st.Now())
+	return snapshot.Each(ctx, p.st, Object, objectos.And(objectos.Eq("user_id", userID), objectos.Eq("revoked", false)),
+		func(ctx context.Context, id string) error {
+			_, err := p.st.Update(objectos.AsSystem(ctx), Object, id, objectos.Record{"revoked": true, "revoked_at": now}, objectos.WriteOptions{})
+			if objectos.IsCode(err, objectos.CodeRecordNotFound) {
+				return nil
+			}
+			return err
+		})
 }
 
 // Routes implements objectos.RouteProvider.

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/internal/snapshot"
 )
 
 // oidcProvider discovers its issuer on first use, so that an unreachable
@@ -311,8 +312,24 @@ func (p *Plugin) linkOrCreate(ctx context.Context, pr Provider, subject, rawEmai
 		if !verified {
 			return nil, false, "account_not_linked", nil
 		}
-		account["user_id"] = existing["id"]
-		if _, err := p.st.Create(sys, ObjAccount, account); err != nil {
+		userID := existing["id"].(string)
+		err := p.st.Transact(sys, func(ctx context.Context) error {
+			if existing["email_verified"] != true {
+				// Nobody proved this address before; the provider does now.
+				// Whoever registered it first (perhaps not its owner, who
+				// would otherwise sign in to an account someone else holds
+				// the password of) loses every way in: the password, the
+				// sessions and the keys.
+				if err := p.claim(ctx, userID); err != nil {
+					return err
+				}
+				existing["email_verified"] = true
+			}
+			account["user_id"] = userID
+			_, err := p.st.Create(ctx, ObjAccount, account)
+			return err
+		})
+		if err != nil {
 			return nil, false, "", err
 		}
 		return existing, false, "", nil
@@ -335,6 +352,25 @@ func (p *Plugin) linkOrCreate(ctx context.Context, pr Provider, subject, rawEmai
 		return nil, false, "", err
 	}
 	return u, true, "", nil
+}
+
+// claim hands an account whose email was never verified to the identity
+// that has just proven it: the password goes, every credential of the
+// account (sessions, keys) is revoked, and the email is verified.
+func (p *Plugin) claim(ctx context.Context, userID string) error {
+	sys := objectos.AsSystem(ctx)
+	err := snapshot.Each(sys, p.st, ObjAccount, objectos.And(objectos.Eq("user_id", userID), objectos.Eq("provider_id", credentialProvider)),
+		func(ctx context.Context, id string) error {
+			return p.st.Delete(ctx, ObjAccount, id, objectos.WriteOptions{})
+		})
+	if err != nil {
+		return err
+	}
+	if err := p.st.RevokeCredentials(sys, userID, "account_claimed"); err != nil {
+		return err
+	}
+	_, err = p.st.Update(sys, ObjUser, userID, objectos.Record{"email_verified": true}, objectos.WriteOptions{})
+	return err
 }
 
 func validURL(s string) bool {

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/apikey"
 	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/internal/testenv"
 	"github.com/objectos-go/objectos/store"
@@ -210,7 +211,61 @@ func TestOIDCSignIn(t *testing.T) {
 		require.Equal(t, "/done", r.Header().Get("Location"))
 		linked := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(sessionCookie(r).Value)}).obj()
 		assert.Equal(t, "ada@example.com", linked["user"].(map[string]any)["email"])
-		assert.Equal(t, 200, e.signIn("ada@example.com", "ada password").Code, "the password still works")
+		assert.Equal(t, true, linked["user"].(map[string]any)["emailVerified"])
+		assert.Equal(t, 401, e.signIn("ada@example.com", "ada password").Code,
+			"the address was never verified: the password of whoever registered it is gone")
+	})
+}
+
+// TestOIDCClaimsAnUnverifiedAccount: someone registers the victim's address
+// with a password (sign-up is open), mints a key and keeps a session; the
+// victim signs in through the provider, which has verified the address:
+// the account becomes the victim's, and the squatter's password, session
+// and key stop working. An account whose address was verified keeps its
+// credentials when it is linked.
+func TestOIDCClaimsAnUnverifiedAccount(t *testing.T) {
+	o := newTestOP(t)
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, auth.Options{SignUp: objectos.Ptr(true),
+			Providers: []auth.Provider{{ID: "idp", Issuer: o.srv.URL, ClientID: opClientID, ClientSecret: opClientSecret}}},
+			roomyAuthRate, func(so *objectos.Options) { so.Plugins = append(so.Plugins, apikey.New()) })
+		require.Equal(t, 200, e.signUp("Owner", "owner@example.com", "owner password").Code)
+		squat := e.signUp("Squatter", "ada@example.com", "squatter password")
+		require.Equal(t, 200, squat.Code)
+		session := squat.obj()["token"].(string)
+		minted := e.do(call{method: "POST", path: "/api/v1/keys", body: `{"name":"backdoor"}`, header: bearer(session)})
+		require.Equal(t, 201, minted.Code, minted.Body.String())
+		key := minted.obj()["key"].(string)
+		works := func(h map[string]string) int {
+			return e.do(call{method: "GET", path: "/api/v1/data/note", header: h}).Code
+		}
+		require.Equal(t, 200, works(bearer(session)))
+		require.Equal(t, 200, works(map[string]string{"x-api-key": key}))
+
+		authURL, state := startSocial(t, e, `{"provider":"idp","callbackURL":"/done"}`)
+		o.signInAs("linked") // the provider verified ada@example.com
+		r := finish(e, o.browserTo(t, authURL), state)
+		require.Equal(t, "/done", r.Header().Get("Location"))
+		victim := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(sessionCookie(r).Value)}).obj()
+		assert.Equal(t, squat.obj()["user"].(map[string]any)["id"], victim["user"].(map[string]any)["id"], "the same account")
+		assert.Equal(t, true, victim["user"].(map[string]any)["emailVerified"])
+
+		assert.Equal(t, 401, e.signIn("ada@example.com", "squatter password").Code, "the squatter's password is gone")
+		assert.Equal(t, 401, works(bearer(session)), "the squatter's session is revoked")
+		assert.Equal(t, 401, works(map[string]string{"x-api-key": key}), "the squatter's key is revoked")
+		assert.Equal(t, 200, works(bearer(sessionCookie(r).Value)), "the owner of the address is in")
+		// signing up with the address again changes nothing
+		assert.Equal(t, 422, e.signUp("Squatter", "ada@example.com", "another password").Code)
+
+		// the other order: an account with a verified address keeps what it
+		// has when the provider links it
+		require.NoError(t, e.auth.SetPassword(e.t.Context(), victim["user"].(map[string]any)["id"].(string), "ada's own password"))
+		mine := e.signIn("ada@example.com", "ada's own password")
+		require.Equal(t, 200, mine.Code)
+		authURL, state = startSocial(t, e, `{"provider":"idp","callbackURL":"/done"}`)
+		require.Equal(t, "/done", finish(e, o.browserTo(t, authURL), state).Header().Get("Location"))
+		assert.Equal(t, 200, works(bearer(mine.obj()["token"].(string))), "a verified account keeps its sessions")
+		assert.Equal(t, 200, e.signIn("ada@example.com", "ada's own password").Code, "and its password")
 	})
 }
 

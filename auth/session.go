@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -165,6 +166,15 @@ func (p *Plugin) findOne(ctx context.Context, object string, f *objectos.Filter)
 
 func liveSessionsOf(userID string) *objectos.Filter {
 	return objectos.And(objectos.Eq("user_id", userID), objectos.Eq("revoked_at", nil))
+}
+
+// RevokeCredentials implements objectos.CredentialIssuer: it revokes the
+// user's sessions when kinds is empty or names CredentialSession.
+func (p *Plugin) RevokeCredentials(ctx context.Context, userID, reason string, kinds ...objectos.CredentialKind) error {
+	if len(kinds) > 0 && !slices.Contains(kinds, objectos.CredentialSession) {
+		return nil
+	}
+	return p.RevokeSessions(ctx, userID, reason)
 }
 
 // RevokeSessions revokes every live session of the user at once, for
