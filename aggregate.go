@@ -387,11 +387,3 @@ func renameFields(f *Filter, names map[string]string) (*Filter, error) {
 	}
 	return &c, nil
 }
-
-// clip bounds caller text that an error message repeats.
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
-}

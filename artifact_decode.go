@@ -8,11 +8,12 @@ import (
 	"io"
 	"math"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	suggestpkg "github.com/objectos-go/objectos/internal/suggest"
 )
 
 // Problem is one thing wrong with an artifact, at a path such as
@@ -562,47 +563,5 @@ func contains[T comparable](list []T, v T) bool {
 }
 
 // suggest returns the candidate closest to s, if it is close enough to be a
-// likely typo (edit distance at most 2, or a case-insensitive match).
-func suggest(s string, candidates []string) string {
-	best, bestD := "", 3
-	sorted := append([]string(nil), candidates...)
-	sort.Strings(sorted)
-	for _, c := range sorted {
-		if strings.EqualFold(c, s) {
-			return c
-		}
-		limit := 2
-		if len(s) <= 3 {
-			limit = 1
-		}
-		if d := editDistance(s, c); d <= limit && d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1) // transposition
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
-}
+// likely typo (see suggest.Closest; a name too long to be one gets none).
+func suggest(s string, candidates []string) string { return suggestpkg.Closest(s, candidates) }

@@ -175,11 +175,11 @@ func (s *Stack) unknownField(o *Object, name string, sys bool, code Code) *Error
 			names = append(names, f.Name)
 		}
 	}
-	msg := fmt.Sprintf("Unknown field '%s' on object '%s'.", name, o.Name)
+	msg := fmt.Sprintf("Unknown field '%s' on object '%s'.", clip(name), o.Name)
 	if sg := suggest(name, names); sg != "" {
 		msg += fmt.Sprintf(" Did you mean '%s'?", sg)
 	}
-	return fieldError(o, name, code, "%s", msg)
+	return NewError(code, msg).With("field", name).With("object", o.Name)
 }
 
 // projection resolves the fields to return: the requested ones (plus id) or

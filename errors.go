@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"unicode/utf8"
 )
 
 // Code is a stable, machine-readable error code. Codes are append-only: once
@@ -144,8 +145,36 @@ func NewError(code Code, message string) *Error {
 
 // Errorf returns an error with the code and a formatted client-safe message.
 // A %w verb is not treated specially; use [Error.WithCause] for causes.
+// String arguments longer than [MaxQuoted] bytes are shortened, so a message
+// that repeats a caller's name or value stays small however long it was; pass
+// a message composed beforehand to [NewError], not as an argument to "%s".
 func Errorf(code Code, format string, args ...any) *Error {
+	copied := false
+	for i, a := range args {
+		if s, ok := a.(string); ok && len(s) > MaxQuoted {
+			if !copied {
+				args, copied = append([]any(nil), args...), true
+			}
+			args[i] = clip(s)
+		}
+	}
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// MaxQuoted is the longest caller text, in bytes, that an error message or
+// detail repeats; longer text is cut at a character boundary and ends in "…".
+const MaxQuoted = 64
+
+// clip bounds caller text that an error repeats (see [MaxQuoted]).
+func clip(s string) string {
+	if len(s) <= MaxQuoted {
+		return s
+	}
+	n := MaxQuoted
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // Error implements error. It includes the cause, so it is for logs only.
@@ -172,6 +201,9 @@ func (e *Error) WithCause(err error) *Error {
 func (e *Error) With(key string, value any) *Error {
 	if e.Details == nil {
 		e.Details = make(map[string]any, 2)
+	}
+	if s, ok := value.(string); ok {
+		value = clip(s)
 	}
 	e.Details[key] = value
 	return e

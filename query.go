@@ -308,14 +308,14 @@ func unknownOperator(op, where string) error {
 	for _, o := range comparisonOps {
 		names = append(names, string(o))
 	}
-	msg := fmt.Sprintf("unknown operator %s", op)
+	msg := fmt.Sprintf("unknown operator %s", clip(op))
 	if s := suggest(op, append(names, logicalKeys...)); s != "" {
 		msg += fmt.Sprintf("; did you mean %s?", s)
 	}
 	if where != "" {
 		msg += " " + where
 	}
-	return filterErr("%s", msg)
+	return NewError(CodeInvalidFilter, msg)
 }
 
 // fieldRef returns the referenced field of a {"$field": "name"} comparand.
@@ -588,11 +588,11 @@ func parseArrayComparison(arr []any) (*Filter, error) {
 		for k := range arrayOps {
 			names = append(names, k)
 		}
-		msg := fmt.Sprintf("unknown operator %q", opName)
+		msg := fmt.Sprintf("unknown operator %q", clip(opName))
 		if s := suggest(lower, names); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
-		return nil, filterErr("%s", msg)
+		return nil, NewError(CodeInvalidFilter, msg)
 	}
 	if len(arr) != 3 {
 		return nil, filterErr("malformed filter: %s %s needs a value", field, opName)
@@ -680,11 +680,11 @@ func (b *filterBinder) field(name string) (*Field, error) {
 				names = append(names, x.Name)
 			}
 		}
-		msg := fmt.Sprintf("unknown field %q", name)
+		msg := fmt.Sprintf("unknown field %q", clip(name))
 		if s := suggest(name, names); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
-		return nil, filterErr("%s", msg)
+		return nil, NewError(CodeInvalidFilter, msg)
 	}
 	if f.Kind() == KindPassword {
 		return nil, filterErr("%q is a password field and cannot be filtered", name)
@@ -1199,11 +1199,11 @@ func bindSort(o *Object, keys []SortKey) ([]SortKey, error) {
 					names = append(names, x.Name)
 				}
 			}
-			msg := fmt.Sprintf("unknown field %q", k.Field)
+			msg := fmt.Sprintf("unknown field %q", clip(k.Field))
 			if s := suggest(k.Field, names); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
-			return nil, sortErr("%s", msg)
+			return nil, NewError(CodeInvalidSort, msg)
 		}
 		if !f.IsSortable() {
 			return nil, sortErr("%q is a %s field and cannot be sorted", k.Field, f.Type)

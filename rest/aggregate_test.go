@@ -1,12 +1,15 @@
 package rest_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/rest"
 	"github.com/objectos-go/objectos/store"
 )
 
@@ -70,4 +73,32 @@ func TestAggregateOverHTTP(t *testing.T) {
 		assert.Equal(t, 400, r.Code)
 		assert.Contains(t, r.json["error"], "POST /data/account/query")
 	})
+}
+
+// TestHugeUnknownNames: an unknown name of any length is a plain 400; its
+// "did you mean" costs nothing (internal/suggest), and the answer does not
+// repeat it whole.
+func TestHugeUnknownNames(t *testing.T) {
+	s := newServer(t, testenv.Open(t, testenv.SQLite), restArtifact(), func(o *objectos.Options) {
+		o.Plugins = []objectos.Plugin{rest.New(rest.Options{}), testAuth}
+	})
+	huge := strings.Repeat("a", 300<<10)
+	for _, body := range []string{
+		`{"where": ["name", "` + huge + `", 1]}`,
+		`{"where": {"` + huge + `": 1}}`,
+		`{"` + huge + `": 1}`,
+		`{"aggregations": [{"function": "sum", "field": "` + huge + `"}]}`,
+	} {
+		r := s.post("alice", "/api/v1/data/account/query", body)
+		assert.Equal(t, 400, r.Code, r.Body.String()[:min(200, r.Body.Len())])
+		assert.Less(t, r.Body.Len(), 4096, "the answer does not echo the name whole: %.40s", body)
+	}
+	for _, body := range []string{`{"` + huge + `": 1}`, `{"name": 1, "` + huge + `": 1}`} {
+		r := s.post("alice", "/api/v1/data/account", body)
+		assert.Equal(t, 400, r.Code, r.Body.String()[:min(200, r.Body.Len())])
+		assert.Less(t, r.Body.Len(), 4096, "the answer does not echo the name whole: %.40s", body)
+	}
+	r := s.get("alice", "/api/v1/data/account?sort="+huge+"&fields="+huge)
+	assert.Equal(t, 400, r.Code)
+	assert.Less(t, r.Body.Len(), 4096)
 }

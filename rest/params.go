@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/internal/suggest"
 )
 
 // A slot is one list parameter with its accepted spellings (SPEC §4.1).
@@ -232,10 +233,10 @@ func implicitFilter(o *objectos.Object, name, v string) (*objectos.Filter, error
 	}
 	f := o.Field(name)
 	if f == nil || f.Internal {
-		msg := fmt.Sprintf("Unknown query parameter '%s': '%s' has no such field.", name, o.Name)
+		msg := fmt.Sprintf("Unknown query parameter '%s': '%s' has no such field.", clip(name, objectos.MaxQuoted), o.Name)
 		if s, ok := hints[strings.ToLower(name)]; ok {
 			msg += fmt.Sprintf(" Did you mean %s?", slotHint(s))
-		} else if s := suggestField(o, name); s != "" {
+		} else if s := suggestField(o, strings.ToLower(name)); s != "" {
 			msg += fmt.Sprintf(" Did you mean '%s'?", s)
 		}
 		return nil, objectos.NewError(objectos.CodeInvalidField, msg).With("field", name).With("object", o.Name)
@@ -279,37 +280,13 @@ func implicitFilter(o *objectos.Object, name, v string) (*objectos.Filter, error
 }
 
 func suggestField(o *objectos.Object, name string) string {
-	best, bestD := "", 3
+	var names []string
 	for _, f := range o.Fields {
-		if f.Internal {
-			continue
-		}
-		if d := distance(strings.ToLower(name), f.Name); d < bestD {
-			best, bestD = f.Name, d
+		if !f.Internal {
+			names = append(names, f.Name)
 		}
 	}
-	return best
-}
-
-// distance is the Levenshtein distance, for did-you-mean hints.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+	return suggest.Closest(name, names)
 }
 
 // parseGetParams accepts only fields and expand on a single-record read.
@@ -369,15 +346,11 @@ func parseQueryDoc(o *objectos.Object, doc map[string]any) (*listRequest, error)
 		}
 		s, ok := docSpellings[k]
 		if !ok {
-			names := slices.Sorted(maps.Keys(docSpellings))
-			msg := fmt.Sprintf("Unknown query key '%s'.", k)
-			for _, n := range names {
-				if distance(strings.ToLower(k), strings.ToLower(n)) <= 2 {
-					msg += fmt.Sprintf(" Did you mean '%s'?", n)
-					break
-				}
+			msg := fmt.Sprintf("Unknown query key '%s'.", clip(k, objectos.MaxQuoted))
+			if n := suggest.Closest(k, slices.Collect(maps.Keys(docSpellings))); n != "" {
+				msg += fmt.Sprintf(" Did you mean '%s'?", n)
 			}
-			return nil, queryErr(k, "%s", msg)
+			return nil, objectos.NewError(objectos.CodeInvalidQuery, msg).With("param", k)
 		}
 		if v == nil {
 			continue
