@@ -9,29 +9,10 @@
 import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { email, finish, origin, password, step } from "./harness.mjs";
 
-const origin = (process.env.OBJECTOS_URL || "http://127.0.0.1:8080").replace(/\/$/, "");
-const email = process.env.ADMIN_EMAIL;
-const password = process.env.ADMIN_PASSWORD;
-if (!email || !password) {
-  console.error("ADMIN_EMAIL and ADMIN_PASSWORD are required");
-  process.exit(2);
-}
 const endpoint = new URL(`${origin}/api/v1/mcp`);
 const run = `mcp-${Date.now()}`; // keeps names unique when run twice on one database
-
-let failures = 0;
-async function step(name, fn) {
-  try {
-    const out = await fn();
-    console.log(`ok   ${name}`);
-    return out;
-  } catch (e) {
-    failures++;
-    console.log(`FAIL ${name}: ${e.message}`);
-    return undefined;
-  }
-}
 
 async function post(path, body, headers = {}) {
   const r = await fetch(`${origin}/api/v1${path}`, {
@@ -69,7 +50,7 @@ const key = await step("mint an API key for the agent", async () => {
   assert.equal(k.status, 201, JSON.stringify(k.body));
   return k.body.key;
 });
-if (!key) process.exit(1);
+if (!key) finish("MCP");
 
 const { client, transport, ready } = connect(key);
 await step("connect (initialize, stateless: no session)", async () => {
@@ -163,8 +144,4 @@ await step("a bad key is refused at connect (HTTP 401)", async () => {
   await assert.rejects(bad.ready, /401|Unauthorized/);
 });
 
-if (failures > 0) {
-  console.log(`${failures} step(s) failed`);
-  process.exit(1);
-}
-console.log("all MCP steps passed");
+finish("MCP");
