@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -105,11 +106,15 @@ func closeWon(ctx context.Context, call *objectos.ActionCall) (any, error) {
 }
 
 // refuseForbidden is a hook: an account named "forbidden" is refused, so
-// tests see hooks run for tool calls.
+// tests see hooks run for tool calls, and one named "explode" fails as a
+// server failure would.
 var refuseForbidden = objectos.Hook{Object: "crm_account", Events: []objectos.HookEvent{objectos.BeforeCreate},
 	Func: func(_ context.Context, h *objectos.HookContext) error {
-		if h.Input["name"] == "forbidden" {
+		switch h.Input["name"] {
+		case "forbidden":
 			return objectos.NewError(objectos.CodeValidationFailed, "That name is forbidden.")
+		case "explode":
+			return errors.New("the disk at /var/lib/secret is on fire")
 		}
 		return nil
 	}}
@@ -212,20 +217,17 @@ func (e *env) signUp(name string, sets ...string) *user {
 // rest calls a route of the Stack under /api/v1 and decodes the JSON answer.
 func (e *env) rest(method, path, body string, hdr map[string]string) (int, map[string]any) {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+"/api/v1"+path, strings.NewReader(body))
-	require.NoError(e.t, err)
+	h := map[string]string{}
 	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		h["Content-Type"] = "application/json"
 	}
 	for k, v := range hdr {
-		req.Header.Set(k, v)
+		h[k] = v
 	}
-	resp, err := e.srv.Client().Do(req)
-	require.NoError(e.t, err)
-	defer resp.Body.Close()
+	r := e.send(method, e.srv.URL+"/api/v1"+path, body, h)
 	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	_ = json.Unmarshal([]byte(r.body), &out)
+	return r.code, out
 }
 
 // raw is one HTTP exchange with the MCP endpoint.
@@ -254,11 +256,19 @@ func (r raw) errCode(t testing.TB) string {
 // 2025-11-25 revision, which needs no handshake on a stateless server).
 func (e *env) post(method, body string, hdr map[string]string) raw {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.url, strings.NewReader(body))
+	h := map[string]string{"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+		"MCP-Protocol-Version": "2025-11-25"}
+	for k, v := range hdr {
+		h[k] = v
+	}
+	return e.send(method, e.url, body, h)
+}
+
+// send is one request to the test server.
+func (e *env) send(method, url, body string, hdr map[string]string) raw {
+	e.t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	require.NoError(e.t, err)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}

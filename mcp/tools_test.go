@@ -341,3 +341,18 @@ func TestActionTools(t *testing.T) {
 		an.fails("PERMISSION_DENIED", "run_action", map[string]any{"actionName": "close_won", "recordId": opp["id"]})
 	})
 }
+
+// TestServerFailure: a failure inside a tool is INTERNAL_ERROR for the
+// caller, and its cause goes to the log only, with the request id.
+func TestServerFailure(t *testing.T) {
+	e := newEnv(t, testenv.Open(t, testenv.SQLite), nil)
+	a := e.mustConnect(e.signUp("admin").key)
+	r := a.fails("INTERNAL_ERROR", "create_record", map[string]any{"objectName": "crm_account", "data": map[string]any{"name": "explode"}})
+	assert.Equal(t, "An internal error occurred.", r.err["message"])
+	assert.NotContains(t, a.wire.received(), "on fire")
+	logs := e.logs.String()
+	assert.Contains(t, logs, "mcp tool failed")
+	assert.Contains(t, logs, "tool=create_record")
+	assert.Contains(t, logs, "on fire")
+	assert.Regexp(t, `request_id=[0-9a-f]{32}`, logs)
+}
