@@ -28,7 +28,7 @@ func newEndpoint(st *objectos.Stack, srv *sdkmcp.Server, maxBody int64) *endpoin
 		&sdkmcp.StreamableHTTPOptions{
 			Stateless:    true,
 			JSONResponse: true,
-			Logger:       st.Logger(),
+			Logger:       sdkLogger(st),
 			// The endpoint has checked the body's size already.
 			MaxRequestBodyBytes: maxBody,
 			// The SDK refuses a request that reached a loopback listener

@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 
 	sdkmcp "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -108,7 +109,7 @@ func newServer(st *objectos.Stack, opts Options) *server {
 	}
 	s.srv = sdkmcp.NewServer(&sdkmcp.Implementation{Name: opts.Name, Version: objectos.Version}, &sdkmcp.ServerOptions{
 		Instructions: instructions,
-		Logger:       st.Logger(),
+		Logger:       sdkLogger(st),
 		// No logging capability (the SDK's default), and no list-changed
 		// notifications: a stateless server has no stream to send them on.
 		Capabilities: &sdkmcp.ServerCapabilities{Tools: &sdkmcp.ToolCapabilities{}, Resources: &sdkmcp.ResourceCapabilities{}},
@@ -184,3 +185,21 @@ func clip(s string) string {
 	}
 	return s[:n] + "…"
 }
+
+// sdkLogger is the Stack's logger for the SDK, less its information lines:
+// a stateless server connects and disconnects a session for every request,
+// and says so three times each.
+func sdkLogger(st *objectos.Stack) *slog.Logger {
+	return slog.New(warnings{st.Logger().Handler()})
+}
+
+// warnings passes on records of level warning and above.
+type warnings struct{ slog.Handler }
+
+func (h warnings) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+
+func (h warnings) WithAttrs(as []slog.Attr) slog.Handler { return warnings{h.Handler.WithAttrs(as)} }
+
+func (h warnings) WithGroup(name string) slog.Handler { return warnings{h.Handler.WithGroup(name)} }

@@ -3,6 +3,7 @@ package mcp_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 
 	sdkmcp "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -183,4 +184,32 @@ func TestResources(t *testing.T) {
 		_, err = nobody.s.ReadResource(ctx, &sdkmcp.ReadResourceParams{URI: "objectos://objects"})
 		require.NoError(t, err)
 	})
+}
+
+// TestConcurrentCallers: one server serves many callers at once, and each
+// call runs as its own caller.
+func TestConcurrentCallers(t *testing.T) {
+	e := newEnv(t, testenv.Open(t, testenv.SQLite), nil)
+	e.signUp("admin")
+	agents := map[string]*agent{}
+	for _, name := range []string{"sam", "sue", "sid"} {
+		agents[name] = e.mustConnect(e.signUp(name, "crm_sales_user").key)
+		agents[name].must("create_record", map[string]any{"objectName": "crm_account", "data": map[string]any{"name": name + "'s"}})
+	}
+	var wg sync.WaitGroup
+	for name, a := range agents {
+		for range 10 {
+			wg.Go(func() {
+				res, err := a.s.CallTool(context.Background(), &sdkmcp.CallToolParams{Name: "query_records",
+					Arguments: map[string]any{"objectName": "crm_account"}})
+				if assert.NoError(t, err) && assert.False(t, res.IsError) {
+					recs := res.StructuredContent.(map[string]any)["records"].([]any)
+					if assert.Len(t, recs, 1) {
+						assert.Equal(t, name+"'s", recs[0].(map[string]any)["name"])
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
 }

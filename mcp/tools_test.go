@@ -355,4 +355,5 @@ func TestServerFailure(t *testing.T) {
 	assert.Contains(t, logs, "tool=create_record")
 	assert.Contains(t, logs, "on fire")
 	assert.Regexp(t, `request_id=[0-9a-f]{32}`, logs)
+	assert.NotContains(t, logs, "session connected", "the SDK's information lines stay out")
 }
