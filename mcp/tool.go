@@ -20,7 +20,10 @@ import (
 // The server decodes and validates the arguments, so run gets well-formed
 // input (numbers kept exact, as json.Number where the type is any), and
 // turns its result into structuredContent with the same JSON as text. An
-// error from run becomes a tool result with isError set (see failed).
+// error from run becomes a tool result with isError set (see failed). run
+// first takes its operation from the caller's budget: server.begin for a
+// tool on an object (it resolves the object too), Stack.Charge otherwise;
+// TestRateLimits fails for a listed tool it does not cover.
 type tool[In, Out any] struct {
 	name, title, description string
 	hints                    hints
