@@ -10,29 +10,11 @@ import assert from "node:assert/strict";
 import { createAuthClient } from "better-auth/client";
 import { ObjectStackClient, createFilter } from "@objectstack/client";
 import openapiTS, { astToString } from "openapi-typescript";
+import { email, finish, origin, password, step } from "./harness.mjs";
 
-const origin = (process.env.OBJECTOS_URL || "http://127.0.0.1:8080").replace(/\/$/, "");
-const email = process.env.ADMIN_EMAIL;
-const password = process.env.ADMIN_PASSWORD;
-if (!email || !password) {
-  console.error("ADMIN_EMAIL and ADMIN_PASSWORD are required");
-  process.exit(2);
-}
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const run = `interop-${Date.now()}`; // keeps names unique when run twice on one database
 
-let failures = 0;
-async function step(name, fn) {
-  try {
-    const out = await fn();
-    console.log(`ok   ${name}`);
-    return out;
-  } catch (e) {
-    failures++;
-    console.log(`FAIL ${name}: ${e.message}${e.code ? ` (${e.code})` : ""}`);
-    return undefined;
-  }
-}
 const rejectsWith = (promise, status, code) =>
   assert.rejects(promise, (e) => {
     assert.equal(e.httpStatus, status, `status of ${e.message}`);
@@ -340,8 +322,4 @@ await step("anonymous data call is 401 UNAUTHENTICATED", async () => {
   await rejectsWith(anon.data.find("crm_account", {}), 401, "UNAUTHENTICATED");
 });
 
-if (failures > 0) {
-  console.log(`${failures} step(s) failed`);
-  process.exit(1);
-}
-console.log("all client steps passed");
+finish("client");

@@ -1,6 +1,7 @@
 // Command crm serves the CRM example: the artifact in crm.yaml with the data
-// API, sign-in and sessions, and the API reference page at /api/v1/docs, on
-// an embedded SQLite database by default or on PostgreSQL.
+// API, sign-in and sessions, the API reference page at /api/v1/docs and,
+// when OS_MCP_SERVER_ENABLED is true, the MCP server at /api/v1/mcp, on an
+// embedded SQLite database by default or on PostgreSQL.
 //
 //	go run ./examples/crm                                  # ./objectos.db, 127.0.0.1:8080
 //	go run ./examples/crm -db postgres://user@host/db -addr :9000
@@ -14,8 +15,9 @@
 // off) with OS_RATE_LIMIT_READ, OS_RATE_LIMIT_WRITE and OS_RATE_LIMIT_AUTH
 // (such as 600/m), OS_TRUSTED_PROXIES (CIDRs of the proxies whose
 // forwarding header is believed, or "unix"), OS_CLIENT_IP_HEADER (that
-// header: X-Forwarded-For by default) and OS_HSTS (a
-// Strict-Transport-Security value).
+// header: X-Forwarded-For by default), OS_HSTS (a
+// Strict-Transport-Security value), OS_MCP_SERVER_ENABLED (true serves MCP)
+// and OS_MCP_SERVER_NAME (its name for clients).
 package main
 
 import (
@@ -39,6 +41,7 @@ import (
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/apikey"
 	"github.com/objectos-go/objectos/auth"
+	"github.com/objectos-go/objectos/mcp"
 	"github.com/objectos-go/objectos/rest"
 	"github.com/objectos-go/objectos/security"
 	"github.com/objectos-go/objectos/store"
@@ -83,6 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	defer st.Close()
 
 	authOpts := auth.Options{}.WithEnv(getenv)
+	mcpOpts := mcp.Options{}.WithEnv(getenv)
 	limits, err := rateLimits(ctx, getenv, st)
 	if err != nil {
 		return err
@@ -90,7 +94,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	stack, err := objectos.New(ctx, objectos.Options{
 		Artifact: artifact,
 		Store:    st,
-		Plugins:  []objectos.Plugin{rest.New(rest.Options{Docs: true}), auth.New(authOpts), apikey.New(), security.New()},
+		Plugins: []objectos.Plugin{rest.New(rest.Options{Docs: true}), auth.New(authOpts), apikey.New(), security.New(),
+			mcp.New(mcpOpts)},
 		ActionHandlers: map[string]objectos.ActionHandler{
 			"crm_opportunity.close_won": closeWon,
 		},
@@ -127,6 +132,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	base := "http://" + ln.Addr().String() + stack.BasePath()
 	fmt.Fprintf(out, "objectos crm listening on %s (database: %s)\n", base, describeDB(st.Dialect(), *db))
 	fmt.Fprintf(out, "API reference: %s/docs (with your session in this browser, or an API key)\n", base)
+	if mcpOpts.Enabled {
+		fmt.Fprintf(out, "MCP server: %s/mcp (Streamable HTTP; send an API key as Authorization: Bearer)\n", base)
+	}
 	fmt.Fprintln(out, signInHint(ctx, stack, base, authOpts.AdminEmail))
 
 	errc := make(chan error, 1)
