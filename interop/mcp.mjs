@@ -61,7 +61,7 @@ await step("connect (initialize, stateless: no session)", async () => {
 await step("listTools: upstream's names, output schemas, annotations", async () => {
   const { tools } = await client.listTools();
   const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
-  for (const name of ["list_objects", "describe_object", "query_records", "get_record", "create_record",
+  for (const name of ["list_objects", "describe_object", "query_records", "aggregate_records", "get_record", "create_record",
     "update_record", "delete_record", "list_actions", "run_action"]) {
     assert.ok(byName[name], `tool ${name}`);
     assert.equal(byName[name].outputSchema?.type, "object", `${name} declares an output schema`);
@@ -124,11 +124,21 @@ await step("resources: objectos://objects/crm_account", async () => {
   assert.ok(d.fields.some((f) => f.name === "annual_revenue"));
 });
 
-// ---- aggregate_records: add a step here when the tool lands (issue 11), e.g.
-//   const r = await call(client, "aggregate_records", { objectName: "crm_account",
-//     aggregations: [{ function: "count", alias: "n" }], groupBy: ["industry"], where: { name: `MCP ${run}` } });
-//   assert.deepEqual(r.rows, [{ industry: "finance", n: 1 }]);
-// ----
+await step("aggregate_records: accounts by industry, the pipeline by stage", async () => {
+  const r = await call(client, "aggregate_records", {
+    objectName: "crm_account", aggregations: [{ function: "count", alias: "n" }, { function: "sum", field: "annual_revenue", alias: "revenue" }],
+    groupBy: ["industry"], where: { name: `MCP ${run}` },
+  });
+  assert.deepEqual(r.rows, [{ industry: "finance", n: 1, revenue: 1234.5 }]);
+  assert.equal(r.truncated, false);
+  const p = await call(client, "aggregate_records", {
+    objectName: "crm_opportunity", aggregations: [{ function: "count", alias: "deals" }],
+    groupBy: [{ field: "stage", alias: "stage" }], where: { account: account.id },
+  });
+  assert.deepEqual(p.rows, [{ stage: "closed_won", deals: 1 }]);
+  await assert.rejects(call(client, "aggregate_records", { objectName: "crm_account", aggregations: [{ function: "median", field: "annual_revenue" }] }),
+    (e) => e.code === "VALIDATION_FAILED");
+});
 
 await step("delete_record (the opportunity, then the account)", async () => {
   if (opp) await call(client, "delete_record", { objectName: "crm_opportunity", recordId: opp.id });

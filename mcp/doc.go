@@ -17,8 +17,8 @@
 //	{"url": "http://127.0.0.1:8080/api/v1/mcp", "headers": {"Authorization": "Bearer os_pk_live_…"}}
 //
 // Tools (the upstream ObjectStack names and input schemas): list_objects,
-// describe_object, query_records, get_record, create_record, update_record,
-// delete_record, list_actions and run_action. Each runs as the caller
+// describe_object, query_records, aggregate_records, get_record,
+// create_record, update_record, delete_record, list_actions and run_action. Each runs as the caller
 // through the Stack's engine, so permissions, record access, field security,
 // validation and hooks apply exactly as on the data API, and each declares
 // an output schema that its structured result matches. A failure the caller

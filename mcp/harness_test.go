@@ -63,6 +63,7 @@ objects:
         defaultValue: prospecting
         options: [{value: prospecting}, {value: closed_won}]
       amount: {type: currency, min: 0}
+      close_date: {type: date}
     actions:
       - name: close_won
         label: Close Won

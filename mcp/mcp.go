@@ -130,6 +130,7 @@ func (s *server) tools() []registrar {
 		s.listObjects(),
 		s.describeObject(),
 		s.queryRecords(),
+		s.aggregateRecords(),
 		s.getRecord(),
 		s.createRecord(),
 		s.updateRecord(),

@@ -60,11 +60,12 @@ func TestRateLimits(t *testing.T) {
 	opp := a.must("create_record", map[string]any{"objectName": "crm_opportunity", "data": map[string]any{"name": "Deal", "account": acc["id"]}})
 
 	reads := map[string]map[string]any{
-		"list_objects":    {},
-		"describe_object": {"objectName": "crm_account"},
-		"query_records":   {"objectName": "crm_account"},
-		"get_record":      {"objectName": "crm_account", "recordId": acc["id"]},
-		"list_actions":    {},
+		"list_objects":      {},
+		"describe_object":   {"objectName": "crm_account"},
+		"query_records":     {"objectName": "crm_account"},
+		"aggregate_records": {"objectName": "crm_account", "aggregations": []any{map[string]any{"function": "count", "alias": "n"}}},
+		"get_record":        {"objectName": "crm_account", "recordId": acc["id"]},
+		"list_actions":      {},
 	}
 	writes := map[string]map[string]any{
 		"create_record": {"objectName": "crm_account", "data": map[string]any{"name": "Beta"}},
@@ -99,6 +100,7 @@ func TestRateLimits(t *testing.T) {
 	// An object with a budget of its own pays from that one.
 	lim.set(objectos.BucketRead+":crm_region", 0)
 	a.fails("RATE_LIMIT_EXCEEDED", "query_records", map[string]any{"objectName": "crm_region"})
+	a.fails("RATE_LIMIT_EXCEEDED", "aggregate_records", map[string]any{"objectName": "crm_region", "aggregations": []any{map[string]any{"function": "count"}}})
 	a.must("query_records", map[string]any{"objectName": "crm_account"})
 	lim.reset()
 

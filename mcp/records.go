@@ -89,10 +89,8 @@ func (s *server) queryRecords() tool[queryArgs, recordPage] {
 			if in.Limit != nil {
 				q.Limit = min(*in.Limit, s.st.MaxPageSize())
 			}
-			if in.Where != nil {
-				if q.Filter, err = objectos.ParseFilterValue(in.Where); err != nil {
-					return nil, err
-				}
+			if q.Filter, err = filter(in.Where); err != nil {
+				return nil, err
 			}
 			for _, k := range in.OrderBy {
 				q.Sort = append(q.Sort, objectos.SortKey{Field: k.Field, Desc: k.Order == "desc"})

@@ -37,7 +37,7 @@ func TestInitialize(t *testing.T) {
 			assert.Nil(t, init.Capabilities.Logging, "no logging capability")
 			assert.NotEmpty(t, init.Instructions)
 			assert.Empty(t, a.s.ID(), "stateless: no session id")
-			assert.Len(t, a.tools, 9)
+			assert.Len(t, a.tools, 10)
 			// the tools run as the caller in either era
 			assert.EqualValues(t, 3, a.must("list_objects", nil)["totalCount"])
 		})
@@ -74,30 +74,32 @@ func TestToolList(t *testing.T) {
 	for _, tl := range res.Tools {
 		got = append(got, tl.Name)
 	}
-	assert.ElementsMatch(t, []string{"list_objects", "describe_object", "query_records", "get_record", "create_record",
+	assert.ElementsMatch(t, []string{"list_objects", "describe_object", "query_records", "aggregate_records", "get_record", "create_record",
 		"update_record", "delete_record", "list_actions", "run_action"}, got)
 
 	type hint struct{ readOnly, destructive, idempotent bool }
 	want := map[string]hint{
-		"list_objects":    {readOnly: true, idempotent: true},
-		"describe_object": {readOnly: true, idempotent: true},
-		"query_records":   {readOnly: true, idempotent: true},
-		"get_record":      {readOnly: true, idempotent: true},
-		"list_actions":    {readOnly: true, idempotent: true},
-		"create_record":   {},
-		"update_record":   {destructive: true, idempotent: true},
-		"delete_record":   {destructive: true, idempotent: true},
-		"run_action":      {destructive: true},
+		"list_objects":      {readOnly: true, idempotent: true},
+		"describe_object":   {readOnly: true, idempotent: true},
+		"query_records":     {readOnly: true, idempotent: true},
+		"aggregate_records": {readOnly: true, idempotent: true},
+		"get_record":        {readOnly: true, idempotent: true},
+		"list_actions":      {readOnly: true, idempotent: true},
+		"create_record":     {},
+		"update_record":     {destructive: true, idempotent: true},
+		"delete_record":     {destructive: true, idempotent: true},
+		"run_action":        {destructive: true},
 	}
 	required := map[string][]string{
 		"list_objects": nil, "list_actions": nil,
-		"describe_object": {"objectName"},
-		"query_records":   {"objectName"},
-		"get_record":      {"objectName", "recordId"},
-		"create_record":   {"objectName", "data"},
-		"update_record":   {"objectName", "recordId", "data"},
-		"delete_record":   {"objectName", "recordId"},
-		"run_action":      {"actionName"},
+		"describe_object":   {"objectName"},
+		"query_records":     {"objectName"},
+		"aggregate_records": {"objectName", "aggregations"},
+		"get_record":        {"objectName", "recordId"},
+		"create_record":     {"objectName", "data"},
+		"update_record":     {"objectName", "recordId", "data"},
+		"delete_record":     {"objectName", "recordId"},
+		"run_action":        {"actionName"},
 	}
 	for _, tl := range res.Tools {
 		t.Run(tl.Name, func(t *testing.T) {

@@ -47,7 +47,7 @@ func TestCRMMCP(t *testing.T) {
 			assert.Equal(t, "crm", s.InitializeResult().ServerInfo.Name)
 			tools, err := s.ListTools(ctx, nil)
 			require.NoError(t, err)
-			assert.Len(t, tools.Tools, 9)
+			assert.Len(t, tools.Tools, 10)
 
 			res, err := s.CallTool(ctx, &sdkmcp.CallToolParams{Name: "create_record", Arguments: map[string]any{
 				"objectName": "crm_account", "data": map[string]any{"name": "Agent Co", "industry": "retail"}}})
@@ -65,6 +65,23 @@ func TestCRMMCP(t *testing.T) {
 			require.NoError(t, json.Unmarshal(b, &page))
 			assert.Equal(t, 1, page.Total)
 			assert.Equal(t, "Agent Co", page.Records[0]["name"])
+			acc := page.Records[0]["id"]
+			for _, o := range []map[string]any{{"stage": "proposal", "amount": 500}, {"stage": "proposal", "amount": 1500}, {"stage": "closed_won", "amount": 900}} {
+				o["name"], o["account"] = "Deal", acc
+				res, err = s.CallTool(ctx, &sdkmcp.CallToolParams{Name: "create_record", Arguments: map[string]any{"objectName": "crm_opportunity", "data": o}})
+				require.NoError(t, err)
+				require.False(t, res.IsError, "%v", res.Content)
+			}
+			// The pipeline by stage, as the README shows it.
+			res, err = s.CallTool(ctx, &sdkmcp.CallToolParams{Name: "aggregate_records", Arguments: map[string]any{
+				"objectName":   "crm_opportunity",
+				"aggregations": []any{map[string]any{"function": "count", "alias": "deals"}, map[string]any{"function": "sum", "field": "amount", "alias": "pipeline"}},
+				"groupBy":      []any{"stage"},
+				"where":        map[string]any{"stage": map[string]any{"$nin": []any{"closed_won", "closed_lost"}}}}})
+			require.NoError(t, err)
+			require.False(t, res.IsError, "%v", res.Content)
+			b, _ = json.Marshal(res.StructuredContent)
+			assert.JSONEq(t, `{"rows":[{"stage":"proposal","deals":2,"pipeline":2000}],"count":1,"truncated":false}`, string(b))
 			res, err = s.CallTool(ctx, &sdkmcp.CallToolParams{Name: "query_records", Arguments: map[string]any{"objectName": "sys_user"}})
 			require.NoError(t, err)
 			assert.True(t, res.IsError, "system objects are hidden from agents")
