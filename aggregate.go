@@ -143,7 +143,7 @@ const (
 var aliasRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 
 func aggErr(format string, args ...any) *Error {
-	return Errorf(CodeInvalidQuery, format, args...).With("param", "aggregations")
+	return quotedf(CodeInvalidQuery, format, args...).With("param", "aggregations")
 }
 
 // Aggregate groups the records of the object the caller may read and

@@ -165,7 +165,7 @@ func (s *Stack) Transact(ctx context.Context, fn func(ctx context.Context) error
 }
 
 func fieldError(o *Object, name string, code Code, format string, args ...any) *Error {
-	return Errorf(code, format, args...).With("field", name).With("object", o.Name)
+	return quotedf(code, format, args...).With("field", name).With("object", o.Name)
 }
 
 func (s *Stack) unknownField(o *Object, name string, sys bool, code Code) *Error {

@@ -145,10 +145,19 @@ func NewError(code Code, message string) *Error {
 
 // Errorf returns an error with the code and a formatted client-safe message.
 // A %w verb is not treated specially; use [Error.WithCause] for causes.
-// String arguments longer than [MaxQuoted] bytes are shortened, so a message
-// that repeats a caller's name or value stays small however long it was; pass
-// a message composed beforehand to [NewError], not as an argument to "%s".
 func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// quotedf is Errorf for messages that repeat a caller's text: string
+// arguments longer than [MaxQuoted] are shortened.
+func quotedf(code Code, format string, args ...any) *Error {
+	return Errorf(code, format, clipArgs(args)...)
+}
+
+// clipArgs returns args with strings longer than [MaxQuoted] shortened;
+// args itself is not changed.
+func clipArgs(args []any) []any {
 	copied := false
 	for i, a := range args {
 		if s, ok := a.(string); ok && len(s) > MaxQuoted {
@@ -158,11 +167,13 @@ func Errorf(code Code, format string, args ...any) *Error {
 			args[i] = clip(s)
 		}
 	}
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return args
 }
 
 // MaxQuoted is the longest caller text, in bytes, that an error message or
 // detail repeats; longer text is cut at a character boundary and ends in "…".
+// Names are at most 64 bytes, so a name is never cut. [Error.With] applies it
+// to string details.
 const MaxQuoted = 64
 
 // clip bounds caller text that an error repeats (see [MaxQuoted]).

@@ -12,16 +12,18 @@ import (
 // bytes of a caller's text, cut at a character boundary.
 func TestErrorsClipCallerText(t *testing.T) {
 	long := strings.Repeat("é", 1000) // two bytes each
-	e := Errorf(CodeInvalidFilter, "unknown field %q", long).With("field", long)
+	e := filterErr("unknown field %q", long).With("field", long)
 	assert.Less(t, len(e.Message), MaxQuoted+32)
 	assert.True(t, utf8.ValidString(e.Message))
 	assert.True(t, strings.HasSuffix(e.Details["field"].(string), "…"))
 	assert.True(t, utf8.ValidString(e.Details["field"].(string)))
 
 	args := []any{long}
-	Errorf(CodeInvalidFilter, "%s", args...)
+	filterErr("%s", args...)
 	assert.Equal(t, long, args[0], "the caller's arguments are not changed")
 
 	short := strings.Repeat("x", MaxQuoted)
-	assert.Equal(t, "unknown field \""+short+"\"", Errorf(CodeInvalidFilter, "unknown field %q", short).Message)
+	assert.Equal(t, "unknown field \""+short+"\"", filterErr("unknown field %q", short).Message)
+	list := strings.Repeat("option, ", 20)
+	assert.Equal(t, "one of "+list, Errorf(CodeValidationFailed, "one of %s", list).Message, "Errorf repeats its arguments whole")
 }

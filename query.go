@@ -182,7 +182,7 @@ func (f *Filter) Fields() []string {
 }
 
 func filterErr(format string, args ...any) *Error {
-	return Errorf(CodeInvalidFilter, format, args...)
+	return quotedf(CodeInvalidFilter, format, args...)
 }
 
 // ParseFilter parses an ObjectQL filter from JSON: the object form
@@ -1073,7 +1073,7 @@ type SortKey struct {
 	Desc  bool   `json:"desc,omitempty"`
 }
 
-func sortErr(format string, args ...any) *Error { return Errorf(CodeInvalidSort, format, args...) }
+func sortErr(format string, args ...any) *Error { return quotedf(CodeInvalidSort, format, args...) }
 
 // ParseSort parses a sort string: comma-separated keys, each "field",
 // "-field", "field asc" or "field desc". Errors are INVALID_SORT.

@@ -98,6 +98,14 @@ func TestHugeUnknownNames(t *testing.T) {
 		assert.Equal(t, 400, r.Code, r.Body.String()[:min(200, r.Body.Len())])
 		assert.Less(t, r.Body.Len(), 4096, "the answer does not echo the name whole: %.40s", body)
 	}
+	for path, body := range map[string]string{
+		"/api/v1/batch":                   `{"` + huge + `": 1}`,
+		"/api/v1/data/account/updateMany": `{"records": [], "` + huge + `": 1}`,
+	} {
+		r := s.post("alice", path, body)
+		assert.Equal(t, 400, r.Code, r.Body.String()[:min(200, r.Body.Len())])
+		assert.Less(t, r.Body.Len(), 4096, "the answer does not echo the name whole: %s", path)
+	}
 	r := s.get("alice", "/api/v1/data/account?sort="+huge+"&fields="+huge)
 	assert.Equal(t, 400, r.Code)
 	assert.Less(t, r.Body.Len(), 4096)

@@ -155,7 +155,7 @@ func onlyKeys(object, what string, m map[string]any, allowed ...string) error {
 			ok = ok || k == a
 		}
 		if !ok {
-			return bulkErr(object, "Unknown key '%s' in %s; it takes %s.", k, what, strings.Join(allowed, ", ")).With("field", k)
+			return bulkErr(object, "Unknown key '%s' in %s; it takes %s.", clip(k, objectos.MaxQuoted), what, strings.Join(allowed, ", ")).With("field", k)
 		}
 	}
 	return nil

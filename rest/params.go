@@ -69,7 +69,14 @@ var notYet = map[string]string{
 	"aggregations": "aggregations", "groupBy": "groupBy", "$apply": "aggregations", "having": "having",
 }
 
+// queryErr is an INVALID_QUERY error about a parameter; string arguments
+// (the caller's names) are shortened to objectos.MaxQuoted bytes.
 func queryErr(param, format string, args ...any) *objectos.Error {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = clip(s, objectos.MaxQuoted)
+		}
+	}
 	return objectos.Errorf(objectos.CodeInvalidQuery, format, args...).With("param", param)
 }
 
