@@ -308,6 +308,13 @@ func (s *Stack) Aggregate(ctx context.Context, object string, q AggregateQuery) 
 			return nil, err
 		}
 	}
+	n := sel.Where.values() + sel.Having.values()
+	for _, a := range sel.Aggs {
+		n += a.Filter.values()
+	}
+	if err := s.checkValues(n); err != nil {
+		return nil, err
+	}
 	sorted := map[string]bool{}
 	for _, k := range q.Sort {
 		col, ok := aliases[k.Field]

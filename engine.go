@@ -609,6 +609,9 @@ func (s *Stack) bindReadableFilter(o *Object, g *Grant, sys bool, p *Principal, 
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkValues(bound.values()); err != nil {
+		return nil, err
+	}
 	if !sys {
 		for _, name := range bound.Fields() {
 			if !g.CanRead(name) {
@@ -617,6 +620,16 @@ func (s *Stack) bindReadableFilter(o *Object, g *Grant, sys bool, p *Principal, 
 		}
 	}
 	return bound, nil
+}
+
+// checkValues refuses a query whose filters bind more than
+// Options.MaxQueryValues values.
+func (s *Stack) checkValues(n int) error {
+	if n > s.maxValues {
+		return filterErr("the query's filters hold %d values; at most %d are allowed in one query", n, s.maxValues).
+			With("limit", s.maxValues)
+	}
+	return nil
 }
 
 func withExpand(fields []string, expand []*expandNode) []string {

@@ -30,6 +30,15 @@ const DefaultBasePath = "/api/v1"
 // says otherwise.
 const DefaultMaxPageSize = 1000
 
+// DefaultMaxQueryValues is the most values one query's filters may bind
+// unless Options.MaxQueryValues says otherwise; MaxQueryValuesCeiling is
+// the most it may say (SQLite binds at most 32,766 values per statement,
+// and the engine adds its own beside the caller's).
+const (
+	DefaultMaxQueryValues = 10000
+	MaxQueryValuesCeiling = 30000
+)
+
 // Options configures a Stack. Artifact and Store are required; every other
 // field has a usable zero value.
 type Options struct {
@@ -54,6 +63,10 @@ type Options struct {
 	BasePath string
 	// MaxPageSize is the page-size ceiling of lists. Default 1000.
 	MaxPageSize int
+	// MaxQueryValues caps the values the filters of one query bind
+	// together (each member of an $in list counts): more is 400
+	// INVALID_FILTER. Default 10,000; at most MaxQueryValuesCeiling.
+	MaxQueryValues int
 	// Secret signs list cursors. Replicas behind one load balancer must
 	// share it. Default: 32 random bytes per process, so cursors do not
 	// survive a restart.
@@ -104,6 +117,7 @@ type Stack struct {
 	hooks     []Hook
 	base      string
 	maxPage   int
+	maxValues int
 	secret    []byte
 	clock     func() time.Time
 	log       *slog.Logger
@@ -137,19 +151,20 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, errors.New("objectos: Options.Store is required")
 	}
 	s := &Stack{
-		artifact: opts.Artifact,
-		store:    opts.Store,
-		security: opts.Security,
-		plugins:  opts.Plugins,
-		base:     strings.TrimRight(opts.BasePath, "/"),
-		maxPage:  opts.MaxPageSize,
-		secret:   opts.Secret,
-		clock:    opts.Clock,
-		log:      opts.Logger,
-		objects:  map[string]*Object{},
-		refs:     map[string][]refEdge{},
-		hooks:    append([]Hook(nil), opts.Hooks...),
-		handlers: map[string]ActionHandler{},
+		artifact:  opts.Artifact,
+		store:     opts.Store,
+		security:  opts.Security,
+		plugins:   opts.Plugins,
+		base:      strings.TrimRight(opts.BasePath, "/"),
+		maxPage:   opts.MaxPageSize,
+		maxValues: opts.MaxQueryValues,
+		secret:    opts.Secret,
+		clock:     opts.Clock,
+		log:       opts.Logger,
+		objects:   map[string]*Object{},
+		refs:      map[string][]refEdge{},
+		hooks:     append([]Hook(nil), opts.Hooks...),
+		handlers:  map[string]ActionHandler{},
 	}
 	if opts.BasePath == "" {
 		s.base = DefaultBasePath
@@ -159,6 +174,12 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	if s.maxPage <= 0 {
 		s.maxPage = DefaultMaxPageSize
+	}
+	switch {
+	case s.maxValues <= 0:
+		s.maxValues = DefaultMaxQueryValues
+	case s.maxValues > MaxQueryValuesCeiling:
+		return nil, fmt.Errorf("objectos: MaxQueryValues %d is more than %d", s.maxValues, MaxQueryValuesCeiling)
 	}
 	if s.clock == nil {
 		s.clock = time.Now

@@ -158,6 +158,26 @@ func (f *Filter) write(b *strings.Builder) {
 	}
 }
 
+// values counts the values a bound filter binds: one per comparand, each
+// member of a list.
+func (f *Filter) values() int {
+	if f == nil {
+		return 0
+	}
+	n := 0
+	for _, c := range f.Children {
+		n += c.values()
+	}
+	switch v := f.Value.(type) {
+	case nil:
+	case []any:
+		n += len(v)
+	default:
+		n++
+	}
+	return n
+}
+
 // Fields returns the names of the fields the filter reads, each once.
 func (f *Filter) Fields() []string {
 	var out []string

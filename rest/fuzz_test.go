@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/rest"
 )
 
 // FuzzDataAPI throws arbitrary queries and bodies at the data routes: a
@@ -25,10 +27,28 @@ func FuzzDataAPI(f *testing.F) {
 	} {
 		f.Add("POST", seed[0], seed[1])
 	}
+	// The inputs of issue 12: many bound values, long unknown names,
+	// control characters and backslashes in the path and the query.
+	huge := strings.Repeat("a", 200<<10)
+	for _, seed := range [][3]string{
+		{"POST", "account/query", `{"where": ` + inLists(40, 1000) + `}`},
+		{"POST", "account/query", `{"where": ` + inLists(70, 1000) + `}`},
+		{"POST", "account/query", `{"aggregations": [{"function": "count", "filter": ` + inLists(11, 1000) + `}]}`},
+		{"POST", "account/query", `{"where": ["name", "` + huge + `", 1]}`},
+		{"POST", "account/query", `{"where": {"` + huge + `": 1}, "sort": "` + huge + `"}`},
+		{"GET", "account?filter=" + url.QueryEscape(inLists(3, 400)), ""},
+		{"GET", "account?" + huge[:4000] + "=1&sort=" + huge[:4000], ""},
+		{"GET", "account?filter=%7B%22name%22%3A%22%5Ct%01%22%7D&fields=na%5Cme", ""},
+		{"GET", "acc%5Count/%01x", ""},
+	} {
+		f.Add(seed[0], seed[1], seed[2])
+	}
 	// PostgreSQL when it is configured: it refuses more (invalid UTF-8,
 	// oversized index rows) than SQLite, so it finds more.
 	kinds := testenv.Kinds(f)
-	s := newServer(f, testenv.Open(f, kinds[len(kinds)-1]), restArtifact(), roomyRates)
+	s := newServer(f, testenv.Open(f, kinds[len(kinds)-1]), restArtifact(), roomyRates, func(o *objectos.Options) {
+		o.Plugins = []objectos.Plugin{rest.New(rest.Options{MaxBodyBytes: 8 << 20}), testAuth}
+	})
 	f.Fuzz(func(t *testing.T, method, path, body string) {
 		switch method {
 		case "GET", "POST", "PATCH", "DELETE", "PUT":

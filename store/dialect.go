@@ -16,11 +16,15 @@ import (
 type dialect struct {
 	name string
 	pg   bool
+	// maxArgs is the most values one statement may bind: PostgreSQL's
+	// protocol counts them in 16 bits, SQLite's SQLITE_MAX_VARIABLE_NUMBER
+	// is 32,766.
+	maxArgs int
 }
 
 var (
-	pgDialect     = &dialect{name: "pg", pg: true}
-	sqliteDialect = &dialect{name: "sqlite"}
+	pgDialect     = &dialect{name: "pg", pg: true, maxArgs: 65535}
+	sqliteDialect = &dialect{name: "sqlite", maxArgs: 32766}
 )
 
 // columnType is the SQL type of a field's column.

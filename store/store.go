@@ -264,7 +264,20 @@ func (c *conn) stmt(ctx context.Context, query string) *sql.Stmt {
 // evicted (and closed) while in use; the call is then retried unprepared.
 const errStmtClosed = "sql: statement is closed"
 
+// tooManyArgs refuses a statement that binds more values than the database
+// takes; the engine caps a query's values well below (Options.MaxQueryValues),
+// so only a caller around the engine meets it.
+func (c *conn) tooManyArgs(args []any) error {
+	if len(args) > c.s.d.maxArgs {
+		return objectos.Errorf(objectos.CodeInvalidFilter, "The statement binds %d values; the database takes at most %d.", len(args), c.s.d.maxArgs)
+	}
+	return nil
+}
+
 func (c *conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := c.tooManyArgs(args); err != nil {
+		return nil, err
+	}
 	if st := c.stmt(ctx, query); st != nil {
 		if c.tx != nil {
 			st = c.tx.StmtContext(ctx, st)
@@ -278,6 +291,9 @@ func (c *conn) query(ctx context.Context, query string, args ...any) (*sql.Rows,
 }
 
 func (c *conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := c.tooManyArgs(args); err != nil {
+		return nil, err
+	}
 	if st := c.stmt(ctx, query); st != nil {
 		if c.tx != nil {
 			st = c.tx.StmtContext(ctx, st)

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -86,4 +87,30 @@ func TestOpenDispatchesOnTheDSN(t *testing.T) {
 		assert.Equal(t, "pg", st.Dialect())
 		st.Close()
 	}
+}
+
+// TestTooManyValuesForTheDatabase goes around the engine (which caps the
+// values of a query at Options.MaxQueryValues) to bind more than the
+// database takes in one statement: INVALID_FILTER, not the driver's error.
+func TestTooManyValuesForTheDatabase(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s, err := objectos.New(ctx, objectos.Options{Artifact: refArtifact(), Store: st})
+		require.NoError(t, err)
+		parent := s.Object("parent")
+		var ors []*objectos.Filter
+		for i := range 70 {
+			vals := make([]any, 1000)
+			for j := range vals {
+				vals[j] = fmt.Sprintf("p%d_%d", i, j)
+			}
+			ors = append(ors, objectos.Where("id", objectos.OpIn, vals))
+		}
+		_, err = st.Find(ctx, parent, &objectos.Select{Where: objectos.Or(ors...)})
+		require.True(t, objectos.IsCode(err, objectos.CodeInvalidFilter), "%v", err)
+		_, err = st.Count(ctx, parent, objectos.Or(ors...))
+		require.True(t, objectos.IsCode(err, objectos.CodeInvalidFilter), "%v", err)
+		_, err = st.Delete(ctx, parent, objectos.Or(ors...))
+		require.True(t, objectos.IsCode(err, objectos.CodeInvalidFilter), "%v", err)
+	})
 }
