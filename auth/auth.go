@@ -103,7 +103,9 @@ type Options struct {
 	// allows with credentials are trusted in Origin headers too.
 	TrustedOrigins []string
 	// CookieName is the session cookie's name. Default
-	// "better-auth.session_token" (with the __Secure- prefix on HTTPS).
+	// "better-auth.session_token", with the __Secure- prefix when cookies
+	// are secure (see SecureCookies); a request is read by the name it
+	// would be answered with, so a secure one never by the plain name.
 	CookieName string
 	// SecureCookies forces the Secure cookie attribute. Default: set when the
 	// request came over TLS or BaseURL is https.
@@ -340,7 +342,8 @@ func (p *Plugin) Authenticate(r *http.Request) (*objectos.Principal, error) {
 	return s.principal(method), nil
 }
 
-// credentials finds a session token: the bearer token first, then the cookie.
+// credentials finds a session token: the bearer token first, then the
+// cookie.
 func (p *Plugin) credentials(r *http.Request) (string, objectos.AuthMethod) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, token, _ := strings.Cut(h, " ")
@@ -350,14 +353,16 @@ func (p *Plugin) credentials(r *http.Request) (string, objectos.AuthMethod) {
 		}
 		return "", ""
 	}
-	for _, name := range []string{p.opts.CookieName, "__Secure-" + p.opts.CookieName} {
-		if c, err := r.Cookie(name); err == nil && c.Value != "" {
-			v, err := url.QueryUnescape(c.Value)
-			if err != nil {
-				v = c.Value
-			}
-			return v, objectos.AuthSession
+	// Only the name this request's cookie is set under counts: on a secure
+	// request the __Secure- one, which only a secure page of this host (or
+	// of a sibling that may set Domain cookies) can set, never a plain one
+	// planted over HTTP.
+	if c, err := r.Cookie(p.cookieName(r)); err == nil && c.Value != "" {
+		v, err := url.QueryUnescape(c.Value)
+		if err != nil {
+			v = c.Value
 		}
+		return v, objectos.AuthSession
 	}
 	return "", ""
 }

@@ -110,6 +110,31 @@ func TestSignInCookiesAndBearer(t *testing.T) {
 		require.NotNil(t, c)
 		assert.True(t, c.Secure)
 		assert.Equal(t, "__Secure-better-auth.session_token", c.Name)
+		// On a secure request only the __Secure- cookie counts: a plain one
+		// may have been planted over HTTP or by a sibling subdomain. Over
+		// plain HTTP only the plain name counts.
+		secureToken := c.Value
+		for _, tc := range []struct {
+			tls    bool
+			cookie string
+			want   int
+		}{
+			{true, "__Secure-better-auth.session_token", 200},
+			{true, "better-auth.session_token", 401},
+			{false, "__Secure-better-auth.session_token", 401},
+			{false, "better-auth.session_token", 200},
+		} {
+			r := e.do(call{method: "GET", path: "/api/v1/data/note", tls: tc.tls,
+				cookies: []*http.Cookie{{Name: tc.cookie, Value: secureToken}}})
+			assert.Equal(t, tc.want, r.Code, "tls %v, cookie %s", tc.tls, tc.cookie)
+		}
+		// With both, the planted plain cookie (another user's session)
+		// does not decide who the caller is.
+		planted := e.signedIn("ada@example.com", "correct horse")
+		r = e.do(call{method: "GET", path: "/api/v1/auth/get-session", tls: true, cookies: []*http.Cookie{
+			{Name: "better-auth.session_token", Value: planted}, {Name: "__Secure-better-auth.session_token", Value: secureToken}}})
+		require.Equal(t, 200, r.Code)
+		assert.Equal(t, secureToken, r.obj()["session"].(map[string]any)["token"])
 
 		// rememberMe false: a browser-session cookie.
 		r = e.do(call{method: "POST", path: "/api/v1/auth/sign-in/email", body: `{"email":"ada@example.com","password":"correct horse","rememberMe":false}`})
