@@ -206,11 +206,14 @@ func TestLockout(t *testing.T) {
 			r = e.signIn(email, "correct horse")
 			assert.Equal(t, 403, r.Code, email)
 			assert.Equal(t, "ACCOUNT_LOCKED", r.obj()["code"], "known and unknown emails lock alike")
+			assert.Equal(t, "900", r.Header().Get("Retry-After"), "the seconds until the lock ends")
 		}
 		e.clock.Advance(14 * time.Minute)
-		assert.Equal(t, 403, e.signIn("ada@example.com", "correct horse").Code)
-		e.clock.Advance(time.Minute)
 		r := e.signIn("ada@example.com", "correct horse")
+		assert.Equal(t, 403, r.Code)
+		assert.Equal(t, "60", r.Header().Get("Retry-After"))
+		e.clock.Advance(time.Minute)
+		r = e.signIn("ada@example.com", "correct horse")
 		require.Equal(t, 200, r.Code, "unlocked after 15 minutes")
 
 		// A success resets the count: four more failures do not lock.

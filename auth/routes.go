@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -16,9 +17,10 @@ import (
 
 // authError is better-auth's error body {code, message}.
 type authError struct {
-	status  int
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	status     int
+	retryAfter int    // seconds, for the Retry-After header; 0 for none
+	Code       string `json:"code"`
+	Message    string `json:"message"`
 }
 
 func (e *authError) Error() string { return e.Code + ": " + e.Message }
@@ -50,7 +52,10 @@ var (
 func (p *Plugin) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *authError
 	if errors.As(err, &ae) {
-		if ae.status == http.StatusServiceUnavailable {
+		switch {
+		case ae.retryAfter > 0:
+			w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
+		case ae.status == http.StatusServiceUnavailable:
 			w.Header().Set("Retry-After", "1")
 		}
 		objectos.WriteJSON(w, ae.status, ae)

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"math"
 	"net/mail"
 	"strings"
 	"time"
@@ -163,8 +164,15 @@ func (p *Plugin) storePasswordHash(ctx context.Context, userID, hash string) err
 
 // ticket is an attempt's place in the count of its identifier.
 type ticket struct {
-	n      int  // the failures counted with this attempt
-	locked bool // the identifier was locked when it arrived
+	n      int       // the failures counted with this attempt
+	locked time.Time // when the identifier was locked on arrival, the lock's end
+}
+
+// accountLocked is ACCOUNT_LOCKED with the seconds until the lock ends.
+func accountLocked(until, now time.Time) *authError {
+	e := *errAccountLocked
+	e.retryAfter = max(1, int(math.Ceil(until.Sub(now).Seconds())))
+	return &e
 }
 
 // countAttempt counts an attempt for ident, atomically.
@@ -189,7 +197,7 @@ func (p *Plugin) countAttempt(ctx context.Context, ident string, now time.Time) 
 			}
 			rec := res.Records[0]
 			if until := parseTime(rec["locked_until"]); !until.IsZero() && now.Before(until) {
-				t = ticket{locked: true}
+				t = ticket{locked: until}
 				return nil
 			}
 			n := 1
@@ -216,8 +224,8 @@ func (p *Plugin) countAttempt(ctx context.Context, ident string, now time.Time) 
 // identifier was locked, or got locked by other attempts while this one was
 // checked; otherwise the count is cleared.
 func (p *Plugin) settleSuccess(ctx context.Context, ident string, t ticket, now time.Time) error {
-	if t.locked {
-		return errAccountLocked
+	if !t.locked.IsZero() {
+		return accountLocked(t.locked, now)
 	}
 	sys := objectos.AsSystem(ctx)
 	return p.st.Transact(sys, func(ctx context.Context) error {
@@ -229,7 +237,7 @@ func (p *Plugin) settleSuccess(ctx context.Context, ident string, t ticket, now 
 		rec := res.Records[0]
 		until := parseTime(rec["locked_until"])
 		if !until.IsZero() && now.Before(until) && t.n < p.opts.LockoutThreshold {
-			return errAccountLocked // other attempts locked it meanwhile
+			return accountLocked(until, now) // other attempts locked it meanwhile
 		}
 		err = p.st.Delete(ctx, ObjLoginAttempt, rec["id"].(string), objectos.WriteOptions{})
 		if objectos.IsCode(err, objectos.CodeRecordNotFound) {
@@ -258,8 +266,8 @@ func (p *Plugin) verifyGuarded(ctx context.Context, ident, password, hash string
 		match = false
 	}
 	switch {
-	case t.locked:
-		return errAccountLocked
+	case !t.locked.IsZero():
+		return accountLocked(t.locked, now)
 	case !match:
 		return errWrongPassword
 	}
