@@ -29,7 +29,7 @@ func corsStack(t *testing.T, st objectos.Store, c objectos.CORS) *objectos.Stack
 	t.Helper()
 	return newStack(t, st, crmArtifact(), func(o *objectos.Options) {
 		o.Plugins = []objectos.Plugin{rest.New(rest.Options{}),
-			auth.New(auth.Options{AdminEmail: "admin@example.com", AdminPassword: "admin-password-1"}), apikey.New()}
+			auth.New(auth.Options{AdminEmail: "admin@example.com", AdminPassword: "admin-password-1"}), apikey.New(apikey.Options{})}
 		o.CORS = c
 		o.HSTS = "max-age=63072000"
 	})

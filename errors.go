@@ -44,6 +44,12 @@ const (
 	CodeRateLimitExceeded         Code = "RATE_LIMIT_EXCEEDED"
 	CodeInternal                  Code = "INTERNAL_ERROR"
 	CodeServiceUnavailable        Code = "SERVICE_UNAVAILABLE"
+	// CodeSessionNotFresh: the operation needs a recent sign-in (or the
+	// current password) and the session is older.
+	CodeSessionNotFresh Code = "SESSION_NOT_FRESH"
+	// CodeAccountLocked: too many wrong passwords; details.retryAfter says
+	// when the lock ends.
+	CodeAccountLocked Code = "ACCOUNT_LOCKED"
 )
 
 var codeStatus = map[Code]int{
@@ -73,6 +79,8 @@ var codeStatus = map[Code]int{
 	CodeDeleteRestricted:          http.StatusConflict,
 	CodePayloadTooLarge:           http.StatusRequestEntityTooLarge,
 	CodeUnsupportedMediaType:      http.StatusUnsupportedMediaType,
+	CodeSessionNotFresh:           http.StatusForbidden,
+	CodeAccountLocked:             http.StatusForbidden,
 	CodeRateLimitExceeded:         http.StatusTooManyRequests,
 	CodeInternal:                  http.StatusInternalServerError,
 	CodeServiceUnavailable:        http.StatusServiceUnavailable,

@@ -388,6 +388,19 @@ func (s *Stack) RevokeCredentials(ctx context.Context, userID, reason string, ki
 	return errors.Join(errs...)
 }
 
+// ConfirmPassword checks the user's current password with the plugin that
+// keeps passwords (see PasswordConfirmer); without one, no password can be
+// confirmed (VALIDATION_FAILED).
+func (s *Stack) ConfirmPassword(ctx context.Context, userID, password string) error {
+	for _, p := range s.plugins {
+		if pc, ok := p.(PasswordConfirmer); ok {
+			return pc.ConfirmPassword(ctx, userID, password)
+		}
+	}
+	msg := "No password can be confirmed here."
+	return &Error{Code: CodeValidationFailed, Message: msg, Fields: []FieldError{{Field: "password", Code: FieldInvalidValue, Message: msg}}}
+}
+
 // Authenticate runs the authentication chain on the request. It returns the
 // principal, or ErrNoCredentials when no plugin recognised credentials, or
 // the deciding plugin's error. Within a request the Stack serves, the

@@ -54,6 +54,17 @@ type CredentialIssuer interface {
 	RevokeCredentials(ctx context.Context, userID, reason string, kinds ...CredentialKind) error
 }
 
+// PasswordConfirmer is implemented by an AuthPlugin that keeps passwords:
+// ConfirmPassword checks a user's current password for a sensitive
+// operation (minting an API key with an older session). It returns nil when
+// the password is right; VALIDATION_FAILED (on the field "password") when it
+// is wrong or the user has none; ACCOUNT_LOCKED (details.retryAfter in
+// seconds) when too many were wrong. Failures count towards the same lockout
+// as sign-in. See Stack.ConfirmPassword.
+type PasswordConfirmer interface {
+	ConfirmPassword(ctx context.Context, userID, password string) error
+}
+
 // AuthPlugin resolves the credentials of a request to a principal. It returns
 // [ErrNoCredentials] when the request carries none it recognises, an *Error
 // with code UNAUTHENTICATED, INVALID_TOKEN or SESSION_EXPIRED for bad

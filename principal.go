@@ -3,6 +3,7 @@ package objectos
 import (
 	"context"
 	"net/netip"
+	"time"
 )
 
 // AuthMethod says how a principal authenticated.
@@ -39,6 +40,10 @@ type Principal struct {
 	SessionID string `json:"sessionId,omitempty"`
 	// KeyID is the sys_api_key id when Method is apikey.
 	KeyID string `json:"keyId,omitempty"`
+	// AuthTime is when the caller last proved who they are (signed in, for
+	// a session); zero when unknown. Sensitive operations, such as minting
+	// an API key, ask for a recent one.
+	AuthTime time.Time `json:"-"`
 	// Credential is the deciding AuthPlugin's own record of the credential
 	// (the auth plugin's session, say), for that plugin's routes within the
 	// same request. Others leave it alone; it is never serialized.

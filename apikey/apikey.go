@@ -53,9 +53,32 @@ const (
 	lastUsedEvery = time.Minute
 )
 
+// DefaultFreshSession is how recent a sign-in must be to mint a key
+// without the current password, unless Options.FreshSession says otherwise.
+const DefaultFreshSession = 15 * time.Minute
+
+// Options configures the API key plugin. The zero value is usable.
+type Options struct {
+	// FreshSession is how recently the caller must have signed in to mint a
+	// key through POST /keys; an older session must send its current
+	// password as "password" (wrong ones count towards the sign-in
+	// lockout), so a stolen session cannot turn itself into a key. Default
+	// 15 minutes; negative turns the check off.
+	FreshSession time.Duration
+	// DefaultExpiry is the lifetime of a key minted without expires_at.
+	// Default 0: such a key does not expire (unless MaxExpiry is set).
+	DefaultExpiry time.Duration
+	// MaxExpiry bounds every key's lifetime: a later expires_at is refused
+	// (VALIDATION_FAILED, max_value), and a key minted without one expires
+	// after DefaultExpiry or, when that is 0 or longer, after MaxExpiry.
+	// Default 0: no bound.
+	MaxExpiry time.Duration
+}
+
 // Plugin is the API key plugin. One Plugin serves one Stack.
 type Plugin struct {
-	st *objectos.Stack
+	st   *objectos.Stack
+	opts Options
 }
 
 var (
@@ -69,7 +92,15 @@ var (
 
 // New returns the API key plugin. It needs a sys_user object (the auth
 // plugin provides it) to own keys.
-func New() *Plugin { return &Plugin{} }
+func New(opts Options) *Plugin {
+	if opts.FreshSession == 0 {
+		opts.FreshSession = DefaultFreshSession
+	}
+	if opts.MaxExpiry > 0 && (opts.DefaultExpiry <= 0 || opts.DefaultExpiry > opts.MaxExpiry) {
+		opts.DefaultExpiry = opts.MaxExpiry
+	}
+	return &Plugin{opts: opts}
+}
 
 // Name implements objectos.Plugin.
 func (p *Plugin) Name() string { return "apikey" }
@@ -280,7 +311,9 @@ type Minted struct {
 
 const maxMintBody = 16 << 10
 
-// mint serves POST /keys {name, expires_at?, user_id?}.
+// mint serves POST /keys {name, expires_at?, user_id?, password?}: a
+// session that signed in longer ago than Options.FreshSession must confirm
+// the current password.
 func (p *Plugin) mint(w http.ResponseWriter, r *http.Request) {
 	pr, ok := p.st.RequirePrincipal(w, r)
 	if !ok {
@@ -295,6 +328,14 @@ func (p *Plugin) mint(w http.ResponseWriter, r *http.Request) {
 		p.st.WriteError(w, r, err)
 		return
 	}
+	if err := p.fresh(r.Context(), pr, body); err != nil {
+		if e := objectos.AsError(err); e.Details["retryAfter"] != nil {
+			w.Header().Set("Retry-After", fmt.Sprint(e.Details["retryAfter"]))
+		}
+		p.st.WriteError(w, r, err)
+		return
+	}
+	delete(body, "password")
 	m, err := p.Mint(objectos.WithPrincipal(r.Context(), pr), body)
 	if err != nil {
 		p.st.WriteError(w, r, err)
@@ -303,6 +344,25 @@ func (p *Plugin) mint(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Location", p.st.BasePath()+"/data/"+Object+"/"+m.ID)
 	w.Header().Set("Cache-Control", "no-store")
 	objectos.WriteJSON(w, http.StatusCreated, m)
+}
+
+// fresh checks that the caller signed in recently, or confirms the password
+// the body carries.
+func (p *Plugin) fresh(ctx context.Context, pr *objectos.Principal, body map[string]any) error {
+	pw, sent := body["password"]
+	if !sent {
+		if p.opts.FreshSession < 0 || !pr.AuthTime.IsZero() && p.st.Now().Sub(pr.AuthTime) <= p.opts.FreshSession {
+			return nil
+		}
+		return objectos.Errorf(objectos.CodeSessionNotFresh,
+			"Minting an API key needs a sign-in within the last %s: sign in again, or send your current password as password.",
+			p.opts.FreshSession).With("maxAge", int(p.opts.FreshSession.Seconds()))
+	}
+	s, ok := pw.(string)
+	if !ok || s == "" {
+		return fieldErr("password", objectos.FieldInvalidType, "password must be your current password")
+	}
+	return p.st.ConfirmPassword(ctx, pr.UserID, s)
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
@@ -334,7 +394,9 @@ func fieldErr(field, code, msg string) error {
 // Mint creates a key for the caller (or, for an administrator, for the user
 // named by user_id) and returns it with the raw key, which is never stored.
 // The body is {name, expires_at?, user_id?}; expires_at is an ISO 8601
-// timestamp or epoch seconds or milliseconds, in the future.
+// timestamp or epoch seconds or milliseconds, in the future, within
+// Options.MaxExpiry. Mint does not check how fresh the caller's session is
+// (POST /keys does): Go code decides for itself.
 func (p *Plugin) Mint(ctx context.Context, body map[string]any) (*Minted, error) {
 	pr := objectos.PrincipalFrom(ctx)
 	if pr == nil {
@@ -365,7 +427,14 @@ func (p *Plugin) Mint(ctx context.Context, body map[string]any) (*Minted, error)
 		if !t.After(now) {
 			return nil, fieldErr("expires_at", objectos.FieldMinValue, "expires_at must be in the future")
 		}
+		if p.opts.MaxExpiry > 0 && t.After(now.Add(p.opts.MaxExpiry)) {
+			return nil, fieldErr("expires_at", objectos.FieldMaxValue,
+				fmt.Sprintf("expires_at must be at most %s ahead (%s)", p.opts.MaxExpiry, objectos.FormatDatetime(now.Add(p.opts.MaxExpiry))))
+		}
 		s := objectos.FormatDatetime(t)
+		expires = &s
+	} else if p.opts.DefaultExpiry > 0 {
+		s := objectos.FormatDatetime(now.Add(p.opts.DefaultExpiry))
 		expires = &s
 	}
 	owner := pr.UserID
@@ -453,19 +522,22 @@ func (p *Plugin) OpenAPI() map[string]any {
 					"name":       obj{"type": "string", "minLength": 1, "description": fmt.Sprintf("at most %d characters", MaxNameLength)},
 					"expires_at": obj{"description": "an ISO 8601 timestamp, or epoch seconds or milliseconds, in the future"},
 					"user_id":    obj{"type": "string", "description": "administrators only: mint for this user"},
+					"password":   obj{"type": "string", "description": "your current password: needed when you signed in longer ago than the plugin's FreshSession (15 minutes by default)"},
 				}}}}},
 			"responses": obj{
 				"201": obj{"description": "The key, with the raw key this once.",
 					"headers": obj{"Location": obj{"schema": str}},
 					"content": obj{"application/json": obj{"schema": minted}}},
-				"400":     wrapped("Invalid input (VALIDATION_FAILED, INVALID_JSON)."),
-				"401":     wrapped("Not signed in (UNAUTHENTICATED, INVALID_TOKEN, SESSION_EXPIRED)."),
-				"403":     wrapped("Refused (PERMISSION_DENIED): keys are minted with a session; only administrators name user_id."),
+				"400": wrapped("Invalid input (VALIDATION_FAILED, INVALID_JSON)."),
+				"401": wrapped("Not signed in (UNAUTHENTICATED, INVALID_TOKEN, SESSION_EXPIRED)."),
+				"403": wrapped("Refused: PERMISSION_DENIED (keys are minted with a session; only administrators name user_id), " +
+					"SESSION_NOT_FRESH (sign in again or send password), ACCOUNT_LOCKED (too many wrong passwords; Retry-After)."),
 				"404":     wrapped("user_id names no user."),
 				"405":     wrapped("Only POST."),
 				"413":     wrapped("The body is too large."),
 				"415":     wrapped("The body is not JSON."),
 				"429":     wrapped("The rate limit is spent."),
+				"503":     wrapped("Too many passwords are being checked at once (SERVICE_UNAVAILABLE; Retry-After)."),
 				"default": wrapped("A server failure."),
 			},
 		}}},

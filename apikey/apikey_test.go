@@ -68,14 +68,14 @@ type env struct {
 	logs  *lockedBuffer
 }
 
-func newEnv(t testing.TB, st objectos.Store, clk *clock) *env {
+func newEnv(t testing.TB, st objectos.Store, clk *clock, opts ...apikey.Options) *env {
 	t.Helper()
 	e := &env{t: t, clock: clk, logs: &lockedBuffer{}}
 	s, err := objectos.New(context.Background(), objectos.Options{
 		Artifact: artifact(),
 		Store:    st,
 		Plugins: []objectos.Plugin{rest.New(rest.Options{}), auth.New(auth.Options{SignUp: objectos.Ptr(true), Hasher: fastHasher{}}),
-			security.New(), apikey.New()},
+			security.New(), apikey.New(append(opts, apikey.Options{})[0])},
 		Clock:  clk.Now,
 		Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})

@@ -32,7 +32,7 @@ func BenchmarkAuthenticatedGet(b *testing.B) {
 		})
 		s, err := objectos.New(context.Background(), objectos.Options{
 			Artifact: artifact(), Store: st,
-			Plugins: []objectos.Plugin{free, rest.New(rest.Options{}), auth.New(auth.Options{Hasher: fastHasher{}}), security.New(), apikey.New()},
+			Plugins: []objectos.Plugin{free, rest.New(rest.Options{}), auth.New(auth.Options{Hasher: fastHasher{}}), security.New(), apikey.New(apikey.Options{})},
 			Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 			// the default limiter stays in the measured path, with a budget
 			// a benchmark cannot spend

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"net/http"
 	"slices"
@@ -122,6 +123,11 @@ func (p *Plugin) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	replace := body["revokeOtherSessions"] == true
+	keys, ok := revokeKeys(body)
+	if !ok {
+		p.fail(w, r, errRevokeKeysBool)
+		return
+	}
 	var fresh *session
 	err = p.st.Transact(sys, func(ctx context.Context) error {
 		if err := p.storePasswordHash(ctx, s.userID, newHash); err != nil {
@@ -133,6 +139,11 @@ func (p *Plugin) changePassword(w http.ResponseWriter, r *http.Request) {
 		}
 		if err := p.revokeSessionsExcept(ctx, s.userID, keep, "password_changed"); err != nil {
 			return err
+		}
+		if keys {
+			if err := p.st.RevokeCredentials(ctx, s.userID, "password_changed", objectos.CredentialAPIKey); err != nil {
+				return err
+			}
 		}
 		if replace {
 			fresh, err = p.createSession(ctx, r, user, s.remember)
@@ -149,6 +160,62 @@ func (p *Plugin) changePassword(w http.ResponseWriter, r *http.Request) {
 		token = fresh.token
 	}
 	objectos.WriteJSON(w, http.StatusOK, map[string]any{"token": token, "user": userJSON(user)})
+}
+
+// revokeKeys reads the revokeApiKeys flag of change-password and
+// revoke-sessions: absent or a boolean.
+func revokeKeys(body map[string]any) (revoke, ok bool) {
+	switch v := body["revokeApiKeys"].(type) {
+	case nil:
+		return false, true
+	case bool:
+		return v, true
+	}
+	return false, false
+}
+
+var errRevokeKeysBool = aerr(http.StatusBadRequest, "VALIDATION_ERROR", "revokeApiKeys must be true or false")
+
+// ConfirmPassword implements objectos.PasswordConfirmer: the user's current
+// password, checked under the sign-in lockout of their email.
+func (p *Plugin) ConfirmPassword(ctx context.Context, userID, password string) error {
+	wrong := func() error {
+		msg := "The password is not the account's current password."
+		return &objectos.Error{Code: objectos.CodeValidationFailed, Message: msg,
+			Fields: []objectos.FieldError{{Field: "password", Code: objectos.FieldInvalidValue, Message: msg}}}
+	}
+	sys := objectos.AsSystem(ctx)
+	u, err := p.st.Get(sys, ObjUser, userID, objectos.GetOptions{})
+	if err != nil {
+		return err
+	}
+	email, _ := u.Record["email"].(string)
+	hash, err := p.credentialHash(sys, userID)
+	if err != nil {
+		return err
+	}
+	if len(password) > 4*MaxPasswordLength {
+		password = password[:4*MaxPasswordLength]
+	}
+	// An account without a password still pays for a check, so the answer
+	// does not say which accounts have one.
+	known := hash != ""
+	if !known {
+		hash = p.dummyHash
+	}
+	err = p.verifyGuarded(ctx, attemptIdentifier(email), password, hash, known)
+	var ae *authError
+	switch {
+	case err == nil:
+		return nil
+	case err == errWrongPassword:
+		return wrong()
+	case errors.As(err, &ae) && ae.Code == errAccountLocked.Code:
+		return objectos.NewError(objectos.CodeAccountLocked, ae.Message).With("retryAfter", ae.retryAfter)
+	case errors.As(err, &ae) && ae.status == http.StatusServiceUnavailable:
+		return objectos.NewError(objectos.CodeServiceUnavailable, ae.Message).With("retryAfter", 1)
+	}
+	return err
 }
 
 // updateUser changes the caller's own name and image. It runs as the caller,
@@ -255,12 +322,23 @@ func (p *Plugin) revokeSession(w http.ResponseWriter, r *http.Request) {
 	objectos.WriteJSON(w, http.StatusOK, map[string]any{"status": true})
 }
 
+// revokeSessions revokes every session of the caller, this one included,
+// and with revokeApiKeys their API keys too.
 func (p *Plugin) revokeSessions(w http.ResponseWriter, r *http.Request) {
-	s, _, ok := p.sessionPost(w, r)
+	s, body, ok := p.sessionPost(w, r)
 	if !ok {
 		return
 	}
-	if err := p.RevokeSessions(r.Context(), s.userID, "revoked"); err != nil {
+	keys, ok := revokeKeys(body)
+	if !ok {
+		p.fail(w, r, errRevokeKeysBool)
+		return
+	}
+	kinds := []objectos.CredentialKind{objectos.CredentialSession}
+	if keys {
+		kinds = append(kinds, objectos.CredentialAPIKey)
+	}
+	if err := p.st.RevokeCredentials(r.Context(), s.userID, "revoked", kinds...); err != nil {
 		p.fail(w, r, err)
 		return
 	}

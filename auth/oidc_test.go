@@ -228,7 +228,7 @@ func TestOIDCClaimsAnUnverifiedAccount(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{SignUp: objectos.Ptr(true),
 			Providers: []auth.Provider{{ID: "idp", Issuer: o.srv.URL, ClientID: opClientID, ClientSecret: opClientSecret}}},
-			roomyAuthRate, func(so *objectos.Options) { so.Plugins = append(so.Plugins, apikey.New()) })
+			roomyAuthRate, func(so *objectos.Options) { so.Plugins = append(so.Plugins, apikey.New(apikey.Options{})) })
 		require.Equal(t, 200, e.signUp("Owner", "owner@example.com", "owner password").Code)
 		squat := e.signUp("Squatter", "ada@example.com", "squatter password")
 		require.Equal(t, 200, squat.Code)

@@ -47,6 +47,11 @@ func (p *Plugin) OpenAPI() map[string]any {
 		return obj{"required": true, "content": obj{"application/json": obj{"schema": schema},
 			"application/x-www-form-urlencoded": obj{"schema": schema}}}
 	}
+	optionalBody := func(schema obj) obj {
+		b := body(schema)
+		b["required"] = false
+		return b
+	}
 	ok := func(desc string, schema obj, extra obj) obj {
 		r := obj{"200": obj{"description": desc, "content": obj{"application/json": obj{"schema": schema}}}}
 		for k, v := range extra {
@@ -101,7 +106,8 @@ func (p *Plugin) OpenAPI() map[string]any {
 			obj{"parameters": []any{obj{"name": "provider", "in": "path", "required": true, "schema": str},
 				obj{"name": "state", "in": "query", "schema": str}, obj{"name": "code", "in": "query", "schema": str}}})},
 		"/auth/change-password": obj{"post": op("changePassword", "Change the password (needs the current one)", session,
-			body(object(obj{"currentPassword": str, "newPassword": str, "revokeOtherSessions": obj{"type": "boolean"}})),
+			body(object(obj{"currentPassword": str, "newPassword": str, "revokeOtherSessions": obj{"type": "boolean"},
+				"revokeApiKeys": obj{"type": "boolean", "description": "revoke the user's API keys too"}})),
 			merge(ok("Changed; with revokeOtherSessions, a new session token.", object(obj{"token": nullStr, "user": ref("AuthUser")}, "token", "user"), nil),
 				errs(400, 401, 403, 413, 415)))},
 		"/auth/update-user": obj{"post": op("updateUser", "Change your name or image", session,
@@ -111,8 +117,9 @@ func (p *Plugin) OpenAPI() map[string]any {
 			merge(ok("The sessions.", obj{"type": "array", "items": ref("AuthSession")}, nil), errs(401)))},
 		"/auth/revoke-session": obj{"post": op("revokeSession", "Revoke one of your sessions, by token or id", session,
 			body(object(obj{"token": str}, "token")), merge(ok("Revoked.", status, nil), errs(400, 401, 403, 413, 415)))},
-		"/auth/revoke-sessions": obj{"post": op("revokeSessions", "Revoke all your sessions", session, nil,
-			merge(ok("Revoked.", status, nil), errs(401, 403, 413, 415)))},
+		"/auth/revoke-sessions": obj{"post": op("revokeSessions", "Revoke all your sessions (with revokeApiKeys, your API keys too)", session,
+			optionalBody(object(obj{"revokeApiKeys": obj{"type": "boolean"}})),
+			merge(ok("Revoked.", status, nil), errs(400, 401, 403, 413, 415)))},
 		"/auth/revoke-other-sessions": obj{"post": op("revokeOtherSessions", "Revoke all your sessions but this one", session, nil,
 			merge(ok("Revoked.", status, nil), errs(401, 403, 413, 415)))},
 	}

@@ -30,7 +30,7 @@ type session struct {
 }
 
 func (s *session) principal(m objectos.AuthMethod) *objectos.Principal {
-	p := &objectos.Principal{UserID: s.userID, Method: m, SessionID: s.id, Credential: s}
+	p := &objectos.Principal{UserID: s.userID, Method: m, SessionID: s.id, Credential: s, AuthTime: s.createdAt}
 	snapshot.Fill(p, s.snap)
 	return p
 }

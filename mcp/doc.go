@@ -5,7 +5,7 @@
 //	stack, err := objectos.New(ctx, objectos.Options{
 //		Artifact: artifact,
 //		Store:    st,
-//		Plugins: []objectos.Plugin{rest.New(rest.Options{}), auth.New(authOpts), apikey.New(), security.New(),
+//		Plugins: []objectos.Plugin{rest.New(rest.Options{}), auth.New(authOpts), apikey.New(apikey.Options{}), security.New(),
 //			mcp.New(mcp.Options{Enabled: true})}, // or mcp.Options{}.WithEnv(os.Getenv)
 //	})
 //

@@ -171,7 +171,7 @@ func newEnv(t testing.TB, st objectos.Store, opts *mcp.Options, mods ...func(*ob
 		Artifact: a,
 		Store:    st,
 		Plugins: []objectos.Plugin{rest.New(rest.Options{}), auth.New(auth.Options{SignUp: objectos.Ptr(true), Hasher: fastHasher{}}),
-			apikey.New(), security.New(), mcp.New(*opts)},
+			apikey.New(apikey.Options{}), security.New(), mcp.New(*opts)},
 		ActionHandlers: map[string]objectos.ActionHandler{"crm_opportunity.close_won": closeWon},
 		Hooks:          []objectos.Hook{refuseForbidden},
 		Clock:          testenv.NewClock().Now,

@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	stack, err := objectos.New(ctx, objectos.Options{
 		Artifact: artifact,
 		Store:    st,
-		Plugins: []objectos.Plugin{rest.New(rest.Options{Docs: true}), auth.New(authOpts), apikey.New(), security.New(),
+		Plugins: []objectos.Plugin{rest.New(rest.Options{Docs: true}), auth.New(authOpts), apikey.New(apikey.Options{}), security.New(),
 			mcp.New(mcpOpts)},
 		ActionHandlers: map[string]objectos.ActionHandler{
 			"crm_opportunity.close_won": closeWon,
