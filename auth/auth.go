@@ -416,17 +416,44 @@ func (p *Plugin) cookieOriginAllowed(r *http.Request) bool {
 }
 
 // trustedRedirect reports whether an OAuth callback URL may be redirected
-// to: a same-site path, or an absolute URL on a trusted origin.
+// to: a path on this server ("/…"), or an absolute http(s) URL on the
+// server's own origin or a trusted one. Control characters, spaces and
+// backslashes are refused anywhere, since browsers drop or rewrite them
+// (turning "/\t/evil.example" or "/\\evil.example" into "//evil.example");
+// the target is then resolved against the server's origin and its origin
+// compared, so no spelling reaches another host.
 func (p *Plugin) trustedRedirect(r *http.Request, target string) bool {
-	if target == "" {
+	if target == "" || len(target) > maxRedirectLength {
 		return false
 	}
-	if strings.HasPrefix(target, "/") && !strings.HasPrefix(target, "//") && !strings.HasPrefix(target, "/\\") {
-		return !strings.ContainsAny(target, "\r\n")
+	for i := 0; i < len(target); i++ {
+		if c := target[i]; c <= ' ' || c == 0x7f || c == '\\' {
+			return false
+		}
 	}
-	o := originOf(target)
-	return o != "" && (o == p.requestOrigin(r) || p.trusted[o])
+	if !strings.HasPrefix(target, "/") && !strings.HasPrefix(strings.ToLower(target), "http://") &&
+		!strings.HasPrefix(strings.ToLower(target), "https://") {
+		return false
+	}
+	own := p.requestOrigin(r)
+	base, err := url.Parse(own + "/")
+	if err != nil {
+		return false
+	}
+	u, err := url.Parse(target)
+	if err != nil || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	abs := base.ResolveReference(u)
+	if abs.Scheme != "http" && abs.Scheme != "https" || abs.Host == "" || abs.User != nil {
+		return false
+	}
+	o := strings.ToLower(abs.Scheme + "://" + abs.Host)
+	return o == own || p.trusted[o]
 }
+
+// maxRedirectLength bounds a callback URL.
+const maxRedirectLength = 2048
 
 func (p *Plugin) signUpEnabled() bool { return p.opts.SignUp != nil && *p.opts.SignUp }
 

@@ -23,6 +23,13 @@ func FuzzAuthRoutes(f *testing.F) {
 		`{"token":"x"}`,
 		`{"provider":"nope","callbackURL":"/"}`,
 		`email=ada%40example.com&password=x`,
+		// issue 12: control characters and backslashes in callback URLs,
+		// long values, lockout-sized bursts of wrong passwords
+		`{"provider":"nope","callbackURL":"/\t/evil.example/","errorCallbackURL":"/\\evil.example"}`,
+		`{"provider":"nope","callbackURL":"https://app.example\\@evil.example/"}`,
+		`{"email":"` + strings.Repeat("a", 100<<10) + `@example.com","password":"` + strings.Repeat("p", 100<<10) + `"}`,
+		`{"currentPassword":"wrong","newPassword":"battery staple","revokeApiKeys":"yes"}`,
+		`{"revokeApiKeys":true}`,
 	} {
 		f.Add(uint8(i), body, uint8(i%3), i%2 == 0)
 	}

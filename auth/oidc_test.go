@@ -129,7 +129,7 @@ func oidcEnv(t *testing.T, st *store.Store, o *testOP, allowSignUp bool) *env {
 		TrustedOrigins: []string{"https://app.example"},
 		Providers: []auth.Provider{{ID: "idp", Name: "Test IdP", Issuer: o.srv.URL,
 			ClientID: opClientID, ClientSecret: opClientSecret, AllowSignUp: allowSignUp}},
-	})
+	}, roomyAuthRate)
 }
 
 // startSocial posts sign-in/social and returns the authorize URL and the
@@ -299,13 +299,24 @@ func TestOIDCRefusals(t *testing.T) {
 		o.signInAs("verified")
 
 		t.Run("untrusted callback URL", func(t *testing.T) {
-			for _, cb := range []string{"https://evil.example/steal", "//evil.example/x", "javascript:alert(1)"} {
+			for _, cb := range []string{"https://evil.example/steal", "//evil.example/x", "javascript:alert(1)",
+				// what browsers turn into //evil.example/: tabs and newlines
+				// are dropped, a backslash is a slash
+				"/\t/evil.example/", "/\n/evil.example/", "/\r\n/evil.example", "/\\evil.example", "\\/evil.example",
+				"/\u0000/evil.example", " //evil.example", "/\u007f/evil.example", "/x/../\\evil.example",
+				"https://app.example\\@evil.example/", "https://user@app.example/", "HTTPS://EVIL.example", "data:text/html,x",
+				"http://objectos.test:8080/", "ftp://objectos.test/", "done", "?next=1"} {
 				r := e.do(call{method: "POST", path: "/api/v1/auth/sign-in/social", body: mustJSON(map[string]any{"provider": "idp", "callbackURL": cb})})
 				assert.Equal(t, 403, r.Code, cb)
 				assert.Equal(t, "INVALID_CALLBACK_URL", r.obj()["code"])
 			}
 			r := e.do(call{method: "POST", path: "/api/v1/auth/sign-in/social", body: `{"provider":"idp","callbackURL":"/ok","errorCallbackURL":"https://evil.example"}`})
 			assert.Equal(t, 403, r.Code)
+			// same-site paths and the server's own and trusted origins pass
+			for _, cb := range []string{"/", "/home?tab=1#top", "http://objectos.test/x", "HTTPS://APP.EXAMPLE/home", "/a%2F%2Fb"} {
+				r := e.do(call{method: "POST", path: "/api/v1/auth/sign-in/social", body: mustJSON(map[string]any{"provider": "idp", "callbackURL": cb})})
+				assert.Equal(t, 200, r.Code, "%s: %s", cb, r.Body.String())
+			}
 		})
 
 		t.Run("unknown provider", func(t *testing.T) {
