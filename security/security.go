@@ -19,7 +19,11 @@
 // totals, pages and cursors count only what the caller may see.
 //
 // Field grants ("object.field": {readable, editable}) restrict fields; a
-// field a set does not mention is fully accessible through that set.
+// field a set does not mention is fully accessible through that set, for
+// the accesses the set grants on the object: a field is readable through
+// the sets that grant read, writable on create through those that grant
+// create, on update through those that grant edit. A set that lists an
+// object only to allow create opens none of its fields to reads.
 //
 // System objects have built-in rules: a user reads and updates their own
 // sys_user row; objects with a user_id reference to sys_user (sys_api_key)
@@ -116,7 +120,9 @@ func (p *Plugin) Hooks() []objectos.Hook {
 type compiled struct {
 	perm    objectos.ObjectPermission
 	granted bool // some set mentions the object
-	fields  map[string]objectos.FieldAccess
+	// fields are the restricted fields per access: readable through the
+	// sets that grant read, writable through those that grant the write.
+	fields map[objectos.Access]map[string]objectos.FieldAccess
 }
 
 func denied(o *objectos.Object, a objectos.Access) error {
@@ -154,7 +160,7 @@ func (p *Plugin) Authorize(_ context.Context, pr *objectos.Principal, o *objecto
 	if !allowed {
 		return nil, denied(o, a)
 	}
-	g := &objectos.Grant{Transfer: perm.AllowTransfer, Fields: c.fields}
+	g := &objectos.Grant{Transfer: perm.AllowTransfer, Fields: c.fields[a]}
 	own := ownRecords(o, pr)
 	switch a {
 	case objectos.AccessRead:
@@ -237,8 +243,7 @@ func (p *Plugin) compile(pr *objectos.Principal, o *objectos.Object) *compiled {
 	}
 	c := &compiled{}
 	prefix := o.Name + "."
-	type fieldVote struct{ readable, editable bool }
-	votes := map[string]fieldVote{}
+	mentioned := map[string]bool{}
 	var grantingSets []*objectos.PermissionSet
 	for _, name := range held {
 		ps := p.sets[name]
@@ -257,7 +262,7 @@ func (p *Plugin) compile(pr *objectos.Principal, o *objectos.Object) *compiled {
 		grantingSets = append(grantingSets, ps)
 		for key := range ps.Fields {
 			if strings.HasPrefix(key, prefix) {
-				votes[strings.TrimPrefix(key, prefix)] = fieldVote{}
+				mentioned[strings.TrimPrefix(key, prefix)] = true
 			}
 		}
 	}
@@ -265,23 +270,44 @@ func (p *Plugin) compile(pr *objectos.Principal, o *objectos.Object) *compiled {
 		p.cache.Store(key, (*compiled)(nil))
 		return nil
 	}
-	// A field is readable (editable) when some granting set lets it be:
-	// by its own grant, or by not mentioning it.
-	for field := range votes {
-		var v fieldVote
-		for _, ps := range grantingSets {
-			fp, mentioned := ps.Fields[prefix+field]
-			if !mentioned {
-				fp = objectos.FieldPermission{Readable: true, Editable: true}
+	// A field is readable when some set that grants read lets it be read,
+	// and writable when some set that grants the write lets it be written
+	// (and read): by its own grant, or by not mentioning it. A set that
+	// lists the object for another access votes on nothing else.
+	grants := map[objectos.Access]func(objectos.ObjectPermission) bool{
+		objectos.AccessRead:   func(op objectos.ObjectPermission) bool { return op.AllowRead || op.ViewAllRecords || op.ModifyAllRecords },
+		objectos.AccessCreate: func(op objectos.ObjectPermission) bool { return op.AllowCreate },
+		objectos.AccessUpdate: func(op objectos.ObjectPermission) bool { return op.AllowEdit || op.ModifyAllRecords },
+	}
+	for field := range mentioned {
+		vote := func(a objectos.Access, edit bool) bool {
+			for _, ps := range grantingSets {
+				if !grants[a](ps.Objects[o.Name]) {
+					continue
+				}
+				fp, said := ps.Fields[prefix+field]
+				if !said || fp.Readable && (!edit || fp.Editable) {
+					return true
+				}
 			}
-			v.readable = v.readable || fp.Readable
-			v.editable = v.editable || (fp.Editable && fp.Readable)
+			return false
 		}
-		if !v.readable || !v.editable {
-			if c.fields == nil {
-				c.fields = map[string]objectos.FieldAccess{}
+		readable := vote(objectos.AccessRead, false)
+		for _, a := range []objectos.Access{objectos.AccessRead, objectos.AccessCreate, objectos.AccessUpdate, objectos.AccessDelete} {
+			fa := objectos.FieldAccess{Readable: readable, Editable: true} // reads and deletes write nothing
+			if a == objectos.AccessCreate || a == objectos.AccessUpdate {
+				fa.Editable = vote(a, true)
 			}
-			c.fields[field] = objectos.FieldAccess{Readable: v.readable, Editable: v.editable}
+			if fa.Readable && fa.Editable {
+				continue
+			}
+			if c.fields == nil {
+				c.fields = map[objectos.Access]map[string]objectos.FieldAccess{}
+			}
+			if c.fields[a] == nil {
+				c.fields[a] = map[string]objectos.FieldAccess{}
+			}
+			c.fields[a][field] = fa
 		}
 	}
 	p.cache.Store(key, c)
