@@ -15,6 +15,7 @@ import (
 	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/internal/testenv"
 	"github.com/objectos-go/objectos/rest"
+	"github.com/objectos-go/objectos/security"
 	"github.com/objectos-go/objectos/store"
 )
 
@@ -29,7 +30,7 @@ func corsStack(t *testing.T, st objectos.Store, c objectos.CORS) *objectos.Stack
 	t.Helper()
 	return newStack(t, st, crmArtifact(), func(o *objectos.Options) {
 		o.Plugins = []objectos.Plugin{rest.New(rest.Options{}),
-			auth.New(auth.Options{AdminEmail: "admin@example.com", AdminPassword: "admin-password-1"}), apikey.New(apikey.Options{})}
+			auth.New(auth.Options{AdminEmail: "admin@example.com", AdminPassword: "admin-password-1"}), apikey.New(apikey.Options{}), security.New()}
 		o.CORS = c
 		o.HSTS = "max-age=63072000"
 	})

@@ -52,7 +52,11 @@ type Options struct {
 	// security plugin.
 	Plugins []Plugin
 	// Security decides permissions. Nil means the plugin that implements
-	// SecurityPlugin, or AllowAll when there is none.
+	// SecurityPlugin, or AllowAll when there is none; New refuses a nil
+	// Security without one when an AuthPlugin and system objects (the auth
+	// plugin's users and sessions, say) are present, since AllowAll would
+	// let every signed-in user read and change every user's: set AllowAll{}
+	// here to choose it anyway.
 	Security SecurityPlugin
 	// Hooks are write hooks, in addition to those of plugins.
 	Hooks []Hook
@@ -244,6 +248,14 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		}
 	}
 	if s.security == nil {
+		if len(s.auth) > 0 && len(system) > 0 {
+			// Signed-in users and system objects (users, sessions, keys)
+			// without a security plugin would let every user read and
+			// change everyone's.
+			return nil, errors.New("objectos: an authentication plugin with system objects needs a security plugin: " +
+				"add security.New(), or set Options.Security (objectos.AllowAll{} lets every signed-in user do everything, " +
+				"system objects included)")
+		}
 		s.security = AllowAll{}
 	}
 	sysArtifact := &Artifact{Objects: system}

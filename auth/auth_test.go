@@ -13,6 +13,7 @@ import (
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/rest"
 	"github.com/objectos-go/objectos/store"
 )
 
@@ -405,9 +406,24 @@ func newEnvWithDefaultHasher(t *testing.T, st objectos.Store) *env {
 	e := &env{t: t, clock: testenv.NewClock(), hasher: &countingHasher{}}
 	e.auth = auth.New(auth.Options{})
 	s, err := objectos.New(context.Background(), objectos.Options{Artifact: noteArtifact(), Store: st,
-		Plugins: []objectos.Plugin{e.auth}, Clock: e.clock.Now})
+		Plugins: []objectos.Plugin{e.auth}, Clock: e.clock.Now, Security: objectos.AllowAll{}})
 	require.NoError(t, err)
 	e.stack = s
 	e.h = s
 	return e
+}
+
+// TestNewRefusesAuthWithoutSecurity: the auth plugin without a security
+// plugin would let every signed-in user read and change every user, session
+// and key (AllowAll): New refuses it unless Options.Security says so.
+func TestNewRefusesAuthWithoutSecurity(t *testing.T) {
+	st := testenv.Open(t, testenv.SQLite)
+	_, err := objectos.New(context.Background(), objectos.Options{Artifact: noteArtifact(), Store: st,
+		Plugins: []objectos.Plugin{rest.New(rest.Options{}), auth.New(auth.Options{})}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "security")
+	_, err = objectos.New(context.Background(), objectos.Options{Artifact: noteArtifact(), Store: st,
+		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), auth.New(auth.Options{})},
+		Security: objectos.AllowAll{}})
+	assert.NoError(t, err, "an explicit AllowAll is a choice")
 }

@@ -80,6 +80,10 @@ func newEnv(t testing.TB, st objectos.Store, opts auth.Options, mod ...func(*obj
 		Store:    st,
 		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), e.auth},
 		Clock:    e.clock.Now,
+		// These tests are about credentials; permissions are the security
+		// package's. AllowAll must be chosen explicitly (see
+		// TestNewRefusesAuthWithoutSecurity).
+		Security: objectos.AllowAll{},
 	}
 	for _, m := range mod {
 		m(&so)
@@ -186,6 +190,7 @@ func newEnvWith(t testing.TB, e *env, a objectos.AuthPlugin) http.Handler {
 		Store:    e.st,
 		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), authOnlyObjects{e.auth}, a.(objectos.Plugin)},
 		Clock:    e.clock.Now,
+		Security: objectos.AllowAll{},
 		RateLimits: objectos.RateLimits{Read: objectos.Rate{Limit: 1 << 30, Period: objectos.MaxRatePeriod},
 			Write: objectos.Rate{Limit: 1 << 30, Period: objectos.MaxRatePeriod}},
 	})
