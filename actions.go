@@ -113,6 +113,10 @@ func (s *Stack) RunAction(ctx context.Context, object, action, recordID string, 
 			}
 		}
 	}
+	if recordID == "" && a.NeedsRecord() {
+		msg := fmt.Sprintf("Action '%s' runs on a record: name it in the path (/actions/%s/%s/{recordId}) or as recordId.", a.Name, o.Name, a.Name)
+		return nil, validationFailed(o.Name, []FieldError{{Field: "recordId", Code: FieldRequired, Message: msg}}).With("action", a.Name)
+	}
 	checked, err := checkParams(o, a, params)
 	if err != nil {
 		return nil, err
@@ -167,11 +171,11 @@ func checkParams(o *Object, a *Action, params map[string]any) (map[string]any, e
 	for _, k := range keys {
 		prm := declared[k]
 		if prm == nil {
-			msg := fmt.Sprintf("unknown parameter %s", k)
+			msg := fmt.Sprintf("unknown parameter %s", clip(k))
 			if sg := suggest(k, names); sg != "" {
 				msg += fmt.Sprintf("; did you mean %s?", sg)
 			}
-			errs = append(errs, FieldError{Field: k, Code: FieldUnknown, Message: msg})
+			errs = append(errs, FieldError{Field: clip(k), Code: FieldUnknown, Message: msg})
 			continue
 		}
 		f := prm.asField()
@@ -213,7 +217,7 @@ func checkParams(o *Object, a *Action, params map[string]any) (map[string]any, e
 func (s *Stack) runAPIAction(ctx context.Context, call *ActionCall) (any, error) {
 	a := call.Action
 	target := a.Target
-	for _, ph := range []string{"{id}", "{recordId}", ":id", ":recordId"} {
+	for _, ph := range recordPlaceholders {
 		target = strings.ReplaceAll(target, ph, url.PathEscape(call.RecordID))
 	}
 	path := strings.TrimPrefix(target, s.base)

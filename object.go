@@ -410,6 +410,25 @@ type Action struct {
 	RefreshAfter   bool           `json:"refreshAfter,omitempty"`
 }
 
+// recordPlaceholders are the spellings of the record id in an api action's
+// target.
+var recordPlaceholders = []string{"{id}", "{recordId}", ":id", ":recordId"}
+
+// NeedsRecord reports whether the action runs on a record: an api action
+// whose target names the record id. (A script action may take a record or
+// not; its handler decides.)
+func (a *Action) NeedsRecord() bool {
+	if a.Type != ActionAPI {
+		return false
+	}
+	for _, ph := range recordPlaceholders {
+		if strings.Contains(a.Target, ph) {
+			return true
+		}
+	}
+	return false
+}
+
 // ActionParam is a declared parameter of an action.
 type ActionParam struct {
 	Name         string    `json:"name"`

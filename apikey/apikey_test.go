@@ -328,6 +328,11 @@ func TestRevocation(t *testing.T) {
 		for _, k := range []resp{k1, k2} {
 			assert.Equal(t, 401, e.do("GET", "/api/v1/data/doc", "", bearer(k.body["key"].(string))).code, "revoked on the very next request")
 		}
+		// Without a record id the action is a 400, not a server failure.
+		for _, body := range []string{"", `{}`, `{"params":{}}`, `{"recordId":""}`} {
+			r = e.do("POST", "/api/v1/actions/sys_api_key/revoke_api_key", body, bearer(aliceTok))
+			assert.Equal(t, 400, r.code, "%q: %s", body, r.raw)
+		}
 		// A revoked key stays revoked.
 		_, err := e.stack.Update(objectos.WithPrincipal(context.Background(), &objectos.Principal{UserID: "x", Role: objectos.RoleAdmin}),
 			apikey.Object, id1, objectos.Record{"revoked": false}, objectos.WriteOptions{})

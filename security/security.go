@@ -275,7 +275,9 @@ func (p *Plugin) compile(pr *objectos.Principal, o *objectos.Object) *compiled {
 	// (and read): by its own grant, or by not mentioning it. A set that
 	// lists the object for another access votes on nothing else.
 	grants := map[objectos.Access]func(objectos.ObjectPermission) bool{
-		objectos.AccessRead:   func(op objectos.ObjectPermission) bool { return op.AllowRead || op.ViewAllRecords || op.ModifyAllRecords },
+		objectos.AccessRead: func(op objectos.ObjectPermission) bool {
+			return op.AllowRead || op.ViewAllRecords || op.ModifyAllRecords
+		},
 		objectos.AccessCreate: func(op objectos.ObjectPermission) bool { return op.AllowCreate },
 		objectos.AccessUpdate: func(op objectos.ObjectPermission) bool { return op.AllowEdit || op.ModifyAllRecords },
 	}
