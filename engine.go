@@ -3,6 +3,7 @@ package objectos
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -1240,27 +1241,48 @@ func (s *Stack) Delete(ctx context.Context, object, id string, opts WriteOptions
 		if err := s.runHooks(ctx, &HookContext{Object: o, Event: BeforeDelete, ID: id, Previous: prev, Principal: p}); err != nil {
 			return err
 		}
-		if err := s.deleteRows(ctx, tx, o, []any{id}, map[string]bool{}); err != nil {
+		d := &deletion{p: p, sys: sys, now: s.clock().UTC().Truncate(time.Millisecond), visited: map[string]bool{}}
+		if err := s.deleteRows(ctx, tx, o, []any{id}, d); err != nil {
 			return err
 		}
 		return s.runHooks(ctx, &HookContext{Object: o, Event: AfterDelete, ID: id, Previous: prev, Principal: p})
 	})
 }
 
+// deletion is the state of one delete and its cascades: the caller, the
+// time of the change, and the records already reached (against cycles).
+type deletion struct {
+	p       *Principal
+	sys     bool
+	now     time.Time
+	visited map[string]bool
+}
+
+// maxIDsPerStatement bounds the ids a cascade binds in one statement.
+const maxIDsPerStatement = 1000
+
 // deleteRows deletes the records with the ids after applying the delete
-// behaviour of the references to them. visited guards against cycles.
-func (s *Stack) deleteRows(ctx context.Context, tx Tx, o *Object, ids []any, visited map[string]bool) error {
+// behaviour of the references to them.
+func (s *Stack) deleteRows(ctx context.Context, tx Tx, o *Object, ids []any, d *deletion) error {
 	var todo []any
 	for _, id := range ids {
 		key := o.Name + "\x00" + id.(string)
-		if !visited[key] {
-			visited[key] = true
+		if !d.visited[key] {
+			d.visited[key] = true
 			todo = append(todo, id)
 		}
 	}
-	if len(todo) == 0 {
-		return nil
+	for len(todo) > 0 {
+		batch := todo[:min(len(todo), maxIDsPerStatement)]
+		todo = todo[len(batch):]
+		if err := s.deleteBatch(ctx, tx, o, batch, d); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+func (s *Stack) deleteBatch(ctx context.Context, tx Tx, o *Object, todo []any, d *deletion) error {
 	for _, ref := range s.refs[o.Name] {
 		where := &Filter{Op: OpIn, Field: ref.Field.Name, Value: todo}
 		switch ref.Field.OnDelete() {
@@ -1270,9 +1292,7 @@ func (s *Stack) deleteRows(ctx context.Context, tx Tx, o *Object, ids []any, vis
 				return err
 			}
 			if n > 0 {
-				return Errorf(CodeDeleteRestricted, "The record cannot be deleted: %d '%s' record(s) reference it through '%s'.",
-					n, ref.Object.Name, ref.Field.Name).
-					With("object", o.Name).With("dependentObject", ref.Object.Name).With("dependentCount", n)
+				return s.restricted(ctx, tx, o, ref, where, d)
 			}
 		case DeleteCascade:
 			rows, err := tx.Find(ctx, ref.Object, &Select{Where: where, Fields: []string{FieldID}})
@@ -1283,17 +1303,69 @@ func (s *Stack) deleteRows(ctx context.Context, tx Tx, o *Object, ids []any, vis
 			for i, r := range rows {
 				child[i] = r[FieldID]
 			}
-			if err := s.deleteRows(ctx, tx, ref.Object, child, visited); err != nil {
+			if err := s.deleteRows(ctx, tx, ref.Object, child, d); err != nil {
 				return err
 			}
 		default: // set_null
-			if _, err := tx.Update(ctx, ref.Object, where, Record{ref.Field.Name: nil}); err != nil {
+			if err := s.setNull(ctx, tx, ref, where, d); err != nil {
 				return err
 			}
 		}
 	}
 	_, err := tx.Delete(ctx, o, &Filter{Op: OpIn, Field: FieldID, Value: todo})
 	return err
+}
+
+// restricted is DELETE_RESTRICTED for dependents that hold the record. It
+// counts and names only the dependents the caller can read; of the others
+// it says nothing, so a refused delete reveals no record the caller cannot
+// see.
+func (s *Stack) restricted(ctx context.Context, tx Tx, o *Object, ref refEdge, where *Filter, d *deletion) error {
+	_, readF, err := s.authorize(ctx, d.p, d.sys, ref.Object, AccessRead)
+	var visible int64
+	if err == nil {
+		if visible, err = tx.Count(ctx, ref.Object, And(where, readF)); err != nil {
+			return err
+		}
+	} else if !IsCode(err, CodePermissionDenied) {
+		return err
+	}
+	if visible == 0 {
+		return NewError(CodeDeleteRestricted, "The record cannot be deleted: other records reference it.").With("object", o.Name)
+	}
+	return Errorf(CodeDeleteRestricted, "The record cannot be deleted: %d '%s' record(s) reference it through '%s'.",
+		visible, ref.Object.Name, ref.Field.Name).
+		With("object", o.Name).With("dependentObject", ref.Object.Name).With("dependentCount", visible)
+}
+
+// setNull clears a reference to deleted records, as a change of the
+// records that hold it: updated_at moves forward (past the current value,
+// like every update, so the version changes even within one millisecond)
+// and updated_by is the caller.
+func (s *Stack) setNull(ctx context.Context, tx Tx, ref refEdge, where *Filter, d *deletion) error {
+	values := Record{ref.Field.Name: nil, FieldUpdatedAt: d.now}
+	if uid := userID(d.p); uid != "" {
+		values[FieldUpdatedBy] = uid
+	}
+	// Most rows were last changed before now: one statement.
+	if _, err := tx.Update(ctx, ref.Object, And(where, &Filter{Op: OpLt, Field: FieldUpdatedAt, Value: d.now}), values); err != nil {
+		return err
+	}
+	// The rest (changed within this millisecond, or stamped ahead by
+	// another clock) one by one, each a millisecond past its own.
+	rows, err := tx.Find(ctx, ref.Object, &Select{Where: where, Fields: []string{FieldID, FieldUpdatedAt}})
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		prev, _ := r[FieldUpdatedAt].(time.Time)
+		v := maps.Clone(values)
+		v[FieldUpdatedAt] = prev.Add(time.Millisecond)
+		if _, err := tx.Update(ctx, ref.Object, &Filter{Op: OpEq, Field: FieldID, Value: r[FieldID]}, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Stack) runHooks(ctx context.Context, hc *HookContext) error {

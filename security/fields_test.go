@@ -3,6 +3,7 @@ package security_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -69,5 +70,76 @@ func TestFieldAccessComesFromGrantingSets(t *testing.T) {
 		got, err = s.Get(ar, "account", res.ID, objectos.GetOptions{})
 		require.NoError(t, err)
 		assert.EqualValues(t, 987654, got.Record["revenue"])
+	})
+}
+
+// TestDeleteBehavioursAsTheCaller: DELETE_RESTRICTED counts and names only
+// the dependents the caller can see (and says nothing of the others), and
+// set_null changes the version (updated_at, updated_by) of the records it
+// changes, so their ETags no longer match.
+func TestDeleteBehavioursAsTheCaller(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		all := objectos.ObjectPermission{AllowRead: true, AllowCreate: true, AllowEdit: true, AllowDelete: true}
+		a := &objectos.Artifact{Name: "deletes",
+			Objects: []*objectos.Object{
+				{Name: "account", SharingModel: objectos.SharingPublicReadWrite, Fields: []*objectos.Field{{Name: "name", Type: objectos.TypeText}}},
+				{Name: "deal", SharingModel: objectos.SharingPrivate, Fields: []*objectos.Field{
+					{Name: "account", Type: objectos.TypeLookup, Reference: "account", DeleteBehavior: objectos.DeleteRestrict}}},
+				{Name: "contact", SharingModel: objectos.SharingPublicReadWrite, Fields: []*objectos.Field{
+					{Name: "account", Type: objectos.TypeLookup, Reference: "account"}}},
+			},
+			PermissionSets: []*objectos.PermissionSet{
+				{Name: "member", IsDefault: true, Objects: map[string]objectos.ObjectPermission{"account": all, "deal": all, "contact": all}},
+				{Name: "account_only", Objects: map[string]objectos.ObjectPermission{"account": all}},
+			}}
+		now := time.Date(2026, 7, 28, 12, 0, 0, 0, time.UTC)
+		s, err := objectos.New(ctx, objectos.Options{Artifact: a, Store: st, Plugins: []objectos.Plugin{security.New()},
+			Clock: func() time.Time { return now }})
+		require.NoError(t, err)
+		alice := objectos.WithPrincipal(ctx, &objectos.Principal{UserID: "alice"})
+		bob := objectos.WithPrincipal(ctx, &objectos.Principal{UserID: "bob"})
+		acc, err := s.Create(alice, "account", objectos.Record{"name": "Acme"})
+		require.NoError(t, err)
+		_, err = s.Create(bob, "deal", objectos.Record{"account": acc.ID})
+		require.NoError(t, err)
+
+		// Only Bob's deal holds the account: Alice learns nothing of it.
+		err = s.Delete(alice, "account", acc.ID, objectos.WriteOptions{})
+		e := objectos.AsError(err)
+		require.Equal(t, objectos.CodeDeleteRestricted, e.Code, "%v", err)
+		assert.NotContains(t, e.Details, "dependentCount")
+		assert.NotContains(t, e.Details, "dependentObject")
+		assert.NotContains(t, e.Message, "1")
+		assert.NotContains(t, e.Message, "deal")
+
+		// With one of her own, she sees one.
+		_, err = s.Create(alice, "deal", objectos.Record{"account": acc.ID})
+		require.NoError(t, err)
+		e = objectos.AsError(s.Delete(alice, "account", acc.ID, objectos.WriteOptions{}))
+		require.Equal(t, objectos.CodeDeleteRestricted, e.Code)
+		assert.EqualValues(t, 1, e.Details["dependentCount"])
+		assert.Equal(t, "deal", e.Details["dependentObject"])
+		// Bob sees his own too; someone who cannot read deals sees nothing.
+		e = objectos.AsError(s.Delete(bob, "account", acc.ID, objectos.WriteOptions{}))
+		assert.EqualValues(t, 1, e.Details["dependentCount"])
+		carol := objectos.WithPrincipal(ctx, &objectos.Principal{UserID: "carol", PermissionSets: []string{"account_only"}})
+		e = objectos.AsError(s.Delete(carol, "account", acc.ID, objectos.WriteOptions{}))
+		require.Equal(t, objectos.CodeDeleteRestricted, e.Code)
+		assert.NotContains(t, e.Details, "dependentObject")
+
+		// set_null is a change: a new version, stamped with who made it.
+		acc2, err := s.Create(alice, "account", objectos.Record{"name": "Beta"})
+		require.NoError(t, err)
+		c, err := s.Create(bob, "contact", objectos.Record{"account": acc2.ID})
+		require.NoError(t, err)
+		require.NoError(t, s.Delete(alice, "account", acc2.ID, objectos.WriteOptions{}))
+		got, err := s.Get(bob, "contact", c.ID, objectos.GetOptions{})
+		require.NoError(t, err)
+		assert.Nil(t, got.Record["account"])
+		assert.NotEqual(t, c.Version, got.Version, "the ETag changes with the record (same clock millisecond)")
+		assert.Equal(t, "alice", got.Record["updated_by"])
+		_, err = s.Update(bob, "contact", c.ID, objectos.Record{"account": nil}, objectos.WriteOptions{IfMatch: c.Version})
+		assert.True(t, objectos.IsCode(err, objectos.CodeConcurrentUpdate), "%v", err)
 	})
 }
