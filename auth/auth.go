@@ -29,6 +29,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -47,6 +48,9 @@ const (
 	DefaultCookieName       = "better-auth.session_token"
 	DefaultSessionTTL       = 7 * 24 * time.Hour
 	DefaultUpdateAge        = 24 * time.Hour
+	DefaultMaxSessionAge    = 30 * 24 * time.Hour
+	DefaultPurgeInterval    = time.Hour
+	DefaultPurgeBatch       = 1000
 	DefaultLockoutThreshold = 5
 	DefaultLockoutDuration  = 15 * time.Minute
 	DefaultHashWait         = 250 * time.Millisecond
@@ -114,6 +118,17 @@ type Options struct {
 	SessionTTL time.Duration
 	// UpdateAge is how often a session in use is extended. Default 1 day.
 	UpdateAge time.Duration
+	// MaxSessionAge is a session's absolute lifetime: however often it is
+	// used, it ends this long after its sign-in. Default 30 days.
+	MaxSessionAge time.Duration
+	// PurgeInterval is how often expired sessions, expired OAuth sign-in
+	// state and stale failed-sign-in counts are deleted (see Plugin.Purge),
+	// from a goroutine that Stack.Close stops. Default 1 hour; negative
+	// turns the schedule off (call Purge yourself).
+	PurgeInterval time.Duration
+	// PurgeBatch bounds the rows of each kind one purge deletes. Default
+	// 1000.
+	PurgeBatch int
 	// LockoutThreshold failed sign-ins in a row lock an email for
 	// LockoutDuration. Defaults 5 and 15 minutes.
 	LockoutThreshold int
@@ -171,6 +186,9 @@ type Plugin struct {
 	dummyHash string
 	hashSlots chan struct{} // bounds the password hashes running at once
 	mu        sync.Mutex
+	stop      chan struct{} // closed by Close: ends the purge schedule
+	stopOnce  sync.Once
+	purging   sync.WaitGroup
 }
 
 var (
@@ -181,6 +199,7 @@ var (
 	_ objectos.RouteProvider    = (*Plugin)(nil)
 	_ objectos.Initializer      = (*Plugin)(nil)
 	_ objectos.HookProvider     = (*Plugin)(nil)
+	_ io.Closer                 = (*Plugin)(nil)
 )
 
 type argonHasher struct{ params *argon2id.Params }
@@ -200,6 +219,15 @@ func New(opts Options) *Plugin {
 	}
 	if opts.UpdateAge <= 0 {
 		opts.UpdateAge = DefaultUpdateAge
+	}
+	if opts.MaxSessionAge <= 0 {
+		opts.MaxSessionAge = DefaultMaxSessionAge
+	}
+	if opts.PurgeInterval == 0 {
+		opts.PurgeInterval = DefaultPurgeInterval
+	}
+	if opts.PurgeBatch <= 0 {
+		opts.PurgeBatch = DefaultPurgeBatch
 	}
 	if opts.LockoutThreshold <= 0 {
 		opts.LockoutThreshold = DefaultLockoutThreshold
@@ -303,6 +331,23 @@ func (p *Plugin) Init(ctx context.Context, st *objectos.Stack) error {
 			return fmt.Errorf("auth: bootstrap admin: %w", err)
 		}
 	}
+	if p.opts.PurgeInterval > 0 {
+		p.stop = make(chan struct{})
+		p.purging.Add(1)
+		go p.purgeEvery(p.opts.PurgeInterval)
+	}
+	return nil
+}
+
+// Close implements io.Closer: it stops the purge schedule (Stack.Close
+// calls it).
+func (p *Plugin) Close() error {
+	p.stopOnce.Do(func() {
+		if p.stop != nil {
+			close(p.stop)
+		}
+	})
+	p.purging.Wait()
 	return nil
 }
 

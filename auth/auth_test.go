@@ -263,6 +263,34 @@ func TestSessionExpiryAndSlidingRefresh(t *testing.T) {
 	})
 }
 
+// TestAbsoluteSessionLifetime: a session used every day is extended, but
+// never past MaxSessionAge (30 days) after its sign-in.
+func TestAbsoluteSessionLifetime(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, auth.Options{})
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+		token := e.signedIn("ada@example.com", "correct horse")
+		var last *result
+		for day := 1; day <= 29; day++ {
+			e.clock.Advance(24 * time.Hour)
+			last = e.do(call{method: "GET", path: "/api/v1/data/note", header: bearer(token)})
+			require.Equal(t, 200, last.Code, "day %d", day)
+		}
+		r := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(token)})
+		assert.Equal(t, "2026-08-27T12:00:00.000Z", r.obj()["session"].(map[string]any)["expiresAt"], "capped at the sign-in plus 30 days")
+		e.clock.Advance(24 * time.Hour)
+		d := e.do(call{method: "GET", path: "/api/v1/data/note", header: bearer(token)})
+		assert.Equal(t, 401, d.Code)
+		assert.Equal(t, "SESSION_EXPIRED", d.obj()["code"])
+
+		// The cap is an option, and a new sign-in starts a new one.
+		e = newEnv(t, st, auth.Options{MaxSessionAge: 3 * 24 * time.Hour})
+		token = e.signedIn("ada@example.com", "correct horse")
+		r = e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(token)})
+		assert.Equal(t, "2026-07-31T12:00:00.000Z", r.obj()["session"].(map[string]any)["expiresAt"], "a lifetime never beyond the cap")
+	})
+}
+
 func TestSignOutRevokes(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{})

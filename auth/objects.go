@@ -72,6 +72,9 @@ func systemObjects() []*objectos.Object {
 				{Name: "ip_address", Type: objectos.TypeText, MaxLength: 64},
 				{Name: "user_agent", Type: objectos.TypeText, MaxLength: 512},
 			}, snapshot.Fields()...),
+			// for the purge of expired sessions (user_id, a reference, has
+			// its own)
+			Indexes: []objectos.Index{{Fields: []string{"expires_at"}}},
 		},
 		{
 			// sys_verification holds short-lived OAuth sign-in state, keyed by a
@@ -83,6 +86,7 @@ func systemObjects() []*objectos.Object {
 				{Name: "value", Type: objectos.TypeJSON, Internal: true},
 				{Name: "expires_at", Type: objectos.TypeDatetime, Required: true},
 			},
+			Indexes: []objectos.Index{{Fields: []string{"expires_at"}}},
 		},
 		{
 			// sys_login_attempt counts failed sign-ins per email (known or
@@ -94,6 +98,7 @@ func systemObjects() []*objectos.Object {
 				{Name: "failures", Type: objectos.TypeNumber, DefaultValue: 0.0},
 				{Name: "locked_until", Type: objectos.TypeDatetime},
 			},
+			Indexes: []objectos.Index{{Fields: []string{objectos.FieldUpdatedAt}}},
 		},
 	}
 }

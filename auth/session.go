@@ -79,7 +79,7 @@ func (p *Plugin) createSession(ctx context.Context, r *http.Request, user object
 	userID, _ := user["id"].(string)
 	token := newToken()
 	now := p.now()
-	ttl := p.opts.SessionTTL
+	ttl := min(p.opts.SessionTTL, p.opts.MaxSessionAge)
 	if !remember {
 		ttl = min(ttl, DefaultUpdateAge)
 	}
@@ -128,15 +128,15 @@ func (p *Plugin) resolve(ctx context.Context, token string) (*session, error) {
 	s.userID, _ = row["user_id"].(string)
 	s.ip, _ = row["ip_address"].(string)
 	s.ua, _ = row["user_agent"].(string)
-	if !now.Before(s.expiresAt) {
+	end := s.createdAt.Add(p.opts.MaxSessionAge)
+	if !now.Before(s.expiresAt) || !now.Before(end) {
 		return nil, objectos.NewError(objectos.CodeSessionExpired, "The session has expired; sign in again.")
 	}
 	s.snap = row
 	if snapshot.Banned(row, now) {
 		return nil, invalidSession()
 	}
-	if s.remember && now.Sub(s.updatedAt) >= p.opts.UpdateAge {
-		exp := now.Add(p.opts.SessionTTL)
+	if exp := minTime(now.Add(p.opts.SessionTTL), end); s.remember && now.Sub(s.updatedAt) >= p.opts.UpdateAge && exp.After(s.expiresAt) {
 		res, err := p.st.Update(sys, ObjSession, s.id, objectos.Record{"expires_at": objectos.FormatDatetime(exp)}, objectos.WriteOptions{})
 		if err != nil {
 			return nil, err
@@ -146,6 +146,13 @@ func (p *Plugin) resolve(ctx context.Context, token string) (*session, error) {
 		s.refreshed = true
 	}
 	return s, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 func isBanned(user objectos.Record, now time.Time) bool {
