@@ -65,6 +65,21 @@ type PasswordConfirmer interface {
 	ConfirmPassword(ctx context.Context, userID, password string) error
 }
 
+// ServiceReporter is implemented by plugins that provide a service which
+// may be switched off (the MCP server, say): discovery lists a switched-off
+// service as unavailable, with the message, instead of leaving it out.
+type ServiceReporter interface {
+	ServiceStatus() ServiceStatus
+}
+
+// ServiceStatus is a service's name in discovery, whether it is on, and
+// why not when it is off.
+type ServiceStatus struct {
+	Name    string
+	Enabled bool
+	Message string
+}
+
 // AuthPlugin resolves the credentials of a request to a principal. It returns
 // [ErrNoCredentials] when the request carries none it recognises, an *Error
 // with code UNAUTHENTICATED, INVALID_TOKEN or SESSION_EXPIRED for bad

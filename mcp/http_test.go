@@ -116,21 +116,26 @@ func TestRevokedKey(t *testing.T) {
 	})
 }
 
-// TestDisabled: without Enabled there is no route at all, and discovery
-// does not list one.
+// TestDisabled: without Enabled {base}/mcp is 404 and discovery lists the
+// service as unavailable, as upstream's does.
 func TestDisabled(t *testing.T) {
 	st := testenv.Open(t, testenv.SQLite)
 	off := newEnv(t, st, &mcp.Options{})
 	admin := off.signUp("admin")
 	r := off.post("POST", toolsList, map[string]string{"x-api-key": admin.key})
 	assert.Equal(t, 404, r.code, r.body)
+	assert.Contains(t, r.body, "MCP server is not enabled")
 	code, disc := off.rest("GET", "/discovery", "", nil)
 	require.Equal(t, 200, code)
 	assert.NotContains(t, disc["routes"], "mcp")
+	assert.Equal(t, map[string]any{"enabled": false, "status": "unavailable", "message": "MCP server is not enabled for this environment."},
+		disc["services"].(map[string]any)["mcp"])
 
 	on := newEnv(t, testenv.Open(t, testenv.SQLite), nil)
 	_, disc = on.rest("GET", "/discovery", "", nil)
 	assert.Equal(t, "/api/v1/mcp", disc["routes"].(map[string]any)["mcp"])
+	assert.Equal(t, map[string]any{"enabled": true, "status": "available", "route": "/api/v1/mcp"},
+		disc["services"].(map[string]any)["mcp"])
 }
 
 func TestOptionsWithEnv(t *testing.T) {

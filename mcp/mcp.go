@@ -3,6 +3,7 @@ package mcp
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"strings"
 
 	sdkmcp "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -21,9 +22,9 @@ const DefaultMaxBodyBytes = 1 << 20
 // Options configures the MCP plugin. The zero value is usable: it serves
 // nothing until Enabled is set.
 type Options struct {
-	// Enabled serves the MCP endpoint at {base}/mcp. Default false: the
-	// plugin registers no route at all, so {base}/mcp is 404 and discovery
-	// does not list it.
+	// Enabled serves the MCP endpoint at {base}/mcp. Default false:
+	// {base}/mcp is 404 NOT_FOUND, and discovery lists the service as
+	// unavailable.
 	Enabled bool
 	// Name is the server name reported to clients (serverInfo.name).
 	// Default "objectos".
@@ -57,9 +58,19 @@ type Plugin struct {
 }
 
 var (
-	_ objectos.Plugin        = (*Plugin)(nil)
-	_ objectos.RouteProvider = (*Plugin)(nil)
+	_ objectos.Plugin          = (*Plugin)(nil)
+	_ objectos.RouteProvider   = (*Plugin)(nil)
+	_ objectos.ServiceReporter = (*Plugin)(nil)
 )
+
+// notEnabled is what a switched-off server answers, as upstream's.
+const notEnabled = "MCP server is not enabled for this environment."
+
+// ServiceStatus implements objectos.ServiceReporter: discovery lists the
+// server as unavailable while it is switched off.
+func (p *Plugin) ServiceStatus() objectos.ServiceStatus {
+	return objectos.ServiceStatus{Name: "mcp", Enabled: p.opts.Enabled, Message: notEnabled}
+}
 
 // New returns the MCP plugin.
 func New(opts Options) *Plugin {
@@ -75,12 +86,15 @@ func New(opts Options) *Plugin {
 // Name implements objectos.Plugin.
 func (p *Plugin) Name() string { return "mcp" }
 
-// Routes implements objectos.RouteProvider: {base}/mcp for every method,
-// when enabled. The route is in the read bucket of the rate limits, like
-// any request; each tool call then pays for its own operation (see
-// server.begin).
+// Routes implements objectos.RouteProvider: {base}/mcp for every method.
+// The route is in the read bucket of the rate limits, like any request;
+// each tool call then pays for its own operation (see server.begin). When
+// the server is switched off, the route answers 404 NOT_FOUND saying so.
 func (p *Plugin) Routes(r *objectos.Router) {
 	if !p.opts.Enabled {
+		r.HandleFunc("", "/mcp", func(w http.ResponseWriter, req *http.Request) {
+			r.Stack().WriteError(w, req, objectos.NewError(objectos.CodeNotFound, notEnabled))
+		})
 		return
 	}
 	s := newServer(r.Stack(), p.opts)

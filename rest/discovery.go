@@ -22,6 +22,7 @@ type Service struct {
 	Enabled bool   `json:"enabled"`
 	Status  string `json:"status"`
 	Route   string `json:"route,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 // Capability is one capability flag, in upstream's hierarchical form.
@@ -62,8 +63,17 @@ func discoveryDoc(st *objectos.Stack, apiName string) *Discovery {
 			"automation":         {Enabled: false},
 		},
 	}
+	off := map[string]bool{}
+	for _, p := range st.Plugins() {
+		if sr, ok := p.(objectos.ServiceReporter); ok {
+			if ss := sr.ServiceStatus(); !ss.Enabled {
+				off[ss.Name] = true
+				d.Services[ss.Name] = Service{Status: "unavailable", Message: ss.Message}
+			}
+		}
+	}
 	for _, rk := range routeKeys {
-		if !st.HasRoute(rk.prefix) {
+		if off[rk.key] || !st.HasRoute(rk.prefix) {
 			continue
 		}
 		route := base + strings.TrimSuffix(rk.prefix, "/")
