@@ -374,6 +374,9 @@ func (p *Plugin) provisionAdmin(ctx context.Context) error {
 // to the apikey plugin.
 func (p *Plugin) Authenticate(r *http.Request) (*objectos.Principal, error) {
 	token, method := p.credentials(r)
+	if token == ambiguousCookies {
+		return nil, objectos.NewError(objectos.CodeInvalidToken, "Several session cookies were sent; sign in again.")
+	}
 	if token == "" {
 		return nil, objectos.ErrNoCredentials
 	}
@@ -399,18 +402,33 @@ func (p *Plugin) credentials(r *http.Request) (string, objectos.AuthMethod) {
 		return "", ""
 	}
 	// Only the name this request's cookie is set under counts: on a secure
-	// request the __Secure- one, which only a secure page of this host (or
-	// of a sibling that may set Domain cookies) can set, never a plain one
-	// planted over HTTP.
-	if c, err := r.Cookie(p.cookieName(r)); err == nil && c.Value != "" {
+	// request the __Secure- one, never a plain one planted over HTTP. A
+	// sibling subdomain may still set a __Secure- cookie for the parent
+	// domain, on a longer path so that browsers send it first: when the
+	// name comes with several values, none is chosen.
+	token := ""
+	for _, c := range r.CookiesNamed(p.cookieName(r)) {
 		v, err := url.QueryUnescape(c.Value)
 		if err != nil {
 			v = c.Value
 		}
-		return v, objectos.AuthSession
+		switch {
+		case v == "" || v == token:
+		case token != "":
+			return ambiguousCookies, objectos.AuthSession
+		default:
+			token = v
+		}
 	}
-	return "", ""
+	if token == "" {
+		return "", ""
+	}
+	return token, objectos.AuthSession
 }
+
+// ambiguousCookies is what credentials finds when the session cookie comes
+// with several values (no token has this shape).
+const ambiguousCookies = "\x00ambiguous"
 
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions

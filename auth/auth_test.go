@@ -136,6 +136,15 @@ func TestSignInCookiesAndBearer(t *testing.T) {
 			{Name: "better-auth.session_token", Value: planted}, {Name: "__Secure-better-auth.session_token", Value: secureToken}}})
 		require.Equal(t, 200, r.Code)
 		assert.Equal(t, secureToken, r.obj()["session"].(map[string]any)["token"])
+		// Two cookies of the secure name (a sibling subdomain may set one
+		// for the parent domain, on a longer path, so that browsers send
+		// it first): neither decides; the request is refused.
+		r = e.do(call{method: "GET", path: "/api/v1/data/note", tls: true, cookies: []*http.Cookie{
+			{Name: "__Secure-better-auth.session_token", Value: planted}, {Name: "__Secure-better-auth.session_token", Value: secureToken}}})
+		assert.Equal(t, 401, r.Code, "ambiguous session cookies")
+		r = e.do(call{method: "GET", path: "/api/v1/auth/get-session", tls: true, cookies: []*http.Cookie{
+			{Name: "__Secure-better-auth.session_token", Value: planted}, {Name: "__Secure-better-auth.session_token", Value: secureToken}}})
+		assert.Nil(t, r.body, "no session: %s", r.Body.String())
 
 		// rememberMe false: a browser-session cookie.
 		r = e.do(call{method: "POST", path: "/api/v1/auth/sign-in/email", body: `{"email":"ada@example.com","password":"correct horse","rememberMe":false}`})
