@@ -409,6 +409,9 @@ func (s *Stack) plan(ctx context.Context, c *call, q *Query) (*queryPlan, error)
 			return nil, err
 		}
 	}
+	if err := s.checkValues(user.values() + expandValues(pl.expand)); err != nil {
+		return nil, err
+	}
 	keys, err := bindSort(o, q.Sort)
 	if err != nil {
 		return nil, err
@@ -610,9 +613,6 @@ func (s *Stack) bindReadableFilter(o *Object, g *Grant, sys bool, p *Principal, 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkValues(bound.values()); err != nil {
-		return nil, err
-	}
 	if !sys {
 		for _, name := range bound.Fields() {
 			if !g.CanRead(name) {
@@ -621,6 +621,15 @@ func (s *Stack) bindReadableFilter(o *Object, g *Grant, sys bool, p *Principal, 
 		}
 	}
 	return bound, nil
+}
+
+// expandValues counts the values the filters of expansions bind.
+func expandValues(nodes []*expandNode) int {
+	n := 0
+	for _, e := range nodes {
+		n += e.where.values() + expandValues(e.children)
+	}
+	return n
 }
 
 // checkValues refuses a query whose filters bind more than

@@ -3,6 +3,7 @@ package objectos
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -159,7 +160,7 @@ func (f *Filter) write(b *strings.Builder) {
 }
 
 // values counts the values a bound filter binds: one per comparand, each
-// member of a list.
+// member of a list (of any element type).
 func (f *Filter) values() int {
 	if f == nil {
 		return 0
@@ -172,8 +173,14 @@ func (f *Filter) values() int {
 	case nil:
 	case []any:
 		n += len(v)
-	default:
+	case string, []byte:
 		n++
+	default:
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array {
+			n += rv.Len()
+		} else {
+			n++
+		}
 	}
 	return n
 }
