@@ -93,7 +93,7 @@ func (s *Stack) RunAction(ctx context.Context, object, action, recordID string, 
 	}
 	a := o.Action(action)
 	if a == nil {
-		return nil, Errorf(CodeActionNotFound, "Action '%s' is not declared on '%s'.", action, object).
+		return nil, quotedf(CodeActionNotFound, "Action '%s' is not declared on '%s'.", action, object).
 			With("object", object).With("action", action)
 	}
 	p, sys, err := s.caller(ctx)

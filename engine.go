@@ -59,7 +59,7 @@ const maxExpandDepth = 3
 func (s *Stack) lookup(name string) (*Object, error) {
 	o := s.objects[name]
 	if o == nil {
-		return nil, Errorf(CodeObjectNotFound, "Object '%s' not found.", name).With("object", name)
+		return nil, quotedf(CodeObjectNotFound, "Object '%s' not found.", name).With("object", name)
 	}
 	return o, nil
 }

@@ -153,26 +153,33 @@ func NewError(code Code, message string) *Error {
 
 // Errorf returns an error with the code and a formatted client-safe message.
 // A %w verb is not treated specially; use [Error.WithCause] for causes.
+// Quote a caller's names and values with [Clip]; as a safety net, any
+// string argument longer than maxArg bytes is shortened.
 func Errorf(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: fmt.Sprintf(format, clipArgs(args, maxArg)...)}
 }
+
+// maxArg bounds every string argument of Errorf: long enough for the lists
+// of allowed values messages spell out, short enough that no answer repeats
+// a request body.
+const maxArg = 1024
 
 // quotedf is Errorf for messages that repeat a caller's text: string
 // arguments longer than [MaxQuoted] are shortened.
 func quotedf(code Code, format string, args ...any) *Error {
-	return Errorf(code, format, clipArgs(args)...)
+	return &Error{Code: code, Message: fmt.Sprintf(format, clipArgs(args, MaxQuoted)...)}
 }
 
-// clipArgs returns args with strings longer than [MaxQuoted] shortened;
-// args itself is not changed.
-func clipArgs(args []any) []any {
+// clipArgs returns args with strings longer than n bytes shortened; args
+// itself is not changed.
+func clipArgs(args []any, n int) []any {
 	copied := false
 	for i, a := range args {
-		if s, ok := a.(string); ok && len(s) > MaxQuoted {
+		if s, ok := a.(string); ok && len(s) > n {
 			if !copied {
 				args, copied = append([]any(nil), args...), true
 			}
-			args[i] = clip(s)
+			args[i] = clipTo(s, n)
 		}
 	}
 	return args
@@ -184,12 +191,16 @@ func clipArgs(args []any) []any {
 // to string details.
 const MaxQuoted = 64
 
-// clip bounds caller text that an error repeats (see [MaxQuoted]).
-func clip(s string) string {
-	if len(s) <= MaxQuoted {
+// Clip shortens a caller's text that an error message repeats to
+// [MaxQuoted] bytes, cut at a character boundary and ending in "…".
+func Clip(s string) string { return clipTo(s, MaxQuoted) }
+
+func clip(s string) string { return clipTo(s, MaxQuoted) }
+
+func clipTo(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	n := MaxQuoted
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}

@@ -25,5 +25,6 @@ func TestErrorsClipCallerText(t *testing.T) {
 	short := strings.Repeat("x", MaxQuoted)
 	assert.Equal(t, "unknown field \""+short+"\"", filterErr("unknown field %q", short).Message)
 	list := strings.Repeat("option, ", 20)
-	assert.Equal(t, "one of "+list, Errorf(CodeValidationFailed, "one of %s", list).Message, "Errorf repeats its arguments whole")
+	assert.Equal(t, "one of "+list, Errorf(CodeValidationFailed, "one of %s", list).Message, "Errorf repeats lists whole")
+	assert.Less(t, len(Errorf(CodeValidationFailed, "%s", strings.Repeat("x", 100<<10)).Message), 1100, "but never a request body")
 }

@@ -406,7 +406,7 @@ func (p *Plugin) Mint(ctx context.Context, body map[string]any) (*Minted, error)
 		switch k {
 		case "name", "expires_at", "user_id":
 		default:
-			return nil, fieldErr(k, objectos.FieldUnknown, fmt.Sprintf("Unknown field '%s'; send {name, expires_at?, user_id?}.", k))
+			return nil, fieldErr(objectos.Clip(k), objectos.FieldUnknown, fmt.Sprintf("Unknown field '%s'; send {name, expires_at?, user_id?}.", objectos.Clip(k)))
 		}
 	}
 	name, _ := body["name"].(string)

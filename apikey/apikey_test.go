@@ -225,6 +225,7 @@ func TestMintRefusals(t *testing.T) {
 			{"no name", aliceTok, `{}`, 400, "VALIDATION_FAILED"},
 			{"long name", aliceTok, `{"name":"` + strings.Repeat("n", 256) + `"}`, 400, "VALIDATION_FAILED"},
 			{"unknown field", aliceTok, `{"name":"k","scopes":["all"]}`, 400, "VALIDATION_FAILED"},
+			{"long unknown field", aliceTok, `{"name":"k","` + strings.Repeat("s", 15<<10) + `":1}`, 400, "VALIDATION_FAILED"},
 			{"user_id by a non-admin", aliceTok, `{"name":"k","user_id":"` + bobID + `"}`, 403, "PERMISSION_DENIED"},
 			{"user_id of nobody", adminTok, `{"name":"k","user_id":"no-such-user"}`, 400, "VALIDATION_FAILED"},
 			{"array body", aliceTok, `[]`, 400, "INVALID_JSON"},
@@ -239,6 +240,7 @@ func TestMintRefusals(t *testing.T) {
 				assert.Equal(t, tc.status, r.code, r.raw)
 				assert.Equal(t, tc.code, code(r))
 				assert.Equal(t, false, r.body["success"])
+				assert.Less(t, len(r.raw), 2048, "no caller text is echoed whole")
 			})
 		}
 		r := e.do("GET", "/api/v1/keys", "", bearer(aliceTok))

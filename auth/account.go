@@ -233,7 +233,7 @@ func (p *Plugin) updateUser(w http.ResponseWriter, r *http.Request) {
 	keys := slices.Sorted(maps.Keys(body))
 	for _, k := range keys {
 		if !selfEditable[k] {
-			p.fail(w, r, aerr(http.StatusBadRequest, "FIELD_NOT_ALLOWED", k+" is not allowed to be set"))
+			p.fail(w, r, aerr(http.StatusBadRequest, "FIELD_NOT_ALLOWED", objectos.Clip(k)+" is not allowed to be set"))
 			return
 		}
 		changes[k] = body[k]

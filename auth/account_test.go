@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -179,7 +180,10 @@ func TestUpdateUser(t *testing.T) {
 			return e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(bob)}).obj()["user"].(map[string]any)
 		}
 
-		r := e.post("update-user", bob, map[string]any{"name": "Robert", "image": "https://img.example/bob.png"})
+		r := e.post("update-user", bob, map[string]any{strings.Repeat("k", 60<<10): 1})
+		assert.Equal(t, 400, r.Code)
+		assert.Less(t, r.Body.Len(), 1024, "an unknown key is not echoed whole")
+		r = e.post("update-user", bob, map[string]any{"name": "Robert", "image": "https://img.example/bob.png"})
 		require.Equal(t, 200, r.Code, r.Body.String())
 		assert.Equal(t, map[string]any{"status": true}, r.body)
 		assert.Equal(t, "Robert", user()["name"])

@@ -51,7 +51,7 @@ func (h *handler) action(w http.ResponseWriter, r *http.Request) {
 			}
 			params = m
 		default:
-			h.st.WriteError(w, r, objectos.Errorf(objectos.CodeValidationFailed, "Unknown key '%s' in the action body; send {recordId?, params?}.", k).With("field", k))
+			h.st.WriteError(w, r, objectos.Errorf(objectos.CodeValidationFailed, "Unknown key '%s' in the action body; send {recordId?, params?}.", objectos.Clip(k)).With("field", k))
 			return
 		}
 	}

@@ -106,6 +106,11 @@ func TestHugeUnknownNames(t *testing.T) {
 		assert.Equal(t, 400, r.Code, r.Body.String()[:min(200, r.Body.Len())])
 		assert.Less(t, r.Body.Len(), 4096, "the answer does not echo the name whole: %s", path)
 	}
+	for _, path := range []string{"/api/v1/data/" + huge, "/api/v1/actions/account/" + huge, "/api/v1/actions/" + huge + "/x"} {
+		r := s.post("alice", path, `{}`)
+		assert.Contains(t, []int{400, 404}, r.Code)
+		assert.Less(t, r.Body.Len(), 4096, "the answer does not echo the name whole: %.40s", path)
+	}
 	r := s.get("alice", "/api/v1/data/account?sort="+huge+"&fields="+huge)
 	assert.Equal(t, 400, r.Code)
 	assert.Less(t, r.Body.Len(), 4096)
