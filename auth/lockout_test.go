@@ -135,3 +135,26 @@ func TestHashingIsBounded(t *testing.T) {
 	assert.Positive(t, ok.Load())
 	assert.Equal(t, 200, e.signIn("ada@example.com", "correct horse").Code, "and sign-in works again")
 }
+
+// TestBusyIsNotAFailure: a sign-in turned away for want of a free hashing
+// slot (503) checked no password, so it does not count towards the lockout:
+// a burst of right passwords under load does not lock the account.
+func TestBusyIsNotAFailure(t *testing.T) {
+	h := &slowHasher{}
+	e := newEnv(t, testenv.Open(t, testenv.SQLite), auth.Options{Hasher: h, HashConcurrency: 1, HashWait: time.Millisecond}, roomyRates)
+	require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+	var busy atomic.Int64
+	var wg sync.WaitGroup
+	for range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if e.signIn("ada@example.com", "correct horse").Code == 503 {
+				busy.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	require.GreaterOrEqual(t, busy.Load(), int64(auth.DefaultLockoutThreshold), "most were turned away")
+	assert.Equal(t, 200, e.signIn("ada@example.com", "correct horse").Code, "and none of them counted as a failure")
+}

@@ -46,17 +46,22 @@ func (p *Plugin) Purge(ctx context.Context) (int, error) {
 		{ObjLoginAttempt, objectos.And(objectos.Where(objectos.FieldUpdatedAt, objectos.OpLt, stale),
 			objectos.Or(objectos.Eq("locked_until", nil), objectos.Where("locked_until", objectos.OpLt, now)))},
 	} {
-		res, err := p.st.List(sys, k.object, objectos.Query{Filter: k.where, Fields: []string{objectos.FieldID},
+		res, err := p.st.List(sys, k.object, objectos.Query{Filter: k.where, Fields: []string{objectos.FieldID, objectos.FieldUpdatedAt},
 			Limit: p.opts.PurgeBatch, SkipCount: true})
 		if err != nil {
 			return total, err
 		}
 		for _, r := range res.Records {
-			err := p.st.Delete(sys, k.object, r[objectos.FieldID].(string), objectos.WriteOptions{})
+			// Only the row as it was listed: one written since (a new
+			// failure counted, a session extended) has another version and
+			// stays.
+			version, _ := r[objectos.FieldUpdatedAt].(string)
+			err := p.st.Delete(sys, k.object, r[objectos.FieldID].(string), objectos.WriteOptions{IfMatch: version})
 			switch {
 			case err == nil:
 				total++
-			case objectos.IsCode(err, objectos.CodeRecordNotFound): // another replica was first
+			case objectos.IsCode(err, objectos.CodeRecordNotFound), objectos.IsCode(err, objectos.CodeConcurrentUpdate):
+				// another replica was first, or the row changed
 			default:
 				return total, err
 			}

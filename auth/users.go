@@ -253,15 +253,20 @@ func (p *Plugin) settleSuccess(ctx context.Context, ident string, t ticket, now 
 // the right password, errAccountLocked, or errWrongPassword (which the
 // route turns into its own error).
 func (p *Plugin) verifyGuarded(ctx context.Context, ident, password, hash string, known bool) error {
+	// The slot first: a check turned away (busy) checked nothing and
+	// counts as no attempt.
+	release, err := p.hashSlot(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	now := p.now()
 	t, err := p.countAttempt(ctx, ident, now)
 	if err != nil {
 		return err
 	}
-	match, err := p.verify(ctx, password, hash)
-	if err != nil {
-		return err
-	}
+	match, err := p.opts.Hasher.Verify(password, hash)
+	match = match && err == nil
 	if !known {
 		match = false
 	}
@@ -315,12 +320,4 @@ func (p *Plugin) hash(ctx context.Context, password string) (string, error) {
 
 // verify checks a password within the slots; a malformed hash never
 // matches.
-func (p *Plugin) verify(ctx context.Context, password, hash string) (bool, error) {
-	release, err := p.hashSlot(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer release()
-	ok, err := p.opts.Hasher.Verify(password, hash)
-	return ok && err == nil, nil
-}
+
