@@ -334,6 +334,9 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	for _, p := range opts.Plugins {
 		if ip, ok := p.(Initializer); ok {
 			if err := ip.Init(ctx, s); err != nil {
+				// What the plugins before it started (schedules,
+				// connections) ends with the Stack that never was.
+				_ = s.Close()
 				return nil, fmt.Errorf("objectos: plugin %s: %w", p.Name(), err)
 			}
 		}

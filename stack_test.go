@@ -3,6 +3,7 @@ package objectos_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -334,3 +336,25 @@ func TestUncleanPathsAreNotRedirected(t *testing.T) {
 	rec, _ := do(t, s, "GET", "/api/v1/health", nil)
 	assert.Equal(t, http.StatusOK, rec.Code)
 }
+
+// TestNewClosesPluginsWhenItFails: when a plugin fails to start, New closes
+// the plugins (io.Closer) so that what the earlier ones started (the auth
+// plugin's purge schedule, say) does not outlive the Stack that never was.
+func TestNewClosesPluginsWhenItFails(t *testing.T) {
+	c := &closeRecorder{}
+	_, err := objectos.New(context.Background(), objectos.Options{Artifact: &objectos.Artifact{Name: "x"},
+		Store: testenv.Open(t, testenv.SQLite), Plugins: []objectos.Plugin{c, failingInit{}}})
+	require.Error(t, err)
+	assert.True(t, c.closed.Load())
+}
+
+type closeRecorder struct{ closed atomic.Bool }
+
+func (*closeRecorder) Name() string                                { return "recorder" }
+func (*closeRecorder) Init(context.Context, *objectos.Stack) error { return nil }
+func (c *closeRecorder) Close() error                              { c.closed.Store(true); return nil }
+
+type failingInit struct{}
+
+func (failingInit) Name() string                                { return "failing" }
+func (failingInit) Init(context.Context, *objectos.Stack) error { return errors.New("cannot start") }

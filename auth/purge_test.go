@@ -60,3 +60,19 @@ func TestPurge(t *testing.T) {
 		assert.NotNil(t, r.obj()["session"])
 	})
 }
+
+// TestPurgeSchedule: the schedule purges on its own, and Close stops it.
+func TestPurgeSchedule(t *testing.T) {
+	st := testenv.Open(t, testenv.SQLite)
+	e := newEnv(t, st, auth.Options{PurgeInterval: 10 * time.Millisecond}, roomyAuthRate)
+	ctx := objectos.AsSystem(context.Background())
+	require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+	e.clock.Advance(8 * 24 * time.Hour)
+	require.Eventually(t, func() bool {
+		n, err := e.stack.Count(ctx, auth.ObjSession, objectos.Query{})
+		return err == nil && n == 0
+	}, 5*time.Second, 10*time.Millisecond, "the expired session is purged on schedule")
+	require.NoError(t, e.stack.Close())
+	require.NoError(t, e.auth.Close(), "closing twice is harmless")
+
+}
