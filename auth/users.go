@@ -247,24 +247,51 @@ func (p *Plugin) settleSuccess(ctx context.Context, ident string, t ticket, now 
 	})
 }
 
+// uncount takes back the failure an attempt counted (none when it arrived
+// locked), and the lock that count set.
+func (p *Plugin) uncount(ctx context.Context, ident string, t ticket) error {
+	if !t.locked.IsZero() {
+		return nil
+	}
+	return p.st.Transact(objectos.AsSystem(ctx), func(ctx context.Context) error {
+		res, err := p.st.List(ctx, ObjLoginAttempt, objectos.Query{Filter: objectos.Eq("identifier", ident),
+			Limit: 1, SkipCount: true, Lock: true})
+		if err != nil || len(res.Records) == 0 {
+			return err
+		}
+		rec := res.Records[0]
+		f, _ := rec["failures"].(float64)
+		vals := objectos.Record{"failures": max(f-1, 0)}
+		if int(f)-1 < p.opts.LockoutThreshold {
+			vals["locked_until"] = nil
+		}
+		_, err = p.st.Update(ctx, ObjLoginAttempt, rec["id"].(string), vals, objectos.WriteOptions{})
+		return err
+	})
+}
+
 // verifyGuarded checks a password against hash under the lockout of
 // ident (known false: a stand-in hash, which never matches, for an unknown
 // email). It does the same work whatever the outcome, and returns nil for
 // the right password, errAccountLocked, or errWrongPassword (which the
 // route turns into its own error).
 func (p *Plugin) verifyGuarded(ctx context.Context, ident, password, hash string, known bool) error {
-	// The slot first: a check turned away (busy) checked nothing and
-	// counts as no attempt.
-	release, err := p.hashSlot(ctx)
-	if err != nil {
-		return err
-	}
-	defer release()
 	now := p.now()
 	t, err := p.countAttempt(ctx, ident, now)
 	if err != nil {
 		return err
 	}
+	// The count comes first, so that parallel attempts cannot outrun it;
+	// one then turned away for want of a hashing slot checked nothing, and
+	// its count is taken back.
+	release, err := p.hashSlot(ctx)
+	if err != nil {
+		if uerr := p.uncount(ctx, ident, t); uerr != nil {
+			return uerr
+		}
+		return err
+	}
+	defer release()
 	match, err := p.opts.Hasher.Verify(password, hash)
 	match = match && err == nil
 	if !known {
@@ -317,6 +344,3 @@ func (p *Plugin) hash(ctx context.Context, password string) (string, error) {
 	defer release()
 	return p.opts.Hasher.Hash(password)
 }
-
-// verify checks a password within the slots; a malformed hash never
-// matches.
