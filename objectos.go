@@ -307,6 +307,9 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	if s.limits, err = newLimits(opts.RateLimits, s.objects, s.clock); err != nil {
 		return nil, err
 	}
+	if l, ok := s.store.(interface{ SetLogger(*slog.Logger) }); ok {
+		l.SetLogger(s.log)
+	}
 	if err := s.store.Sync(ctx, s.order); err != nil {
 		return nil, err
 	}

@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -33,6 +36,107 @@ type catalog struct {
 	tables  map[string]map[string]string // table -> column -> type
 	indexes map[string]bool
 	fks     map[string]bool
+	// later are the indexes to build after the sync's transaction, and
+	// replaced the old-shape indexes replaced within it (old, new).
+	later    []laterIndex
+	replaced [][2]string
+}
+
+// laterIndex is an index built after the sync's transaction, without
+// blocking writes (PostgreSQL's CREATE INDEX CONCURRENTLY, which cannot run
+// in a transaction), and the old-shape index it replaces, dropped once it
+// is built.
+type laterIndex struct {
+	name, sql, drop string
+}
+
+// index is an index an object needs.
+type index struct {
+	fields []string // the columns, id appended to ordered ones
+	unique bool
+	// legacy is the name of the index of the earlier shape this one
+	// replaces (single columns, NULLS LAST on PostgreSQL, no id), if any.
+	legacy string
+}
+
+func (ix index) name(o *objectos.Object) string {
+	if ix.unique {
+		return dbName("uq", append([]string{o.Name}, ix.fields...)...)
+	}
+	return dbName("ixo", append([]string{o.Name}, ix.fields...)...)
+}
+
+// wantedIndexes are the indexes of an object: unique fields and declared
+// unique indexes as declared; every other index ordered so that the
+// engine's sorts can read it in either direction, its columns NULL first
+// (NULL is the smallest value in every sort) and id last (the tie-breaker
+// of every sort): declared indexes, every reference field (record access
+// and delete behaviours look them up), created_at (the usual sort), and
+// owner_id with created_at.
+func wantedIndexes(o *objectos.Object) []index {
+	var out []index
+	seen := map[string]bool{}
+	add := func(fields []string, unique bool, legacy string) {
+		if !unique && fields[len(fields)-1] != objectos.FieldID {
+			fields = append(append([]string(nil), fields...), objectos.FieldID)
+		}
+		key := fmt.Sprint(unique, fields)
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		out = append(out, index{fields: fields, unique: unique, legacy: legacy})
+	}
+	legacy := func(fields []string) string { return dbName("ix", append([]string{o.Name}, fields...)...) }
+	for _, ix := range o.Indexes {
+		add(ix.Fields, ix.Unique, legacy(ix.Fields))
+	}
+	for _, f := range o.Fields {
+		switch {
+		case f.Unique && f.Name != objectos.FieldID:
+			add([]string{f.Name}, true, "")
+		case f.Kind() == objectos.KindReference && f.Name != objectos.FieldCreatedBy && f.Name != objectos.FieldUpdatedBy &&
+			f.Name != objectos.FieldOwner:
+			add([]string{f.Name}, false, legacy([]string{f.Name}))
+		}
+	}
+	if o.Field(objectos.FieldCreatedAt) != nil {
+		add([]string{objectos.FieldCreatedAt}, false, "")
+		if o.Field(objectos.FieldOwner) != nil {
+			add([]string{objectos.FieldOwner, objectos.FieldCreatedAt}, false, legacy([]string{objectos.FieldOwner}))
+		}
+	} else if o.Field(objectos.FieldOwner) != nil {
+		add([]string{objectos.FieldOwner}, false, legacy([]string{objectos.FieldOwner}))
+	}
+	return out
+}
+
+// createIndexSQL is the statement that creates the index: on PostgreSQL
+// every column but id ascending with NULLS FIRST, so that a forward scan
+// gives ASC NULLS FIRST and a backward one DESC NULLS LAST, the engine's
+// two orders; SQLite orders NULL first already.
+func (s *Store) createIndexSQL(o *objectos.Object, ix index, name string, concurrently bool) string {
+	var b strings.Builder
+	b.WriteString("CREATE ")
+	if ix.unique {
+		b.WriteString("UNIQUE ")
+	}
+	b.WriteString("INDEX ")
+	if concurrently {
+		b.WriteString("CONCURRENTLY ")
+	}
+	b.WriteString(`IF NOT EXISTS "` + name + `" ON "` + o.Name + `" (`)
+	for i, f := range ix.fields {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(`"` + f + `"`)
+		if s.d.pg && !ix.unique && f != objectos.FieldID {
+			b.WriteString(" ASC NULLS FIRST")
+		}
+	}
+	b.WriteString(")")
+	return b.String()
 }
 
 // Sync creates the tables, columns and indexes the objects need. It runs in
@@ -43,6 +147,7 @@ type catalog struct {
 // *SchemaError naming the object, the field and the remedy.
 func (s *Store) Sync(ctx context.Context, objects []*objectos.Object) error {
 	names := map[string]constraintInfo{}
+	var cat *catalog
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if s.d.pg {
 			// Index builds on big tables may take long: no statement timeout
@@ -54,8 +159,8 @@ func (s *Store) Sync(ctx context.Context, objects []*objectos.Object) error {
 				return err
 			}
 		}
-		cat, err := s.readCatalog(ctx, tx)
-		if err != nil {
+		var err error
+		if cat, err = s.readCatalog(ctx, tx); err != nil {
 			return err
 		}
 		if _, ok := cat.tables[sequencesTable]; !ok {
@@ -90,6 +195,63 @@ func (s *Store) Sync(ctx context.Context, objects []*objectos.Object) error {
 	s.mu.Lock()
 	s.names = names
 	s.mu.Unlock()
+	for _, r := range cat.replaced {
+		s.logger().InfoContext(ctx, "objectos: schema sync replaced an index with one that serves the engine's sorts", "old", r[0], "new", r[1])
+	}
+	if len(cat.later) > 0 {
+		if err := s.buildLater(ctx, cat.later); err != nil {
+			return fmt.Errorf("objectos: schema sync: %w", err)
+		}
+	}
+	return nil
+}
+
+// buildLater builds indexes on existing PostgreSQL tables without blocking
+// writes, one at a time, under a session advisory lock (replicas starting
+// together build each once), and drops the old-shape indexes they replace.
+// An index left invalid by an interrupted build is dropped and built again.
+func (s *Store) buildLater(ctx context.Context, later []laterIndex) error {
+	c, err := s.db.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	for _, q := range []string{"SET statement_timeout = 0", "SELECT pg_advisory_lock(7224460419158426)"} {
+		if _, err := c.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		_, _ = c.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(7224460419158426)")
+		_, _ = c.ExecContext(context.WithoutCancel(ctx), "RESET statement_timeout")
+	}()
+	for _, ix := range later {
+		var valid bool
+		err := c.QueryRowContext(ctx, `SELECT i.indisvalid FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
+			JOIN pg_namespace n ON n.oid = x.relnamespace WHERE x.relname = $1 AND n.nspname = current_schema()`, ix.name).Scan(&valid)
+		switch {
+		case err == nil && valid:
+		case err == nil || errors.Is(err, sql.ErrNoRows):
+			if err == nil { // an interrupted build's leftover
+				if _, err := c.ExecContext(ctx, `DROP INDEX CONCURRENTLY IF EXISTS "`+ix.name+`"`); err != nil {
+					return err
+				}
+			}
+			start := time.Now()
+			if _, err := c.ExecContext(ctx, ix.sql); err != nil {
+				return err
+			}
+			s.logger().InfoContext(ctx, "objectos: schema sync built an index", "index", ix.name, "took", time.Since(start).Round(time.Millisecond))
+		default:
+			return err
+		}
+		if ix.drop != "" {
+			if _, err := c.ExecContext(ctx, `DROP INDEX CONCURRENTLY IF EXISTS "`+ix.drop+`"`); err != nil {
+				return err
+			}
+			s.logger().InfoContext(ctx, "objectos: schema sync replaced an index with one that serves the engine's sorts", "old", ix.drop, "new", ix.name)
+		}
+	}
 	return nil
 }
 
@@ -113,7 +275,10 @@ func (s *Store) readCatalog(ctx context.Context, tx bun.Tx) (*catalog, error) {
 			cat.tables[t][c] = typ
 		}
 		rows.Close()
-		if err := scanNames(ctx, tx, `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()`, cat.indexes); err != nil {
+		// Only valid indexes: one an interrupted concurrent build left
+		// invalid is built again.
+		if err := scanNames(ctx, tx, `SELECT x.relname FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
+			JOIN pg_namespace n ON n.oid = x.relnamespace WHERE n.nspname = current_schema() AND i.indisvalid`, cat.indexes); err != nil {
 			return nil, err
 		}
 		if err := scanNames(ctx, tx, `SELECT c.conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
@@ -263,30 +428,11 @@ func (s *Store) syncObject(ctx context.Context, tx bun.Tx, cat *catalog, o *obje
 			}
 		}
 	}
-	// indexes: declared, unique fields, and every reference field and
-	// owner_id (record-access filters and delete behaviours look them up).
-	type idx struct {
-		fields []string
-		unique bool
-	}
-	var want []idx
-	for _, ix := range o.Indexes {
-		want = append(want, idx{fields: ix.Fields, unique: ix.Unique})
-	}
-	for _, f := range o.Fields {
-		switch {
-		case f.Unique && f.Name != objectos.FieldID:
-			want = append(want, idx{fields: []string{f.Name}, unique: true})
-		case f.Kind() == objectos.KindReference && f.Name != objectos.FieldCreatedBy && f.Name != objectos.FieldUpdatedBy:
-			want = append(want, idx{fields: []string{f.Name}})
-		}
-	}
-	for _, ix := range want {
-		prefix := "ix"
-		if ix.unique {
-			prefix = "uq"
-		}
-		name := dbName(prefix, append([]string{o.Name}, ix.fields...)...)
+	// indexes: declared, unique fields, every reference field, and the
+	// orderings lists use most (see wantedIndexes).
+	tableIsNew := !exists
+	for _, ix := range wantedIndexes(o) {
+		name := ix.name(o)
 		if ix.unique {
 			names[name] = constraintInfo{object: o.Name, fields: ix.fields}
 		}
@@ -294,17 +440,29 @@ func (s *Store) syncObject(ctx context.Context, tx bun.Tx, cat *catalog, o *obje
 			continue
 		}
 		cat.indexes[name] = true
-		q := tx.NewCreateIndex().Table(o.Name).Index(name).Column(ix.fields...).IfNotExists()
-		if ix.unique {
-			q = q.Unique()
+		old := ""
+		if ix.legacy != "" && cat.indexes[ix.legacy] {
+			old = ix.legacy
 		}
-		if _, err := q.Exec(ctx); err != nil {
+		if s.d.pg && !tableIsNew && !ix.unique {
+			// A table that may hold many rows: built without blocking
+			// writes, after the sync's transaction (see buildLater).
+			cat.later = append(cat.later, laterIndex{name: name, sql: s.createIndexSQL(o, ix, name, true), drop: old})
+			continue
+		}
+		if _, err := tx.Tx.ExecContext(ctx, s.createIndexSQL(o, ix, name, false)); err != nil {
 			if ix.unique && isUnique(err) {
 				return nil, &SchemaError{Object: o.Name, Field: strings.Join(ix.fields, ","),
 					Problem: "existing rows hold duplicate values, so the unique index cannot be created",
 					Remedy:  "remove the duplicates, or drop unique from the declaration"}
 			}
 			return nil, err
+		}
+		if old != "" {
+			if _, err := tx.Tx.ExecContext(ctx, `DROP INDEX IF EXISTS "`+old+`"`); err != nil {
+				return nil, err
+			}
+			cat.replaced = append(cat.replaced, [2]string{old, name})
 		}
 	}
 	for _, f := range o.Fields {

@@ -434,6 +434,19 @@ func (q *sqlb) after(keys []objectos.SortKey, vals []any) error {
 }
 
 func (c *conn) Find(ctx context.Context, o *objectos.Object, sel *objectos.Select) ([]objectos.Record, error) {
+	q, cols, err := c.selectSQL(o, sel)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := c.query(ctx, q.b.String(), q.args...)
+	if err != nil {
+		return nil, c.s.translate(err)
+	}
+	return c.records(rows, cols, sel.Limit)
+}
+
+// selectSQL is the statement of a Find, and the fields of its columns.
+func (c *conn) selectSQL(o *objectos.Object, sel *objectos.Select) (*sqlb, []*objectos.Field, error) {
 	q := newSQL(c.s.d, o)
 	fields := sel.Fields
 	if len(fields) == 0 {
@@ -447,7 +460,7 @@ func (c *conn) Find(ctx context.Context, o *objectos.Object, sel *objectos.Selec
 	for i, name := range fields {
 		f, err := q.field(name)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		cols[i] = f
 		if i > 0 {
@@ -460,12 +473,12 @@ func (c *conn) Find(ctx context.Context, o *objectos.Object, sel *objectos.Selec
 	if sel.Where != nil || len(sel.After) > 0 {
 		q.str(" WHERE ")
 		if err := q.where(sel.Where, false); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(sel.After) > 0 {
 			q.str(" AND ")
 			if err := q.after(sel.Sort, sel.After); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
@@ -474,11 +487,7 @@ func (c *conn) Find(ctx context.Context, o *objectos.Object, sel *objectos.Selec
 	if sel.Lock && c.s.d.pg {
 		q.str(" FOR UPDATE")
 	}
-	rows, err := c.query(ctx, q.b.String(), q.args...)
-	if err != nil {
-		return nil, c.s.translate(err)
-	}
-	return c.records(rows, cols, sel.Limit)
+	return q, cols, nil
 }
 
 // records reads the rows of cols as canonical records (expecting about
@@ -526,6 +535,12 @@ func (q *sqlb) orderBy(keys []objectos.SortKey) {
 		}
 		q.ident(k.Field)
 		switch {
+		case k.Field == objectos.FieldID:
+			// never NULL: the plain order, which the primary key and the
+			// id that ends every ordered index serve
+			if k.Desc {
+				q.str(" DESC")
+			}
 		case k.Desc && q.d.pg:
 			q.str(" DESC NULLS LAST")
 		case k.Desc:

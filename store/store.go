@@ -17,6 +17,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -44,6 +45,18 @@ type Store struct {
 	// cache keeps prepared statements by SQL text (pgx caches its own).
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
+	log    *slog.Logger // schema sync's messages; see SetLogger
+}
+
+// SetLogger sets the logger of schema sync's messages (indexes built or
+// replaced). objectos.New sets the Stack's. Default slog.Default().
+func (s *Store) SetLogger(l *slog.Logger) { s.log = l }
+
+func (s *Store) logger() *slog.Logger {
+	if s.log == nil {
+		return slog.Default()
+	}
+	return s.log
 }
 
 type constraintInfo struct {

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"strings"
+
+	"github.com/objectos-go/objectos"
+)
+
+// Explain returns the database's plan of the statement Find would send for
+// the select: on PostgreSQL EXPLAIN in JSON (with ANALYZE, which runs the
+// statement, when analyze is set), on SQLite EXPLAIN QUERY PLAN, one step
+// per line. It is for looking at the SQL the engine sends, in tests and by
+// hand.
+func (s *Store) Explain(ctx context.Context, o *objectos.Object, sel *objectos.Select, analyze bool) (string, error) {
+	c := s.conn()
+	q, _, err := c.selectSQL(o, sel)
+	if err != nil {
+		return "", err
+	}
+	prefix := "EXPLAIN QUERY PLAN "
+	if s.d.pg {
+		prefix = "EXPLAIN (FORMAT JSON) "
+		if analyze {
+			prefix = "EXPLAIN (ANALYZE, FORMAT JSON) "
+		}
+	}
+	rows, err := c.q.QueryContext(ctx, prefix+q.b.String(), q.args...)
+	if err != nil {
+		return "", s.translate(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		if s.d.pg {
+			var plan string
+			if err := rows.Scan(&plan); err != nil {
+				return "", err
+			}
+			out = append(out, plan)
+			continue
+		}
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return "", err
+		}
+		out = append(out, detail)
+	}
+	return strings.Join(out, "\n"), rows.Err()
+}
