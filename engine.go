@@ -30,6 +30,9 @@ type ListResult struct {
 	Records []Record
 	// Total counts every matching record; -1 when the query skipped it.
 	Total int64
+	// TotalEstimated reports that Total is the database's estimate (see
+	// Query.EstimateCount).
+	TotalEstimated bool
 	// HasMore reports whether records follow this page.
 	HasMore bool
 	// NextCursor continues after this page (empty on the last page).
@@ -341,7 +344,7 @@ func (s *Stack) List(ctx context.Context, object string, q Query) (*ListResult, 
 	if !q.SkipCount {
 		if q.Offset == 0 && q.Cursor == "" && !res.HasMore {
 			res.Total = int64(len(rows))
-		} else if res.Total, err = tx.Count(ctx, o, plan.where); err != nil {
+		} else if res.Total, res.TotalEstimated, err = count(ctx, tx, o, plan.where, q.EstimateCount); err != nil {
 			return nil, err
 		}
 	}

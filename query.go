@@ -1274,6 +1274,11 @@ type Query struct {
 	Cursor string
 	// SkipCount leaves Total unset (-1), saving a COUNT query.
 	SkipCount bool
+	// EstimateCount lets Total be the database's estimate when it is large
+	// (above EstimateAbove), where an exact COUNT reads every match: on a
+	// store that can estimate (PostgreSQL's planner), ListResult reports it
+	// with TotalEstimated. Below that, and on other stores, Total is exact.
+	EstimateCount bool
 	// Lock locks the records read until the transaction ends (SELECT … FOR
 	// UPDATE on PostgreSQL; SQLite serializes write transactions anyway),
 	// for a read-modify-write inside Stack.Transact.

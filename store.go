@@ -47,6 +47,35 @@ type Tx interface {
 	NextSequence(ctx context.Context, name string) (int64, error)
 }
 
+// Estimator is implemented by a Tx that can estimate how many records match
+// without counting them (PostgreSQL's planner does). Estimate returns -1
+// when it has no estimate.
+type Estimator interface {
+	Estimate(ctx context.Context, o *Object, where *Filter) (int64, error)
+}
+
+// EstimateAbove is the estimate above which a list asked for an estimated
+// total (Query.EstimateCount) reports the estimate; below it the exact
+// count is cheap, and given.
+const EstimateAbove = 100_000
+
+// count is a list's total: exact, or the estimate when asked for one, the
+// store can give it and it is above EstimateAbove.
+func count(ctx context.Context, tx Tx, o *Object, where *Filter, estimate bool) (int64, bool, error) {
+	if e, ok := tx.(Estimator); ok && estimate {
+		n, err := e.Estimate(ctx, o, where)
+		if err != nil {
+			return 0, false, err
+		}
+		if n > EstimateAbove {
+			return n, true, nil
+		}
+		// small, or no estimate: the exact count
+	}
+	n, err := tx.Count(ctx, o, where)
+	return n, false, err
+}
+
 // Savepointer is implemented by a Tx that can undo part of a transaction:
 // Savepoint runs fn and, when it fails, rolls back what fn did while the rest
 // of the transaction lives on. Outside a transaction it just runs fn. The

@@ -105,11 +105,13 @@ func (h *handler) noRoute(w http.ResponseWriter, r *http.Request) {
 
 // listBody is the list envelope {object, records, total, hasMore, nextCursor?}.
 type listBody struct {
-	Object     string            `json:"object"`
-	Records    []objectos.Record `json:"records"`
-	Total      *int64            `json:"total,omitempty"`
-	HasMore    bool              `json:"hasMore"`
-	NextCursor string            `json:"nextCursor,omitempty"`
+	Object  string            `json:"object"`
+	Records []objectos.Record `json:"records"`
+	Total   *int64            `json:"total,omitempty"`
+	// TotalEstimated: Total is the database's estimate (count=estimate).
+	TotalEstimated bool   `json:"totalEstimated,omitempty"`
+	HasMore        bool   `json:"hasMore"`
+	NextCursor     string `json:"nextCursor,omitempty"`
 }
 
 func (h *handler) list(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
@@ -177,6 +179,7 @@ func (h *handler) respondList(ctx context.Context, w http.ResponseWriter, name s
 	body.NextCursor = res.NextCursor
 	if res.Total >= 0 {
 		body.Total = &res.Total
+		body.TotalEstimated = res.TotalEstimated
 	}
 	objectos.WriteJSON(w, http.StatusOK, body)
 	return nil

@@ -134,7 +134,7 @@ func (d *oas) common() {
 			"populate":     jsonObj{"description": "alias of expand"},
 			"search":       jsonObj{"anyOf": []any{str(""), object(jsonObj{"query": str(""), "fields": stringOrList})}},
 			"searchFields": stringOrList,
-			"count":        jsonObj{"type": "boolean"},
+			"count":        countSchema,
 			"cursor":       str("nextCursor of a previous page"),
 			"aggregations": arrayOf(jsonObj{"type": "object", "additionalProperties": false, "required": []string{"function"},
 				"properties": jsonObj{
@@ -177,8 +177,9 @@ func (d *oas) common() {
 		"schema": str("")}
 	d.params["searchFields"] = jsonObj{"name": "searchFields", "in": "query", "description": "Comma-separated searchable fields to search in.",
 		"schema": str("")}
-	d.params["count"] = jsonObj{"name": "count", "in": "query", "description": "false skips the total (then hasMore says whether a full page came back).",
-		"schema": jsonObj{"type": "boolean"}}
+	d.params["count"] = jsonObj{"name": "count", "in": "query", "description": "false skips the total (then hasMore says whether a full page came back); " +
+		"estimate lets a large total be the database's estimate (PostgreSQL's planner; totalEstimated: true), a small one stays exact.",
+		"schema": jsonObj{"type": "string", "pattern": "^(true|false|estimate)$"}}
 	d.params["id"] = jsonObj{"name": "id", "in": "path", "required": true, "description": "The record id.", "schema": str("")}
 	d.params["ifMatch"] = jsonObj{"name": "If-Match", "in": "header", "description": "The ETag of a read: the write happens only if the record is unchanged (else 409 CONCURRENT_UPDATE).",
 		"schema": str("")}
@@ -312,3 +313,6 @@ func (d *oas) system(st *objectos.Stack, opts Options) {
 				"404": respRef("NotFound"), "429": respRef("TooManyRequests")}})
 	}
 }
+
+// countSchema is the count parameter: true, false or "estimate".
+var countSchema = jsonObj{"anyOf": []any{jsonObj{"type": "boolean"}, jsonObj{"type": "string", "enum": []any{"estimate"}}}}

@@ -157,8 +157,9 @@ func (d *oas) objectSchemas(st *objectos.Stack, o *objectos.Object) {
 		"description": "A partial update: only the fields sent change."}
 	d.schemas[o.Name+".list"] = object(jsonObj{
 		"object": jsonObj{"type": "string", "const": o.Name}, "records": arrayOf(schemaRef(o.Name)),
-		"total":   jsonObj{"type": "integer", "description": "every matching record (absent with count=false)"},
-		"hasMore": jsonObj{"type": "boolean"}, "nextCursor": str("continues after this page"),
+		"total":          jsonObj{"type": "integer", "description": "every matching record (absent with count=false)"},
+		"totalEstimated": jsonObj{"type": "boolean", "description": "total is the database's estimate (count=estimate)"},
+		"hasMore":        jsonObj{"type": "boolean"}, "nextCursor": str("continues after this page"),
 	}, "object", "records", "hasMore")
 }
 

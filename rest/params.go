@@ -184,11 +184,15 @@ func parseListParams(o *objectos.Object, rawQuery string) (*listRequest, error) 
 		return nil, err
 	}
 	if v, ok := got[slotCount]; ok {
-		b, err := parseBool(v)
-		if err != nil {
-			return nil, queryErr(gotAs[slotCount], "%s must be true or false.", gotAs[slotCount])
+		if strings.EqualFold(strings.TrimSpace(v), "estimate") {
+			q.EstimateCount = true
+		} else {
+			b, err := parseBool(v)
+			if err != nil {
+				return nil, queryErr(gotAs[slotCount], "%s must be true, false or estimate.", gotAs[slotCount])
+			}
+			q.SkipCount = !b
 		}
-		q.SkipCount = !b
 	}
 	return req, nil
 }
@@ -442,11 +446,17 @@ func parseQueryDoc(o *objectos.Object, doc map[string]any) (*listRequest, error)
 		}
 	}
 	if v, ok := got[slotCount]; ok {
-		b, ok := v.(bool)
-		if !ok {
-			return nil, queryErr("count", "count must be true or false.")
+		switch b := v.(type) {
+		case bool:
+			q.SkipCount = !b
+		case string:
+			if !strings.EqualFold(b, "estimate") {
+				return nil, queryErr("count", "count must be true, false or \"estimate\".")
+			}
+			q.EstimateCount = true
+		default:
+			return nil, queryErr("count", "count must be true, false or \"estimate\".")
 		}
-		q.SkipCount = !b
 	}
 	return req, nil
 }

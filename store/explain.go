@@ -7,6 +7,14 @@ import (
 	"github.com/objectos-go/objectos"
 )
 
+// Analyze refreshes the database's statistics of every table (ANALYZE),
+// which the planner uses to choose indexes and to estimate totals (see
+// objectos.Query.EstimateCount); run it after loading many rows by hand.
+func (s *Store) Analyze(ctx context.Context) error {
+	_, err := s.db.DB.ExecContext(ctx, "ANALYZE")
+	return s.translate(err)
+}
+
 // Explain returns the database's plan of the statement Find would send for
 // the select: on PostgreSQL EXPLAIN in JSON (with ANALYZE, which runs the
 // statement, when analyze is set), on SQLite EXPLAIN QUERY PLAN, one step

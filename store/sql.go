@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -580,6 +581,37 @@ func (c *conn) Count(ctx context.Context, o *objectos.Object, where *objectos.Fi
 		return 0, c.s.translate(err)
 	}
 	return n, nil
+}
+
+// Estimate implements objectos.Estimator: PostgreSQL's planner estimate of
+// the rows matching where (from its statistics, without reading them); -1
+// on SQLite, which has none.
+func (c *conn) Estimate(ctx context.Context, o *objectos.Object, where *objectos.Filter) (int64, error) {
+	if !c.s.d.pg {
+		return -1, nil
+	}
+	q := newSQL(c.s.d, o)
+	q.str("EXPLAIN (FORMAT JSON) SELECT 1 FROM ")
+	q.ident(o.Name)
+	if where != nil {
+		q.str(" WHERE ")
+		if err := q.where(where, false); err != nil {
+			return 0, err
+		}
+	}
+	var plan []byte
+	if err := c.queryRow(ctx, q, &plan); err != nil {
+		return 0, c.s.translate(err)
+	}
+	var doc []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	if err := json.Unmarshal(plan, &doc); err != nil || len(doc) == 0 {
+		return -1, nil
+	}
+	return int64(doc[0].Plan.Rows), nil
 }
 
 func (c *conn) queryRow(ctx context.Context, q *sqlb, dest ...any) error {

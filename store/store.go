@@ -340,6 +340,11 @@ func (s *Store) Count(ctx context.Context, o *objectos.Object, where *objectos.F
 	return s.conn().Count(ctx, o, where)
 }
 
+// Estimate implements objectos.Estimator (see conn.Estimate).
+func (s *Store) Estimate(ctx context.Context, o *objectos.Object, where *objectos.Filter) (int64, error) {
+	return s.conn().Estimate(ctx, o, where)
+}
+
 // Insert implements objectos.Tx.
 func (s *Store) Insert(ctx context.Context, o *objectos.Object, values objectos.Record) error {
 	return s.conn().Insert(ctx, o, values)

@@ -66,6 +66,21 @@ func (e QueryDocumentAggregationsFunction) Valid() bool {
 	}
 }
 
+// Defines values for QueryDocumentCount1.
+const (
+	Estimate QueryDocumentCount1 = "estimate"
+)
+
+// Valid indicates whether the value is a known member of the QueryDocumentCount1 enum.
+func (e QueryDocumentCount1) Valid() bool {
+	switch e {
+	case Estimate:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for QueryDocumentGroupBy1DateGranularity.
 const (
 	Day     QueryDocumentGroupBy1DateGranularity = "day"
@@ -311,7 +326,7 @@ type QueryDocument struct {
 		Filter   interface{}                       `json:"filter,omitempty"`
 		Function QueryDocumentAggregationsFunction `json:"function"`
 	} `json:"aggregations,omitempty"`
-	Count *bool `json:"count,omitempty"`
+	Count *QueryDocument_Count `json:"count,omitempty"`
 
 	// Cursor nextCursor of a previous page
 	Cursor *string `json:"cursor,omitempty"`
@@ -359,6 +374,17 @@ type QueryDocument struct {
 
 // QueryDocumentAggregationsFunction defines model for QueryDocument.Aggregations.Function.
 type QueryDocumentAggregationsFunction string
+
+// QueryDocumentCount0 defines model for QueryDocument.Count.0.
+type QueryDocumentCount0 = bool
+
+// QueryDocumentCount1 defines model for QueryDocument.Count.1.
+type QueryDocumentCount1 string
+
+// QueryDocument_Count defines model for QueryDocument.Count.
+type QueryDocument_Count struct {
+	union json.RawMessage
+}
 
 // QueryDocumentFields0 defines model for QueryDocument.Fields.0.
 type QueryDocumentFields0 = string
@@ -539,6 +565,9 @@ type CrmAccountList struct {
 
 	// Total every matching record (absent with count=false)
 	Total *int `json:"total,omitempty"`
+
+	// TotalEstimated total is the database's estimate (count=estimate)
+	TotalEstimated *bool `json:"totalEstimated,omitempty"`
 }
 
 // CrmAccountListObject defines model for CrmAccountList.Object.
@@ -620,7 +649,7 @@ type SysUser_UpdatedBy struct {
 }
 
 // Count defines model for count.
-type Count = bool
+type Count = string
 
 // Cursor defines model for cursor.
 type Cursor = string
@@ -714,7 +743,7 @@ type ListCrmAccountParams struct {
 	// SearchFields Comma-separated searchable fields to search in.
 	SearchFields *SearchFields `form:"searchFields,omitempty" json:"searchFields,omitempty"`
 
-	// Count false skips the total (then hasMore says whether a full page came back).
+	// Count false skips the total (then hasMore says whether a full page came back); estimate lets a large total be the database's estimate (PostgreSQL's planner; totalEstimated: true), a small one stays exact.
 	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 
 	// Id Equality filter on id: the value is read as the field's type; null matches an empty field.
@@ -902,6 +931,68 @@ func (a DataError) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(object)
+}
+
+// AsQueryDocumentCount0 returns the union data inside the QueryDocument_Count as a QueryDocumentCount0
+func (t QueryDocument_Count) AsQueryDocumentCount0() (QueryDocumentCount0, error) {
+	var body QueryDocumentCount0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromQueryDocumentCount0 overwrites any union data inside the QueryDocument_Count as the provided QueryDocumentCount0
+func (t *QueryDocument_Count) FromQueryDocumentCount0(v QueryDocumentCount0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeQueryDocumentCount0 performs a merge with any union data inside the QueryDocument_Count, using the provided QueryDocumentCount0
+func (t *QueryDocument_Count) MergeQueryDocumentCount0(v QueryDocumentCount0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsQueryDocumentCount1 returns the union data inside the QueryDocument_Count as a QueryDocumentCount1
+func (t QueryDocument_Count) AsQueryDocumentCount1() (QueryDocumentCount1, error) {
+	var body QueryDocumentCount1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromQueryDocumentCount1 overwrites any union data inside the QueryDocument_Count as the provided QueryDocumentCount1
+func (t *QueryDocument_Count) FromQueryDocumentCount1(v QueryDocumentCount1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeQueryDocumentCount1 performs a merge with any union data inside the QueryDocument_Count, using the provided QueryDocumentCount1
+func (t *QueryDocument_Count) MergeQueryDocumentCount1(v QueryDocumentCount1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t QueryDocument_Count) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *QueryDocument_Count) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
 }
 
 // AsQueryDocumentFields0 returns the union data inside the QueryDocument_Fields as a QueryDocumentFields0
@@ -2127,7 +2218,7 @@ func NewListCrmAccountRequest(server string, params *ListCrmAccountParams) (*htt
 
 		if params.Count != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
