@@ -372,6 +372,9 @@ func (q *sqlb) after(keys []objectos.SortKey, vals []any) error {
 	if len(keys) != len(vals) {
 		return fmt.Errorf("store: keyset needs one value per sort key")
 	}
+	if rowValueAfter(keys, vals) {
+		return q.afterRow(keys, vals)
+	}
 	q.str("(")
 	first := true
 	for i := range keys {
@@ -429,6 +432,63 @@ func (q *sqlb) after(keys []objectos.SortKey, vals []any) error {
 	}
 	if first {
 		q.str("1=0")
+	}
+	q.str(")")
+	return nil
+}
+
+// rowValueAfter reports whether the rows after a keyset are exactly those
+// whose sort keys compare greater (ascending) or smaller (descending) as a
+// row value, (a, b, id) > (x, y, z), which the database reads as one range
+// of an index on those columns: every key in the same direction, and no
+// NULL to step over — none in the values, and in descending order (NULL
+// last) only columns that are never NULL.
+func rowValueAfter(keys []objectos.SortKey, vals []any) bool {
+	for i, k := range keys {
+		if vals[i] == nil || k.Desc != keys[0].Desc {
+			return false
+		}
+		if k.Desc && !neverNull(k.Field) {
+			return false
+		}
+	}
+	return true
+}
+
+// neverNull are the columns the engine always fills.
+func neverNull(field string) bool {
+	switch field {
+	case objectos.FieldID, objectos.FieldCreatedAt, objectos.FieldUpdatedAt:
+		return true
+	}
+	return false
+}
+
+// afterRow writes the keyset condition as a row-value comparison.
+func (q *sqlb) afterRow(keys []objectos.SortKey, vals []any) error {
+	q.str("(")
+	for i, k := range keys {
+		if i > 0 {
+			q.str(", ")
+		}
+		q.ident(k.Field)
+	}
+	if keys[0].Desc {
+		q.str(") < (")
+	} else {
+		q.str(") > (")
+	}
+	for i, k := range keys {
+		if i > 0 {
+			q.str(", ")
+		}
+		f, err := q.field(k.Field)
+		if err != nil {
+			return err
+		}
+		if err := q.value(f, vals[i]); err != nil {
+			return err
+		}
 	}
 	q.str(")")
 	return nil
