@@ -794,6 +794,21 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// WriteRawJSON writes a JSON body the caller encoded, with the headers
+// WriteJSON sets; b must be one valid JSON value.
+func WriteRawJSON(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h["X-Content-Type-Options"] = hdrNosniff
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// AppendRecordJSON appends the record as a JSON object with sorted keys
+// (what Record.MarshalJSON writes), for surfaces that encode many records
+// into one buffer.
+func AppendRecordJSON(b []byte, r Record) ([]byte, error) { return appendRecord(b, r) }
+
 // WriteData writes the success envelope {"success":true,"data":data}.
 func WriteData(w http.ResponseWriter, status int, data any) {
 	WriteJSON(w, status, struct {

@@ -3,6 +3,7 @@ package objectos
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -19,7 +20,12 @@ func appendRecord(b []byte, r Record) ([]byte, error) {
 	if r == nil {
 		return append(b, "null"...), nil
 	}
-	keys := sortedKeys(r)
+	var arr [40]string // most records have fewer fields: no allocation
+	keys := arr[:0]
+	for k := range r {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
 	b = append(b, '{')
 	var err error
 	for i, k := range keys {

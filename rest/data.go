@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/objectos-go/objectos"
@@ -114,6 +115,38 @@ type listBody struct {
 	NextCursor     string `json:"nextCursor,omitempty"`
 }
 
+// appendJSON encodes the envelope as encoding/json would (the same member
+// order), with the records appended into the one buffer.
+func (l *listBody) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"object":`...)
+	b = strconv.AppendQuote(b, l.Object)
+	b = append(b, `,"records":[`...)
+	var err error
+	for i, r := range l.Records {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = objectos.AppendRecordJSON(b, r); err != nil {
+			return nil, err
+		}
+	}
+	b = append(b, ']')
+	if l.Total != nil {
+		b = append(b, `,"total":`...)
+		b = strconv.AppendInt(b, *l.Total, 10)
+	}
+	if l.TotalEstimated {
+		b = append(b, `,"totalEstimated":true`...)
+	}
+	b = append(b, `,"hasMore":`...)
+	b = strconv.AppendBool(b, l.HasMore)
+	if l.NextCursor != "" {
+		b = append(b, `,"nextCursor":`...)
+		b = strconv.AppendQuote(b, l.NextCursor)
+	}
+	return append(b, '}'), nil
+}
+
 func (h *handler) list(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("object")
 	o, err := h.exposed(name, objectos.MethodList, collectionMethods)
@@ -181,7 +214,11 @@ func (h *handler) respondList(ctx context.Context, w http.ResponseWriter, name s
 		body.Total = &res.Total
 		body.TotalEstimated = res.TotalEstimated
 	}
-	objectos.WriteJSON(w, http.StatusOK, body)
+	b, err := body.appendJSON(make([]byte, 0, 256+len(body.Records)*256))
+	if err != nil {
+		return err
+	}
+	objectos.WriteRawJSON(w, http.StatusOK, b)
 	return nil
 }
 

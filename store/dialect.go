@@ -181,7 +181,7 @@ func (d *dialect) decode(f *objectos.Field, v any) (any, error) {
 	case objectos.KindNumber:
 		switch x := v.(type) {
 		case float64:
-			return x, nil
+			return v, nil // as boxed: no new allocation
 		case int64:
 			return float64(x), nil
 		case string:
@@ -200,7 +200,7 @@ func (d *dialect) decode(f *objectos.Field, v any) (any, error) {
 	case objectos.KindBool:
 		switch x := v.(type) {
 		case bool:
-			return x, nil
+			return v, nil
 		case int64:
 			return x != 0, nil
 		}
@@ -250,8 +250,8 @@ func (d *dialect) decode(f *objectos.Field, v any) (any, error) {
 			return json.RawMessage(s), nil
 		}
 	default:
-		if s, ok := v.(string); ok {
-			return s, nil
+		if _, ok := v.(string); ok {
+			return v, nil
 		}
 	}
 	return nil, fmt.Errorf("store: %s: unexpected %T from the database", f.Name, v)
