@@ -320,4 +320,3 @@ func (p *Plugin) hash(ctx context.Context, password string) (string, error) {
 
 // verify checks a password within the slots; a malformed hash never
 // matches.
-
