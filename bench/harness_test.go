@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The harness generates load only when run; these test its pure helpers.
+
+func TestPercentile(t *testing.T) {
+	t.Parallel()
+	hundred := make([]time.Duration, 100)
+	for i := range hundred {
+		hundred[i] = time.Duration(i+1) * time.Millisecond
+	}
+	for _, tc := range []struct {
+		name   string
+		sorted []time.Duration
+		p      float64
+		want   time.Duration
+	}{
+		{"empty", nil, 50, 0},
+		{"one", []time.Duration{7}, 99, 7},
+		{"median of 100", hundred, 50, 50 * time.Millisecond},
+		{"p99 of 100", hundred, 99, 99 * time.Millisecond},
+		{"max", hundred, 100, 100 * time.Millisecond},
+		{"p99 of 3 is the largest", []time.Duration{1, 2, 3}, 99, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, percentile(tc.sorted, tc.p))
+		})
+	}
+}
+
+func TestParseStat(t *testing.T) {
+	t.Parallel()
+	comm, cpu, err := parseStat([]byte("4242 (postgres) S 1 4242 4242 0 -1 4194560 3000 0 0 0 150 25 0 0 20 0 1 0 100 222020 100 18446744073709551615"))
+	require.NoError(t, err)
+	assert.Equal(t, "postgres", comm)
+	assert.Equal(t, 1750*time.Millisecond, cpu)
+
+	// A command name may hold spaces and parentheses.
+	comm, cpu, err = parseStat([]byte("7 (a b) c)) R 1 7 7 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0"))
+	require.NoError(t, err)
+	assert.Equal(t, "a b) c)", comm)
+	assert.Equal(t, 70*time.Millisecond, cpu)
+
+	for _, bad := range []string{"", "1 postgres S", "1 (x) S 1 2", "1 (x) S 1 1 1 0 -1 0 0 0 0 0 x 4 0"} {
+		_, _, err := parseStat([]byte(bad))
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestParseMachineStat(t *testing.T) {
+	t.Parallel()
+	busy, err := parseMachineStat([]byte("cpu  100 20 30 400 50 60 70 0 0 0\ncpu0 1 2 3 4\n"))
+	require.NoError(t, err)
+	assert.Equal(t, 150*clockTick, busy) // user + nice + system
+	_, err = parseMachineStat([]byte("intr 1 2 3\n"))
+	assert.Error(t, err)
+}
+
+func TestCPUBetween(t *testing.T) {
+	t.Parallel()
+	before := cpuSample{server: 1 * time.Second, self: 1 * time.Second, busy: 10 * time.Second,
+		postgres: map[int]time.Duration{1: time.Second, 2: 2 * time.Second}}
+	after := cpuSample{server: 3 * time.Second, self: 2 * time.Second, busy: 20 * time.Second,
+		postgres: map[int]time.Duration{1: 2 * time.Second, 3: 500 * time.Millisecond}} // 2 ended, 3 started
+	u := cpuBetween(before, after)
+	assert.Equal(t, cpuUse{server: 2 * time.Second, postgres: 1500 * time.Millisecond, client: time.Second,
+		other: 5500 * time.Millisecond}, u)
+}
+
+func TestFormatting(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -4200: "-4,200"} {
+		assert.Equal(t, want, thousands(n))
+	}
+	assert.Equal(t, "0.85", ms(850*time.Microsecond))
+	assert.Equal(t, "12.3", ms(12300*time.Microsecond))
+	assert.Equal(t, "243", ms(243*time.Millisecond))
+	assert.Equal(t, "85 µs", us(85*time.Microsecond))
+	assert.Equal(t, "0.50", ratio(1, 2))
+	assert.Equal(t, "—", ratio(1, 0))
+	assert.Equal(t, "AMD EPYC 7B13", cpuModel("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\n"))
+}
+
+func TestPickWorkloads(t *testing.T) {
+	t.Parallel()
+	all := workloads([]string{"a"})
+	got, err := pickWorkloads(all, "create, get")
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, "get", got[0].name) // their own order, not the flag's
+	assert.Equal(t, "create", got[1].name)
+	_, err = pickWorkloads(all, "get,delete")
+	assert.ErrorContains(t, err, `"delete"`)
+	_, err = pickWorkloads(all, ",")
+	assert.Error(t, err)
+}
+
+func TestParseFlags(t *testing.T) {
+	t.Parallel()
+	c, err := parseFlags(nil, func(string) string { return "" })
+	require.NoError(t, err)
+	assert.Equal(t, config{duration: 10 * time.Second, warmup: 2 * time.Second, conns: 32, rows: 100_000, store: "all",
+		pgURL: "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", workloads: "get,list,list-nocount,create"}, c)
+	for _, bad := range [][]string{{"-store", "mysql"}, {"-conns", "0"}, {"-duration", "0s"}, {"extra"}} {
+		_, err := parseFlags(bad, func(string) string { return "" })
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestWithSearchPath(t *testing.T) {
+	t.Parallel()
+	got, err := withSearchPath("postgres://u@h:5432/db?sslmode=disable", "bench_1")
+	require.NoError(t, err)
+	assert.Equal(t, "postgres://u@h:5432/db?search_path=bench_1&sslmode=disable", got)
+	_, err = withSearchPath("host=h dbname=db", "bench_1")
+	assert.Error(t, err)
+}
+
+func TestSeedSQLColumns(t *testing.T) {
+	t.Parallel()
+	_, err := seedSQL(postgresDialect, []column{{"id", true}, {"region", true}}, []string{"a"})
+	assert.ErrorContains(t, err, "crm_account.region is NOT NULL")
+	q, err := seedSQL(postgresDialect, []column{{"id", true}, {"region", false}, {"industry", false}}, []string{"a", "o'b"})
+	require.NoError(t, err)
+	assert.Equal(t, `INSERT INTO crm_account ("id", "industry") SELECT gen_random_uuid()::text, CASE g % 2 WHEN 0 THEN 'a' WHEN 1 THEN 'o''b' END FROM generate_series(1::bigint, $2::bigint) AS s(g)`, q)
+}
+
+// TestSeedSQLOnSQLite runs the SQLite seeding on the table objectos makes.
+func TestSeedSQLOnSQLite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", ":memory:")
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1)
+	_, err = db.ExecContext(ctx, `CREATE TABLE "crm_account" ("id" TEXT PRIMARY KEY NOT NULL, "name" TEXT, "industry" TEXT,
+		"annual_revenue" REAL, "website" TEXT, "phone" TEXT, "parent" TEXT, "owner_id" TEXT, "created_at" TEXT,
+		"created_by" TEXT, "updated_at" TEXT, "updated_by" TEXT)`)
+	require.NoError(t, err)
+	cols := []column{{"id", true}, {"name", false}, {"industry", false}, {"annual_revenue", false}, {"website", false},
+		{"phone", false}, {"parent", false}, {"owner_id", false}, {"created_at", false}, {"created_by", false},
+		{"updated_at", false}, {"updated_by", false}}
+	q, err := seedSQL(sqliteDialect, cols, []string{"technology", "finance", "retail"})
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, q, "u1", 300)
+	require.NoError(t, err)
+
+	var rows, ids, stamps, finance, owned int
+	var minAt, maxAt, id, phone string
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT id), count(DISTINCT created_at), sum(industry = 'finance'),
+		sum(owner_id = 'u1' AND created_by = 'u1' AND updated_at = created_at), min(created_at), max(created_at), min(id), min(phone)
+		FROM crm_account`).Scan(&rows, &ids, &stamps, &finance, &owned, &minAt, &maxAt, &id, &phone))
+	assert.Equal(t, 300, rows)
+	assert.Equal(t, 300, ids)
+	assert.Equal(t, 300, stamps)
+	assert.Equal(t, 100, finance)
+	assert.Equal(t, 300, owned)
+	stamp := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
+	assert.Regexp(t, stamp, minAt)
+	assert.Regexp(t, stamp, maxAt)
+	assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, id)
+	assert.Regexp(t, `^\+1 555 \d{4}$`, phone)
+	first, _ := time.Parse(time.RFC3339, minAt)
+	last, _ := time.Parse(time.RFC3339, maxAt)
+	assert.Greater(t, last.Sub(first), 300*24*time.Hour, "spread over a year")
+}
