@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,4 +174,22 @@ func TestSeedSQLOnSQLite(t *testing.T) {
 	first, _ := time.Parse(time.RFC3339, minAt)
 	last, _ := time.Parse(time.RFC3339, maxAt)
 	assert.Greater(t, last.Sub(first), 300*24*time.Hour, "spread over a year")
+}
+
+func TestWriteMarkdown(t *testing.T) {
+	t.Parallel()
+	ws := workloads([]string{"a"})
+	quiet := &measurement{rps: 4298.7, p50: 6500 * time.Microsecond, p99: 21900 * time.Microsecond, server: 207 * time.Microsecond, postgres: 152 * time.Microsecond}
+	hand := &measurement{rps: 6062, p50: 4630 * time.Microsecond, p99: 16 * time.Millisecond, server: 122 * time.Microsecond, postgres: 122 * time.Microsecond}
+	noisy := &measurement{rps: 14, p50: 1875 * time.Millisecond, p99: 5417 * time.Millisecond, server: 76815 * time.Microsecond, noise: 0.4}
+	var b strings.Builder
+	writeMarkdown(&b, machine{date: "2026-12-01", cpu: "AMD EPYC", goVersion: "go1.26.8", postgres: "15.20", nproc: 2},
+		config{rows: 100_000, conns: 32, duration: 10 * time.Second, warmup: 2 * time.Second},
+		[]result{{w: ws[0], objectos: quiet, handwritten: hand, sqlite: noisy}, {w: ws[3]}})
+	out := b.String()
+	assert.Contains(t, out, "on 2026-12-01: 2 × AMD EPYC (nproc 2), go1.26.8, PostgreSQL 15.20; 100,000 accounts, 32 keep-alive connections")
+	assert.Contains(t, out, "| GET one account by id | 4,298 | 6.50 / 21.9 | 6,062 | 4.63 / 16.0 | 0.71 | 207 µs / 122 µs | 152 µs / 122 µs |\n")
+	assert.Contains(t, out, "| GET one account by id | 14 † | 1875 / 5417 | 76,815 µs |\n")
+	assert.Contains(t, out, "† other processes used more than a tenth")
+	assert.NotContains(t, out, "create an account", "workloads not run have no row")
 }

@@ -202,15 +202,16 @@ func (h *harness) measure(ctx context.Context, store string, t target, wl worklo
 	}
 	u := cpuBetween(before, after)
 	m := newMeasurement(r, u)
+	capacity := r.elapsed * time.Duration(h.machine.nproc)
+	m.noise = float64(u.other) / float64(capacity)
 	pg := ""
 	if store == "postgres" {
 		pg = ", postgres " + us(m.postgres)
 	}
 	fmt.Fprintf(h.out, "%-21s %-12s %7s req/s  p50 %5s ms  p99 %5s ms  CPU/req: server %s%s, load generator %s, other %s  (%s requests)\n",
 		label, wl.name, thousands(int(m.rps)), ms(m.p50), ms(m.p99), us(m.server), pg, us(m.client), us(m.other), thousands(m.requests))
-	if capacity := r.elapsed * time.Duration(h.machine.nproc); u.other > capacity/10 {
-		fmt.Fprintf(h.out, "  warning: other processes used %.0f%% of the machine during this run; its numbers are noisy\n",
-			100*float64(u.other)/float64(capacity))
+	if m.noisy() {
+		fmt.Fprintf(h.out, "  warning: other processes used %.0f%% of the machine during this run; its numbers are noisy\n", 100*m.noise)
 	}
 	return &m, nil
 }

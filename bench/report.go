@@ -19,6 +19,20 @@ type measurement struct {
 	// CPU per request: the server process, PostgreSQL's processes, the
 	// load generator, and the rest of the machine (noise).
 	server, postgres, client, other time.Duration
+	// noise is the share of the machine's CPU that other processes used.
+	noise float64
+}
+
+// noisy reports whether other processes used more than a tenth of the
+// machine: enough to move the numbers.
+func (m *measurement) noisy() bool { return m.noise > 0.1 }
+
+// rate writes req/s, marked † when the run was noisy.
+func (m *measurement) rate() string {
+	if m.noisy() {
+		return thousands(int(m.rps)) + " †"
+	}
+	return thousands(int(m.rps))
 }
 
 func newMeasurement(r outcome, u cpuUse) measurement {
@@ -86,7 +100,7 @@ func ms(d time.Duration) string {
 
 // us writes a CPU time in microseconds.
 func us(d time.Duration) string {
-	return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
+	return thousands(int(d.Round(time.Microsecond)/time.Microsecond)) + " µs"
 }
 
 // ratio is a / b with two decimals.
@@ -107,10 +121,13 @@ func writeMarkdown(w io.Writer, m machine, c config, results []result) {
 		"the load generator shares the cores. CPU is per request, from /proc (user + system).\n\n",
 		thousands(c.rows), c.conns, c.duration, c.warmup)
 
-	var pg, lite bool
+	var pg, lite, noisy bool
 	for _, r := range results {
 		pg = pg || r.objectos != nil
 		lite = lite || r.sqlite != nil
+		for _, m := range []*measurement{r.objectos, r.handwritten, r.sqlite} {
+			noisy = noisy || m != nil && m.noisy()
+		}
 	}
 	if pg {
 		fmt.Fprintln(w, "| PostgreSQL | objectos req/s | p50 / p99 ms | hand-written req/s | p50 / p99 ms | objectos ÷ hand-written | server CPU objectos / hand-written | PostgreSQL CPU objectos / hand-written |")
@@ -121,7 +138,7 @@ func writeMarkdown(w io.Writer, m machine, c config, results []result) {
 				continue
 			}
 			fmt.Fprintf(w, "| %s | %s | %s / %s | %s | %s / %s | %s | %s / %s | %s / %s |\n", r.w.title,
-				thousands(int(o.rps)), ms(o.p50), ms(o.p99), thousands(int(h.rps)), ms(h.p50), ms(h.p99),
+				o.rate(), ms(o.p50), ms(o.p99), h.rate(), ms(h.p50), ms(h.p99),
 				ratio(o.rps, h.rps), us(o.server), us(h.server), us(o.postgres), us(h.postgres))
 		}
 		fmt.Fprintln(w)
@@ -131,9 +148,13 @@ func writeMarkdown(w io.Writer, m machine, c config, results []result) {
 		fmt.Fprintln(w, "|---|--:|--:|--:|")
 		for _, r := range results {
 			if s := r.sqlite; s != nil {
-				fmt.Fprintf(w, "| %s | %s | %s / %s | %s |\n", r.w.title, thousands(int(s.rps)), ms(s.p50), ms(s.p99), us(s.server))
+				fmt.Fprintf(w, "| %s | %s | %s / %s | %s |\n", r.w.title, s.rate(), ms(s.p50), ms(s.p99), us(s.server))
 			}
 		}
+		fmt.Fprintln(w)
+	}
+	if noisy {
+		fmt.Fprintln(w, "† other processes used more than a tenth of the machine during that run: run again on a quiet machine.")
 		fmt.Fprintln(w)
 	}
 }
