@@ -41,19 +41,21 @@ func TestPercentile(t *testing.T) {
 
 func TestParseStat(t *testing.T) {
 	t.Parallel()
-	comm, cpu, err := parseStat([]byte("4242 (postgres) S 1 4242 4242 0 -1 4194560 3000 0 0 0 150 25 0 0 20 0 1 0 100 222020 100 18446744073709551615"))
+	p, err := parseStat([]byte("4242 (postgres) S 1 4242 4242 0 -1 4194560 3000 0 0 0 150 25 0 0 20 0 1 0 100 222020 100 18446744073709551615"))
 	require.NoError(t, err)
-	assert.Equal(t, "postgres", comm)
-	assert.Equal(t, 1750*time.Millisecond, cpu)
+	assert.Equal(t, proc{comm: "postgres", cpu: 1750 * time.Millisecond}, p)
 
 	// A command name may hold spaces and parentheses.
-	comm, cpu, err = parseStat([]byte("7 (a b) c)) R 1 7 7 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0"))
+	p, err = parseStat([]byte("7 (a b) c)) R 1 7 7 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0"))
 	require.NoError(t, err)
-	assert.Equal(t, "a b) c)", comm)
-	assert.Equal(t, 70*time.Millisecond, cpu)
+	assert.Equal(t, proc{comm: "a b) c)", cpu: 70 * time.Millisecond}, p)
 
-	for _, bad := range []string{"", "1 postgres S", "1 (x) S 1 2", "1 (x) S 1 1 1 0 -1 0 0 0 0 0 x 4 0"} {
-		_, _, err := parseStat([]byte(bad))
+	p, err = parseStat([]byte("78 (kdamond.0) S 2 0 0 0 -1 2129984 0 0 0 0 5 30 0 0 20 0 1 0 600 0 0"))
+	require.NoError(t, err)
+	assert.Equal(t, proc{comm: "kdamond.0", cpu: 350 * time.Millisecond, kernel: true}, p)
+
+	for _, bad := range []string{"", "1 postgres S", "1 (x) S 1 2", "1 (x) S 1 1 1 0 -1 0 0 0 0 0 x 4 0", "1 (x) S 1 1 1 0 -1 f 0 0 0 0 3 4 0"} {
+		_, err := parseStat([]byte(bad))
 		assert.Error(t, err, bad)
 	}
 }
@@ -69,13 +71,27 @@ func TestParseMachineStat(t *testing.T) {
 
 func TestCPUBetween(t *testing.T) {
 	t.Parallel()
-	before := cpuSample{server: 1 * time.Second, self: 1 * time.Second, busy: 10 * time.Second,
-		postgres: map[int]time.Duration{1: time.Second, 2: 2 * time.Second}}
-	after := cpuSample{server: 3 * time.Second, self: 2 * time.Second, busy: 20 * time.Second,
-		postgres: map[int]time.Duration{1: 2 * time.Second, 3: 500 * time.Millisecond}} // 2 ended, 3 started
-	u := cpuBetween(before, after)
+	const server, self = 10, 11
+	before := cpuSample{busy: 10 * time.Second, procs: map[int]proc{
+		server: {comm: "crm", cpu: time.Second},
+		self:   {comm: "bench", cpu: time.Second},
+		1:      {comm: "postgres", cpu: time.Second},
+		2:      {comm: "postgres", cpu: 2 * time.Second}, // ends in between
+		20:     {comm: "kworker/0:1H", cpu: time.Second, kernel: true},
+		30:     {comm: "go", cpu: 5 * time.Second}, // its pid is reused
+	}}
+	after := cpuSample{busy: 20 * time.Second, procs: map[int]proc{
+		server: {comm: "crm", cpu: 3 * time.Second},
+		self:   {comm: "bench", cpu: 2 * time.Second},
+		1:      {comm: "postgres", cpu: 2 * time.Second},
+		3:      {comm: "postgres", cpu: 500 * time.Millisecond}, // starts in between
+		20:     {comm: "kworker/0:1H", cpu: 1200 * time.Millisecond, kernel: true},
+		30:     {comm: "compile", cpu: 300 * time.Millisecond},
+		31:     {comm: "rest.test", cpu: 2 * time.Second},
+	}}
+	u := cpuBetween(before, after, server, self)
 	assert.Equal(t, cpuUse{server: 2 * time.Second, postgres: 1500 * time.Millisecond, client: time.Second,
-		other: 5500 * time.Millisecond}, u)
+		kernel: 200 * time.Millisecond, other: 5300 * time.Millisecond, top: []string{"rest.test 2s", "compile 300ms"}}, u)
 }
 
 func TestFormatting(t *testing.T) {

@@ -185,12 +185,12 @@ func (h *harness) measure(ctx context.Context, store string, t target, wl worklo
 			return nil, fmt.Errorf("%s %s, warm-up: %d requests failed; the first: %s", label, wl.name, r.errors, r.firstErr)
 		}
 	}
-	before, err := sampleCPU(t.pid)
+	before, err := sampleCPU()
 	if err != nil {
 		return nil, err
 	}
 	r := drive(ctx, client, t, wl, h.conns, h.duration)
-	after, err := sampleCPU(t.pid)
+	after, err := sampleCPU()
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ func (h *harness) measure(ctx context.Context, store string, t target, wl worklo
 	if r.errors > 0 {
 		return nil, fmt.Errorf("%s %s: %d of %d requests failed; the first: %s", label, wl.name, r.errors, r.errors+r.requests, r.firstErr)
 	}
-	u := cpuBetween(before, after)
+	u := cpuBetween(before, after, t.pid, os.Getpid())
 	m := newMeasurement(r, u)
 	capacity := r.elapsed * time.Duration(h.machine.nproc)
 	m.noise = float64(u.other) / float64(capacity)
@@ -208,10 +208,11 @@ func (h *harness) measure(ctx context.Context, store string, t target, wl worklo
 	if store == "postgres" {
 		pg = ", postgres " + us(m.postgres)
 	}
-	fmt.Fprintf(h.out, "%-21s %-12s %7s req/s  p50 %5s ms  p99 %5s ms  CPU/req: server %s%s, load generator %s, other %s  (%s requests)\n",
-		label, wl.name, thousands(int(m.rps)), ms(m.p50), ms(m.p99), us(m.server), pg, us(m.client), us(m.other), thousands(m.requests))
+	fmt.Fprintf(h.out, "%-21s %-12s %7s req/s  p50 %5s ms  p99 %5s ms  CPU/req: server %s%s, load generator %s, kernel threads %s, other %s  (%s requests)\n",
+		label, wl.name, thousands(int(m.rps)), ms(m.p50), ms(m.p99), us(m.server), pg, us(m.client), us(m.kernel), us(m.other), thousands(m.requests))
 	if m.noisy() {
-		fmt.Fprintf(h.out, "  warning: other processes used %.0f%% of the machine during this run; its numbers are noisy\n", 100*m.noise)
+		fmt.Fprintf(h.out, "  warning: other processes used %.0f%% of the machine during this run (%s); its numbers are noisy\n",
+			100*m.noise, strings.Join(u.top, ", "))
 	}
 	return &m, nil
 }

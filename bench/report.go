@@ -17,8 +17,8 @@ type measurement struct {
 	rps      float64
 	p50, p99 time.Duration
 	// CPU per request: the server process, PostgreSQL's processes, the
-	// load generator, and the rest of the machine (noise).
-	server, postgres, client, other time.Duration
+	// load generator, kernel threads, and the rest of the machine (noise).
+	server, postgres, client, kernel, other time.Duration
 	// noise is the share of the machine's CPU that other processes used.
 	noise float64
 }
@@ -38,7 +38,7 @@ func (m *measurement) rate() string {
 func newMeasurement(r outcome, u cpuUse) measurement {
 	m := measurement{requests: r.requests, rps: r.rate(), p50: percentile(r.lat, 50), p99: percentile(r.lat, 99)}
 	n := time.Duration(max(r.requests, 1))
-	m.server, m.postgres, m.client, m.other = u.server/n, u.postgres/n, u.client/n, u.other/n
+	m.server, m.postgres, m.client, m.kernel, m.other = u.server/n, u.postgres/n, u.client/n, u.kernel/n, u.other/n
 	return m
 }
 
