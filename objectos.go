@@ -809,6 +809,10 @@ func WriteRawJSON(w http.ResponseWriter, status int, b []byte) {
 // into one buffer.
 func AppendRecordJSON(b []byte, r Record) ([]byte, error) { return appendRecord(b, r) }
 
+// AppendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it without HTML escaping.
+func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s) }
+
 // WriteData writes the success envelope {"success":true,"data":data}.
 func WriteData(w http.ResponseWriter, status int, data any) {
 	WriteJSON(w, status, struct {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -424,5 +425,47 @@ func TestCreateManyReferences(t *testing.T) {
 		})
 		require.NoError(t, err)
 		assert.Equal(t, "parent-1", res[1].Record["parent"])
+	})
+}
+
+// countingStore counts the transactions the engine opens.
+type countingStore struct {
+	objectos.Store
+	txs atomic.Int64
+}
+
+func (c *countingStore) Transact(ctx context.Context, fn func(tx objectos.Tx) error) error {
+	c.txs.Add(1)
+	return c.Store.Transact(ctx, fn)
+}
+
+// TestCreateIsOneStatement: a create that writes one row and nothing else
+// runs without a transaction of its own (one round trip, not three); a
+// hook or an autonumber brings the transaction back, and a create inside
+// the caller's transaction joins it.
+func TestCreateIsOneStatement(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := objectos.AsSystem(context.Background())
+		cs := &countingStore{Store: st}
+		a := &objectos.Artifact{Name: "one", Objects: []*objectos.Object{
+			{Name: "plain", Fields: []*objectos.Field{{Name: "name", Type: objectos.TypeText}}},
+			{Name: "numbered", Fields: []*objectos.Field{{Name: "no", Type: objectos.TypeAutonumber, AutonumberFormat: "N-{0000}"}}},
+			{Name: "hooked", Fields: []*objectos.Field{{Name: "name", Type: objectos.TypeText}}},
+		}}
+		s, err := objectos.New(context.Background(), objectos.Options{Artifact: a, Store: cs, Hooks: []objectos.Hook{{Object: "hooked",
+			Events: []objectos.HookEvent{objectos.AfterCreate}, Func: func(context.Context, *objectos.HookContext) error { return nil }}}})
+		require.NoError(t, err)
+		for object, want := range map[string]int64{"plain": 0, "numbered": 1, "hooked": 1} {
+			before := cs.txs.Load()
+			_, err := s.Create(ctx, object, objectos.Record{})
+			require.NoError(t, err)
+			assert.Equal(t, want, cs.txs.Load()-before, object)
+		}
+		before := cs.txs.Load()
+		require.NoError(t, s.Transact(ctx, func(ctx context.Context) error {
+			_, err := s.Create(ctx, "plain", objectos.Record{"name": "in a transaction"})
+			return err
+		}))
+		assert.EqualValues(t, 1, cs.txs.Load()-before, "joins the caller's transaction")
 	})
 }

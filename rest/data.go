@@ -119,7 +119,7 @@ type listBody struct {
 // order), with the records appended into the one buffer.
 func (l *listBody) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"object":`...)
-	b = strconv.AppendQuote(b, l.Object)
+	b = objectos.AppendJSONString(b, l.Object)
 	b = append(b, `,"records":[`...)
 	var err error
 	for i, r := range l.Records {
@@ -142,7 +142,7 @@ func (l *listBody) appendJSON(b []byte) ([]byte, error) {
 	b = strconv.AppendBool(b, l.HasMore)
 	if l.NextCursor != "" {
 		b = append(b, `,"nextCursor":`...)
-		b = strconv.AppendQuote(b, l.NextCursor)
+		b = objectos.AppendJSONString(b, l.NextCursor)
 	}
 	return append(b, '}'), nil
 }
@@ -261,7 +261,23 @@ func (h *handler) writeRecord(w http.ResponseWriter, status int, name string, re
 	if len(res.Dropped) > 0 {
 		w.Header().Set("X-ObjectStack-Dropped-Fields", strings.Join(res.Dropped, ","))
 	}
-	objectos.WriteJSON(w, status, recordBody{Object: name, ID: res.ID, Record: res.Record, DroppedFields: dropped(name, res.Dropped)})
+	body := recordBody{Object: name, ID: res.ID, Record: res.Record, DroppedFields: dropped(name, res.Dropped)}
+	if body.DroppedFields != nil {
+		objectos.WriteJSON(w, status, body)
+		return
+	}
+	// the common case, encoded into one buffer (see listBody.appendJSON)
+	b := append(make([]byte, 0, 512), `{"object":`...)
+	b = objectos.AppendJSONString(b, body.Object)
+	b = append(b, `,"id":`...)
+	b = objectos.AppendJSONString(b, body.ID)
+	b = append(b, `,"record":`...)
+	b, err := objectos.AppendRecordJSON(b, body.Record)
+	if err != nil {
+		objectos.WriteJSON(w, status, body) // and let encoding/json say what is wrong
+		return
+	}
+	objectos.WriteRawJSON(w, status, append(b, '}'))
 }
 
 func (h *handler) create(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
