@@ -264,13 +264,24 @@ func versionOf(canon Record) string {
 // wireInPlace converts a record read from the store, which the engine owns,
 // to the wire values of the projected fields, dropping the others.
 func wireInPlace(o *Object, canon Record, fields []string) Record {
-	for k, v := range canon {
-		f := o.Field(k)
-		if f == nil || !contains(fields, k) {
-			delete(canon, k)
+	if len(canon) > len(fields) {
+		// columns read only to sort by: not for the caller
+		for k := range canon {
+			if !contains(fields, k) {
+				delete(canon, k)
+			}
+		}
+	}
+	for _, k := range fields {
+		v, ok := canon[k]
+		if !ok {
 			continue
 		}
-		canon[k] = toWire(f, v)
+		if f := o.Field(k); f != nil {
+			canon[k] = toWire(f, v)
+		} else {
+			delete(canon, k)
+		}
 	}
 	return canon
 }

@@ -41,6 +41,69 @@ func appendRecord(b []byte, r Record) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// AppendRecordsJSON appends the records as a JSON array, each as
+// AppendRecordJSON writes it. Records of one list share their keys, so the
+// keys are sorted and encoded once and reused while they fit.
+func AppendRecordsJSON(b []byte, rs []Record) ([]byte, error) {
+	b = append(b, '[')
+	var arr [40]string
+	keys := arr[:0]
+	var enc []byte   // `"key":` of every key, one after another
+	var ends [40]int // where each key's ends in enc
+	var err error
+	for i, r := range rs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if r == nil {
+			b = append(b, "null"...)
+			continue
+		}
+		if len(r) != len(keys) || !hasKeys(r, keys) {
+			keys = keys[:0]
+			for k := range r {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			if len(keys) > len(ends) { // an unusually wide record: on its own
+				if b, err = appendRecord(b, r); err != nil {
+					return nil, err
+				}
+				keys = keys[:0]
+				continue
+			}
+			enc = enc[:0]
+			for j, k := range keys {
+				enc = append(appendJSONString(enc, k), ':')
+				ends[j] = len(enc)
+			}
+		}
+		b = append(b, '{')
+		start := 0
+		for j, k := range keys {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, enc[start:ends[j]]...)
+			start = ends[j]
+			if b, err = appendJSONValue(b, r[k]); err != nil {
+				return nil, err
+			}
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']'), nil
+}
+
+func hasKeys(r Record, keys []string) bool {
+	for _, k := range keys {
+		if _, ok := r[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
 func appendJSONValue(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:

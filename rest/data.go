@@ -120,17 +120,11 @@ type listBody struct {
 func (l *listBody) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"object":`...)
 	b = objectos.AppendJSONString(b, l.Object)
-	b = append(b, `,"records":[`...)
-	var err error
-	for i, r := range l.Records {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		if b, err = objectos.AppendRecordJSON(b, r); err != nil {
-			return nil, err
-		}
+	b = append(b, `,"records":`...)
+	b, err := objectos.AppendRecordsJSON(b, l.Records)
+	if err != nil {
+		return nil, err
 	}
-	b = append(b, ']')
 	if l.Total != nil {
 		b = append(b, `,"total":`...)
 		b = strconv.AppendInt(b, *l.Total, 10)
