@@ -266,15 +266,25 @@ func (p *Plugin) listSessions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	now := p.now()
-	res, err := p.st.List(objectos.AsSystem(r.Context()), ObjSession, objectos.Query{
-		Filter: objectos.And(liveSessionsOf(s.userID), objectos.Where("expires_at", objectos.OpGt, objectos.FormatDatetime(now))),
+	out, err := p.liveSessions(r.Context(), s.userID)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	objectos.WriteJSON(w, http.StatusOK, out)
+}
+
+// liveSessions lists a user's sessions that are neither revoked nor
+// expired, newest first, at most maxListedSessions, as list-sessions shows
+// them: never a token or its hash.
+func (p *Plugin) liveSessions(ctx context.Context, userID string) ([]map[string]any, error) {
+	res, err := p.st.List(objectos.AsSystem(ctx), ObjSession, objectos.Query{
+		Filter: objectos.And(liveSessionsOf(userID), objectos.Where("expires_at", objectos.OpGt, objectos.FormatDatetime(p.now()))),
 		Sort:   []objectos.SortKey{{Field: "created_at", Desc: true}},
 		Limit:  maxListedSessions, SkipCount: true,
 	})
 	if err != nil {
-		p.fail(w, r, err)
-		return
+		return nil, err
 	}
 	out := make([]map[string]any, 0, len(res.Records))
 	for _, row := range res.Records {
@@ -284,7 +294,17 @@ func (p *Plugin) listSessions(w http.ResponseWriter, r *http.Request) {
 			"ipAddress": row["ip_address"], "userAgent": row["user_agent"],
 		})
 	}
-	objectos.WriteJSON(w, http.StatusOK, out)
+	return out, nil
+}
+
+// sessionRef matches the session a client names: by id, or by token (only
+// its hash is stored). Clients hold ids from the session lists and tokens
+// from sign-in.
+func sessionRef(ref string) *objectos.Filter {
+	if validTokenShape(ref) {
+		return objectos.Or(objectos.Eq("token_hash", hashToken(ref)), objectos.Eq("id", ref))
+	}
+	return objectos.Eq("id", ref)
 }
 
 // revokeSession revokes one of the caller's sessions, named by its token or
@@ -300,11 +320,7 @@ func (p *Plugin) revokeSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	target := objectos.Eq("id", ref)
-	if validTokenShape(ref) {
-		target = objectos.Or(objectos.Eq("token_hash", hashToken(ref)), objectos.Eq("id", ref))
-	}
-	row, err := p.findOne(objectos.AsSystem(ctx), ObjSession, objectos.And(liveSessionsOf(s.userID), target))
+	row, err := p.findOne(objectos.AsSystem(ctx), ObjSession, objectos.And(liveSessionsOf(s.userID), sessionRef(ref)))
 	if err != nil {
 		p.fail(w, r, err)
 		return
