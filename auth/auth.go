@@ -18,6 +18,15 @@
 //	POST /auth/revoke-sessions                                    ⇒ {status: true}
 //	POST /auth/revoke-other-sessions                              ⇒ {status: true}
 //
+// and, for administrators (role "admin"), the routes of better-auth's admin
+// plugin that a console needs:
+//
+//	POST /auth/admin/list-user-sessions  {userId}                 ⇒ {sessions: [session…]} (no tokens)
+//	POST /auth/admin/revoke-user-session {sessionToken}  (token or session id) ⇒ {success: true}
+//	POST /auth/admin/revoke-user-sessions {userId}                ⇒ {success: true}
+//	POST /auth/admin/ban-user    {userId, banReason?, banExpiresIn?} ⇒ {user}
+//	POST /auth/admin/unban-user  {userId}                         ⇒ {user}
+//
 // Sessions are opaque 256-bit random tokens stored only as SHA-256 in
 // sys_session; the same token works as the session cookie and as
 // Authorization: Bearer. Passwords are hashed with argon2id at explicit

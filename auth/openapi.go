@@ -74,6 +74,21 @@ func (p *Plugin) OpenAPI() map[string]any {
 		}
 		return a
 	}
+	// adminErrs are the errors of an admin route: forbidden is its code for
+	// a caller who is not an administrator, bad its 400 codes.
+	adminErrs := func(forbidden, bad string, codes ...int) obj {
+		out := errs(codes...)
+		out["400"] = fail("Invalid input (" + bad + ").")
+		out["401"] = fail("Not signed in (UNAUTHORIZED).")
+		out["403"] = fail("Not an administrator (" + forbidden + "), or a session cookie sent from another origin (INVALID_ORIGIN).")
+		if _, ok := out["404"]; ok {
+			out["404"] = fail("No user has this id (USER_NOT_FOUND).")
+		}
+		return out
+	}
+	userID := obj{"type": "string", "description": "the user's id"}
+	withUser := object(obj{"user": ref("AuthUser")}, "user")
+	success := object(obj{"success": obj{"type": "boolean"}}, "success")
 	signedIn := object(obj{"token": str, "user": ref("AuthUser")}, "token", "user")
 	status := object(obj{"status": obj{"type": "boolean"}}, "status")
 	paths := obj{
@@ -87,7 +102,7 @@ func (p *Plugin) OpenAPI() map[string]any {
 				"schema": object(obj{"redirect": obj{"type": "boolean"}, "token": str, "user": ref("AuthUser")}, "redirect", "token", "user")}}}},
 				errs(400, 401, 403, 413, 415)))},
 		"/auth/sign-out": obj{"post": op("signOut", "Sign out: revoke the session and clear the cookie", public,
-			nil, merge(ok("Signed out.", object(obj{"success": obj{"type": "boolean"}}, "success"), nil), errs(403, 413, 415)))},
+			nil, merge(ok("Signed out.", success, nil), errs(403, 413, 415)))},
 		"/auth/get-session": obj{"get": op("getSession", "The current session and user, or null", public, nil,
 			merge(ok("The session, or null without one.", obj{"anyOf": []any{
 				object(obj{"session": ref("AuthSession"), "user": ref("AuthUser")}, "session", "user"), obj{"type": "null"}}}, nil), errs()))},
@@ -122,6 +137,30 @@ func (p *Plugin) OpenAPI() map[string]any {
 			merge(ok("Revoked.", status, nil), errs(400, 401, 403, 413, 415)))},
 		"/auth/revoke-other-sessions": obj{"post": op("revokeOtherSessions", "Revoke all your sessions but this one", session, nil,
 			merge(ok("Revoked.", status, nil), errs(401, 403, 413, 415)))},
+		"/auth/admin/list-user-sessions": obj{"post": op("adminListUserSessions", "A user's live sessions, newest first (never a token); administrators only", session,
+			body(object(obj{"userId": userID}, "userId")),
+			merge(ok("The sessions.", object(obj{"sessions": obj{"type": "array", "items": ref("AuthSession")}}, "sessions"), nil),
+				adminErrs("YOU_ARE_NOT_ALLOWED_TO_LIST_USERS_SESSIONS", "VALIDATION_ERROR, INVALID_REQUEST_BODY", 400, 401, 403, 404, 413, 415)))},
+		"/auth/admin/revoke-user-session": obj{"post": op("revokeUserSession", "Revoke any user's session, by token or id; administrators only", session,
+			body(object(obj{"sessionToken": obj{"type": "string", "description": "the session's token, or its id (as the session lists show)"}}, "sessionToken")),
+			merge(ok("Revoked (also when no live session matched).", success, nil),
+				adminErrs("YOU_ARE_NOT_ALLOWED_TO_REVOKE_USERS_SESSIONS", "VALIDATION_ERROR, INVALID_REQUEST_BODY", 400, 401, 403, 413, 415)))},
+		"/auth/admin/revoke-user-sessions": obj{"post": op("revokeUserSessions", "Revoke every session of a user; administrators only", session,
+			body(object(obj{"userId": userID}, "userId")),
+			merge(ok("Revoked.", success, nil),
+				adminErrs("YOU_ARE_NOT_ALLOWED_TO_REVOKE_USERS_SESSIONS", "VALIDATION_ERROR, INVALID_REQUEST_BODY", 400, 401, 403, 404, 413, 415)))},
+		"/auth/admin/ban-user": obj{"post": op("banUser", "Ban a user and revoke their sessions; administrators only", session,
+			body(object(obj{"userId": userID,
+				"banReason": obj{"type": "string", "description": "default \"No reason\""},
+				"banExpiresIn": obj{"type": []any{"number", "string"}, "minimum": 0, "maximum": maxBanSeconds,
+					"description": "seconds until the ban ends; absent or 0: until unbanned (a string holding the number is accepted, for form bodies)"}},
+				"userId")),
+			merge(ok("Banned.", withUser, nil),
+				adminErrs("YOU_ARE_NOT_ALLOWED_TO_BAN_USERS", "VALIDATION_ERROR, INVALID_REQUEST_BODY, YOU_CANNOT_BAN_YOURSELF", 400, 401, 403, 404, 413, 415)))},
+		"/auth/admin/unban-user": obj{"post": op("unbanUser", "Lift a user's ban; administrators only", session,
+			body(object(obj{"userId": userID}, "userId")),
+			merge(ok("Unbanned.", withUser, nil),
+				adminErrs("YOU_ARE_NOT_ALLOWED_TO_BAN_USERS", "VALIDATION_ERROR, INVALID_REQUEST_BODY", 400, 401, 403, 404, 413, 415)))},
 	}
 	schemas := obj{
 		"AuthError": object(obj{"code": str, "message": str}, "code", "message"),

@@ -88,6 +88,7 @@ func (p *Plugin) Routes(r *objectos.Router) {
 	r.HandleFunc(http.MethodGet, "/auth/callback/{provider}", p.callback)
 	r.HandleFunc(http.MethodPost, "/auth/change-password", p.changePassword, guarded)
 	p.accountRoutes(r)
+	p.adminRoutes(r)
 	r.HandleFunc("", "/auth/", func(w http.ResponseWriter, r *http.Request) { p.fail(w, r, errNotFound) })
 }
 

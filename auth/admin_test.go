@@ -1,0 +1,331 @@
+package auth_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/apikey"
+	"github.com/objectos-go/objectos/auth"
+	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/security"
+	"github.com/objectos-go/objectos/store"
+)
+
+// adminEnv is a stack with an administrator (Ada, the first user) and two
+// ordinary users, Bob and Carol, none of them signed in. It returns Ada's
+// bearer token and the users' ids.
+func adminEnv(t *testing.T, st *store.Store, mod ...func(*objectos.Options)) (e *env, admin string, ids map[string]string) {
+	t.Helper()
+	e = newEnv(t, st, auth.Options{SignUp: new(true)}, append([]func(*objectos.Options){roomyAuthRate}, mod...)...)
+	ids = map[string]string{}
+	for _, name := range []string{"Ada", "Bob", "Carol"} {
+		r := e.signUp(name, strings.ToLower(name)+"@example.com", "correct horse")
+		require.Equal(t, 200, r.Code, r.Body.String())
+		ids[name] = r.obj()["user"].(map[string]any)["id"].(string)
+		// the sign-up session is ended, so each test starts with none
+		require.Equal(t, 200, e.post("sign-out", r.obj()["token"].(string), map[string]any{}).Code)
+	}
+	return e, e.signedIn("ada@example.com", "correct horse"), ids
+}
+
+// session returns get-session's body for a bearer token: nil when the
+// token opens no session.
+func (e *env) session(token string) map[string]any {
+	e.t.Helper()
+	r := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(token)})
+	require.Equal(e.t, 200, r.Code, r.Body.String())
+	return r.obj()
+}
+
+// userSessions lists a user's sessions through the admin route.
+func (e *env) userSessions(admin, userID string) []any {
+	e.t.Helper()
+	r := e.post("admin/list-user-sessions", admin, map[string]any{"userId": userID})
+	require.Equal(e.t, 200, r.Code, r.Body.String())
+	require.ElementsMatch(e.t, []string{"sessions"}, keysOf(r.obj()))
+	out, ok := r.obj()["sessions"].([]any)
+	require.True(e.t, ok, r.Body.String())
+	return out
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func TestAdminUserSessions(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e, admin, ids := adminEnv(t, st)
+		assert.Empty(t, e.userSessions(admin, ids["Bob"]))
+
+		first := e.signedIn("bob@example.com", "correct horse")
+		e.clock.Advance(time.Second)
+		second := e.signedIn("bob@example.com", "correct horse")
+		carol := e.signedIn("carol@example.com", "correct horse")
+
+		r := e.post("admin/list-user-sessions", admin, map[string]any{"userId": ids["Bob"]})
+		require.Equal(t, 200, r.Code, r.Body.String())
+		for _, secret := range []string{first, second, sha256Hex(first), sha256Hex(second), "token", "hash"} {
+			assert.NotContains(t, strings.ToLower(r.Body.String()), strings.ToLower(secret), "no token or hash in the answer")
+		}
+		sessions := e.userSessions(admin, ids["Bob"])
+		require.Len(t, sessions, 2, "two sign-ins, two sessions; none of another user")
+		newest, oldest := sessions[0].(map[string]any), sessions[1].(map[string]any)
+		assert.ElementsMatch(t, []string{"id", "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress", "userAgent"}, keysOf(newest))
+		assert.Equal(t, e.session(second)["session"].(map[string]any)["id"], newest["id"], "newest first")
+		assert.Equal(t, e.session(first)["session"].(map[string]any)["id"], oldest["id"])
+		assert.Equal(t, ids["Bob"], newest["userId"])
+
+		// revoke one by id: that session ends, the other lives on
+		r = e.post("admin/revoke-user-session", admin, map[string]any{"sessionToken": oldest["id"]})
+		require.Equal(t, 200, r.Code, r.Body.String())
+		assert.Equal(t, map[string]any{"success": true}, r.body)
+		assert.Nil(t, e.session(first), "get-session answers null for the revoked session")
+		assert.False(t, e.works(first))
+		assert.True(t, e.works(second))
+		assert.Len(t, e.userSessions(admin, ids["Bob"]), 1)
+
+		// and one by its token
+		third := e.signedIn("bob@example.com", "correct horse")
+		r = e.post("admin/revoke-user-session", admin, map[string]any{"sessionToken": third})
+		assert.Equal(t, map[string]any{"success": true}, r.body)
+		assert.False(t, e.works(third))
+		assert.True(t, e.works(second))
+
+		// an unknown or revoked session is answered alike, as better-auth does
+		for _, ref := range []string{"no-such-session", oldest["id"].(string), strings.Repeat("A", 43)} {
+			r = e.post("admin/revoke-user-session", admin, map[string]any{"sessionToken": ref})
+			assert.Equal(t, map[string]any{"success": true}, r.body)
+		}
+
+		// revoke all of Bob's: Carol and the administrator are untouched
+		e.signedIn("bob@example.com", "correct horse")
+		r = e.post("admin/revoke-user-sessions", admin, map[string]any{"userId": ids["Bob"]})
+		require.Equal(t, 200, r.Code, r.Body.String())
+		assert.Equal(t, map[string]any{"success": true}, r.body)
+		assert.False(t, e.works(second))
+		assert.Empty(t, e.userSessions(admin, ids["Bob"]))
+		assert.True(t, e.works(carol))
+		assert.True(t, e.works(admin))
+
+		// expired sessions are not listed
+		e.signedIn("carol@example.com", "correct horse")
+		assert.Len(t, e.userSessions(admin, ids["Carol"]), 2)
+		e.clock.Advance(auth.DefaultSessionTTL + time.Minute)
+		admin = e.signedIn("ada@example.com", "correct horse")
+		assert.Empty(t, e.userSessions(admin, ids["Carol"]))
+	})
+}
+
+func TestAdminBanUser(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e, admin, ids := adminEnv(t, st)
+		bob := e.signedIn("bob@example.com", "correct horse")
+		carol := e.signedIn("carol@example.com", "correct horse")
+		userKeys := keysOf(e.session(bob)["user"].(map[string]any))
+
+		r := e.post("admin/ban-user", admin, map[string]any{"userId": ids["Bob"], "banReason": "spam"})
+		require.Equal(t, 200, r.Code, r.Body.String())
+		require.ElementsMatch(t, []string{"user"}, keysOf(r.obj()))
+		user := r.obj()["user"].(map[string]any)
+		assert.ElementsMatch(t, userKeys, keysOf(user), "the user is shaped as get-session's")
+		assert.Equal(t, ids["Bob"], user["id"])
+		assert.Equal(t, true, user["banned"])
+		assert.Equal(t, "spam", user["banReason"])
+		assert.Nil(t, user["banExpires"], "no expiry: banned until unbanned")
+
+		assert.Nil(t, e.session(bob), "the banned user's session stops working")
+		assert.False(t, e.works(bob))
+		assert.Empty(t, e.userSessions(admin, ids["Bob"]), "and is revoked")
+		r = e.signIn("bob@example.com", "correct horse")
+		assert.Equal(t, 403, r.Code)
+		assert.Equal(t, "BANNED_USER", r.obj()["code"])
+		assert.True(t, e.works(carol), "nobody else is affected")
+
+		r = e.post("admin/unban-user", admin, map[string]any{"userId": ids["Bob"]})
+		require.Equal(t, 200, r.Code, r.Body.String())
+		user = r.obj()["user"].(map[string]any)
+		assert.ElementsMatch(t, userKeys, keysOf(user))
+		assert.Equal(t, false, user["banned"])
+		assert.Nil(t, user["banReason"])
+		assert.Nil(t, user["banExpires"])
+		bob = e.signedIn("bob@example.com", "correct horse")
+		assert.True(t, e.works(bob))
+
+		// a ban for a while: the reason defaults as better-auth's does
+		r = e.post("admin/ban-user", admin, map[string]any{"userId": ids["Bob"], "banExpiresIn": 60})
+		require.Equal(t, 200, r.Code, r.Body.String())
+		user = r.obj()["user"].(map[string]any)
+		assert.Equal(t, "No reason", user["banReason"])
+		assert.Equal(t, objectos.FormatDatetime(e.clock.Now().Add(time.Minute)), user["banExpires"])
+		assert.False(t, e.works(bob))
+		assert.Equal(t, 403, e.signIn("bob@example.com", "correct horse").Code)
+		e.clock.Advance(time.Minute + time.Second)
+		bob = e.signedIn("bob@example.com", "correct horse")
+		assert.True(t, e.works(bob), "the ban has run out")
+
+		// banning again (banned already, the last ban run out) revokes the
+		// sessions started since
+		r = e.post("admin/ban-user", admin, map[string]any{"userId": ids["Bob"]})
+		require.Equal(t, 200, r.Code, r.Body.String())
+		assert.False(t, e.works(bob))
+		assert.Empty(t, e.userSessions(admin, ids["Bob"]))
+
+		// an administrator cannot ban themself
+		r = e.post("admin/ban-user", admin, map[string]any{"userId": ids["Ada"]})
+		assert.Equal(t, 400, r.Code)
+		assert.Equal(t, "YOU_CANNOT_BAN_YOURSELF", r.obj()["code"])
+		assert.True(t, e.works(admin))
+		assert.Equal(t, false, e.session(admin)["user"].(map[string]any)["banned"])
+	})
+}
+
+// TestAdminBanWithKeys: with the security plugin deciding (an administrator
+// may change any user) and API keys, a ban stops the user's keys while it
+// lasts, without revoking them; and an API key, even an administrator's,
+// does not open the admin routes.
+func TestAdminBanWithKeys(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e, admin, ids := adminEnv(t, st, func(o *objectos.Options) {
+			o.Security = nil
+			o.Plugins = append(o.Plugins, security.New(), apikey.New(apikey.Options{}))
+		})
+		mint := func(token string) string {
+			r := e.do(call{method: "POST", path: "/api/v1/keys", body: `{"name":"ci"}`, header: bearer(token)})
+			require.Equal(t, 201, r.Code, r.Body.String())
+			return r.obj()["key"].(string)
+		}
+		bob := e.signedIn("bob@example.com", "correct horse")
+		bobKey, adminKey := mint(bob), mint(admin)
+		keyWorks := func() bool {
+			r := e.do(call{method: "GET", path: "/api/v1/data/sys_user/" + ids["Bob"], header: map[string]string{"x-api-key": bobKey}})
+			return r.Code == 200
+		}
+		require.True(t, keyWorks())
+
+		r := e.post("admin/ban-user", adminKey, map[string]any{"userId": ids["Bob"]})
+		assert.Equal(t, 401, r.Code, r.Body.String())
+		assert.Equal(t, "UNAUTHORIZED", r.obj()["code"])
+		assert.True(t, keyWorks())
+
+		r = e.post("admin/ban-user", admin, map[string]any{"userId": ids["Bob"]})
+		require.Equal(t, 200, r.Code, r.Body.String())
+		assert.False(t, keyWorks(), "the banned user's key is refused")
+		assert.Nil(t, e.session(bob))
+
+		r = e.post("admin/unban-user", admin, map[string]any{"userId": ids["Bob"]})
+		require.Equal(t, 200, r.Code, r.Body.String())
+		assert.True(t, keyWorks(), "and works again once the ban is lifted")
+		assert.Nil(t, e.session(bob), "while the sessions stay revoked")
+	})
+}
+
+// TestAdminRoutesRefused: anonymous callers, non-administrators, bad bodies,
+// unknown users and forged cookie posts are refused by every admin route,
+// and change nothing.
+func TestAdminRoutesRefused(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e, admin, ids := adminEnv(t, st)
+		bob := e.signedIn("bob@example.com", "correct horse")
+		carol := e.signedIn("carol@example.com", "correct horse")
+		carolSession := e.session(carol)["session"].(map[string]any)["id"].(string)
+		unchanged := func(t *testing.T) {
+			t.Helper()
+			assert.True(t, e.works(carol), "nothing was revoked")
+			assert.True(t, e.works(bob))
+			assert.True(t, e.works(admin))
+			assert.Equal(t, false, e.session(carol)["user"].(map[string]any)["banned"], "nobody was banned")
+		}
+
+		routes := []struct {
+			path      string
+			body      map[string]any // a valid body, about Carol
+			forbidden string         // better-auth's code for a non-administrator
+		}{
+			{"admin/list-user-sessions", map[string]any{"userId": ids["Carol"]}, "YOU_ARE_NOT_ALLOWED_TO_LIST_USERS_SESSIONS"},
+			{"admin/revoke-user-session", map[string]any{"sessionToken": carolSession}, "YOU_ARE_NOT_ALLOWED_TO_REVOKE_USERS_SESSIONS"},
+			{"admin/revoke-user-sessions", map[string]any{"userId": ids["Carol"]}, "YOU_ARE_NOT_ALLOWED_TO_REVOKE_USERS_SESSIONS"},
+			{"admin/ban-user", map[string]any{"userId": ids["Carol"], "banReason": "spam"}, "YOU_ARE_NOT_ALLOWED_TO_BAN_USERS"},
+			{"admin/unban-user", map[string]any{"userId": ids["Carol"]}, "YOU_ARE_NOT_ALLOWED_TO_BAN_USERS"},
+		}
+		adminCookie := sessionCookie(e.signIn("ada@example.com", "correct horse"))
+		require.NotNil(t, adminCookie)
+		for _, rt := range routes {
+			t.Run(rt.path, func(t *testing.T) {
+				refused := func(t *testing.T, r *result, status int, code string) {
+					t.Helper()
+					assert.Equal(t, status, r.Code, r.Body.String())
+					assert.Equal(t, code, r.obj()["code"])
+					assert.ElementsMatch(t, []string{"code", "message"}, keysOf(r.obj()), "better-auth's error envelope")
+					unchanged(t)
+				}
+				refused(t, e.post(rt.path, "", rt.body), 401, "UNAUTHORIZED")
+				refused(t, e.post(rt.path, "not-a-session-token-at-all", rt.body), 401, "UNAUTHORIZED")
+				refused(t, e.post(rt.path, bob, rt.body), 403, rt.forbidden)
+				refused(t, e.post(rt.path, bob, map[string]any{}), 403, rt.forbidden) // a non-admin learns nothing of the body
+				refused(t, e.post(rt.path, admin, map[string]any{}), 400, "VALIDATION_ERROR")
+				for k := range rt.body {
+					bad := map[string]any{}
+					for k2, v := range rt.body {
+						bad[k2] = v
+					}
+					bad[k] = 42
+					refused(t, e.post(rt.path, admin, bad), 400, "VALIDATION_ERROR")
+				}
+
+				// a cookie-authenticated post from a foreign page is refused;
+				// from the server's own origin it is let through
+				r := e.do(call{method: "POST", path: "/api/v1/auth/" + rt.path, body: mustJSON(rt.body), cookies: []*http.Cookie{adminCookie},
+					header: map[string]string{"Origin": "https://evil.example"}})
+				refused(t, r, 403, "INVALID_ORIGIN")
+				if rt.path == "admin/list-user-sessions" {
+					r = e.do(call{method: "POST", path: "/api/v1/auth/" + rt.path, body: mustJSON(rt.body), cookies: []*http.Cookie{adminCookie},
+						header: map[string]string{"Origin": "http://objectos.test"}})
+					assert.Equal(t, 200, r.Code, r.Body.String())
+				}
+
+				if _, ok := rt.body["userId"]; ok {
+					unknown := map[string]any{"userId": "no-such-user"}
+					refused(t, e.post(rt.path, admin, unknown), 404, "USER_NOT_FOUND")
+				}
+			})
+		}
+
+		// ban-user's optional fields are typed
+		for _, bad := range []map[string]any{
+			{"userId": ids["Carol"], "banReason": true},
+			{"userId": ids["Carol"], "banReason": nil},
+			{"userId": ids["Carol"], "banExpiresIn": "soon"},
+			{"userId": ids["Carol"], "banExpiresIn": -1},
+			{"userId": ids["Carol"], "banExpiresIn": 1e300},
+			{"userId": ids["Carol"], "banExpiresIn": nil},
+			{"userId": ""},
+		} {
+			r := e.post("admin/ban-user", admin, bad)
+			assert.Equal(t, 400, r.Code, "%v: %s", bad, r.Body.String())
+			assert.Equal(t, "VALIDATION_ERROR", r.obj()["code"], "%v", bad)
+			unchanged(t)
+		}
+		r := e.post("admin/ban-user", admin, map[string]any{"userId": ids["Carol"], "banReason": strings.Repeat("x", 70<<10)})
+		assert.Equal(t, 413, r.Code, "the body is bounded")
+		unchanged(t)
+
+		// the bodies may be form-encoded, as on the other auth routes
+		r = e.do(call{method: "POST", path: "/api/v1/auth/admin/list-user-sessions", body: "userId=" + ids["Carol"],
+			header: map[string]string{"Authorization": "Bearer " + admin, "Content-Type": "application/x-www-form-urlencoded"}})
+		require.Equal(t, 200, r.Code, r.Body.String())
+		assert.Len(t, r.obj()["sessions"], 1)
+
+		// other methods are not routes
+		r = e.do(call{method: "GET", path: "/api/v1/auth/admin/list-user-sessions", header: bearer(admin)})
+		assert.Equal(t, 405, r.Code, r.Body.String())
+	})
+}
