@@ -1,0 +1,201 @@
+// Users, for administrators: search, permission sets, bans and sessions.
+import { call, unwrap } from './api.js';
+import { h, clear, field, running, confirm, toast, when, alertBox, describe } from './ui.js';
+import { page, go, link, me, problem } from './app.js';
+import { pagedTable, parseSort, sortParam, toggled } from './table.js';
+
+export async function usersPage(q) {
+  const sort = parseSort(q.get('sort'), { field: 'name', desc: false });
+  const search = h('input', { type: 'search', name: 'search', value: q.get('search') || '' });
+  const form = h('form', { class: 'filters', role: 'search', novalidate: true },
+    field('Search by name or email', search),
+    h('div', { class: 'buttons' }, h('button', { type: 'submit' }, 'Search')));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    go('users', { search: search.value.trim(), sort: q.get('sort') });
+  });
+  const table = pagedTable({
+    caption: 'Users',
+    sort,
+    onSort: (f) => go('users', { search: q.get('search'), sort: sortParam(toggled(sort, f)) }),
+    empty: 'No user matches.',
+    columns: [
+      { label: 'Name', sort: 'name', render: (u) => link('users/' + encodeURIComponent(u.id), u.name || u.email) },
+      { label: 'Email', sort: 'email', render: (u) => u.email },
+      { label: 'Role', render: (u) => u.role || h('span', { class: 'muted', text: 'user' }) },
+      { label: 'Permission sets', render: (u) => (u.permission_sets || []).join(', ') || h('span', { class: 'muted', text: 'none' }) },
+      { label: 'State', render: (u) => h('span', { class: 'badge ' + (u.banned ? 'revoked' : 'active'), text: u.banned ? 'banned' : 'active' }) },
+      { label: 'Last sign-in', sort: 'last_login_at', render: (u) => when(u.last_login_at) },
+    ],
+    load: (cursor) => call('GET', '/data/sys_user', { query: { search: q.get('search'), sort: sortParam(sort), limit: 25, cursor } }),
+  });
+  page('Users', form, table);
+}
+
+export async function userPage(id) {
+  let user;
+  let sets;
+  try {
+    [user, sets] = await Promise.all([
+      call('GET', '/data/sys_user/' + encodeURIComponent(id)).then((a) => a.record),
+      call('GET', '/meta/permission').then((a) => unwrap(a).items || []),
+    ]);
+  } catch (err) {
+    return problem(err);
+  }
+  const self = user.id === me.user.id;
+  const setsHost = h('section', { class: 'card', 'aria-labelledby': 'sets-title' });
+  const banHost = h('section', { class: 'card', 'aria-labelledby': 'ban-title' });
+  const sessionsHost = h('section', { class: 'card', 'aria-labelledby': 'sessions-title' });
+  page(user.name || user.email,
+    h('dl', { class: 'facts' },
+      h('dt', null, 'Email'), h('dd', null, user.email, user.email_verified ? ' (verified)' : ''),
+      h('dt', null, 'Role'), h('dd', null, user.role || 'user'),
+      h('dt', null, 'Created'), h('dd', null, when(user.created_at)),
+      h('dt', null, 'Last sign-in'), h('dd', null, when(user.last_login_at)),
+      h('dt', null, 'API keys'), h('dd', null, link('keys?scope=all&user=' + encodeURIComponent(user.id) +
+        '&user_label=' + encodeURIComponent(user.name ? user.name + ' <' + user.email + '>' : user.email), 'See their keys'))),
+    setsHost, banHost, sessionsHost);
+  setsCard(setsHost, user, sets);
+  banCard(banHost, user, self);
+  sessionsCard(sessionsHost, user);
+}
+
+function setsCard(host, user, sets) {
+  const held = new Set(user.permission_sets || []);
+  const boxes = sets.map((s) => h('input', { type: 'checkbox', name: 'permission_sets', value: s.name, checked: held.has(s.name) }));
+  const submit = h('button', { type: 'submit' }, 'Save permission sets');
+  const msg = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { novalidate: true },
+    h('h2', { id: 'sets-title', text: 'Permission sets' }),
+    user.role === 'admin' ? h('p', { class: 'muted', text: 'Administrators have every permission whatever their sets.' }) : null,
+    h('fieldset', null, h('legend', { class: 'visually-hidden', text: 'Permission sets held' }),
+      sets.length ? sets.map((s, i) => h('div', { class: 'field check' },
+        h('label', null, boxes[i], ' ', s.label || s.name, ' ', h('code', { class: 'muted', text: s.name }),
+          s.isDefault ? h('span', { class: 'muted', text: ' (everyone holds it)' }) : null))) :
+        h('p', { class: 'muted', text: 'The artifact declares no permission sets.' })),
+    msg,
+    h('div', { class: 'buttons' }, submit));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    running(submit, async () => {
+      clear(msg);
+      const chosen = boxes.filter((b) => b.checked).map((b) => b.value);
+      try {
+        const res = await call('PATCH', '/data/sys_user/' + encodeURIComponent(user.id), { body: { permission_sets: chosen } });
+        user.permission_sets = res.record.permission_sets;
+        clear(msg, h('p', { class: 'ok', text: 'Saved.' }));
+        toast('Permission sets of ' + (user.name || user.email) + ' saved.');
+      } catch (err) {
+        clear(msg, alertBox(err));
+      }
+    });
+  });
+  host.append(form);
+}
+
+function banCard(host, user, self) {
+  const msg = h('div', { 'aria-live': 'polite' });
+  const title = h('h2', { id: 'ban-title', text: 'Access' });
+  if (user.banned) {
+    const unban = h('button', { type: 'button' }, 'Unban');
+    unban.addEventListener('click', () => running(unban, async () => {
+      try {
+        await call('POST', '/auth/admin/unban-user', { body: { userId: user.id } });
+        toast((user.name || user.email) + ' is unbanned.');
+        go('users/' + encodeURIComponent(user.id), null, { replace: true });
+      } catch (err) {
+        clear(msg, alertBox(err));
+      }
+    }));
+    clear(host, title,
+      h('p', null, h('span', { class: 'badge revoked', text: 'banned' }), ' ', user.ban_reason ? 'Reason: ' + user.ban_reason : 'No reason given',
+        user.ban_expires ? [', until ', when(user.ban_expires)] : ', with no end', '.'),
+      msg, h('div', { class: 'buttons' }, unban));
+    return;
+  }
+  if (self) {
+    clear(host, title, h('p', { class: 'muted', text: 'This is you: you cannot ban yourself.' }));
+    return;
+  }
+  const reason = h('input', { type: 'text', name: 'banReason', maxlength: 200 });
+  const until = h('input', { type: 'date', name: 'banExpires', min: new Date(Date.now() + 864e5).toISOString().slice(0, 10) });
+  const ban = h('button', { type: 'submit', class: 'danger' }, 'Ban user');
+  const form = h('form', { novalidate: true },
+    title,
+    h('p', { text: 'A banned user cannot sign in, and their sessions and API keys stop working at once.' }),
+    h('div', { class: 'row' }, field('Reason', reason), field('Until (optional)', until)),
+    msg, h('div', { class: 'buttons' }, ban));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const yes = await confirm('Ban ' + (user.name || user.email) + '?',
+      'They are signed out everywhere and their API keys stop working until you unban them.', 'Ban user');
+    if (!yes) return;
+    await running(ban, async () => {
+      const body = { userId: user.id };
+      if (reason.value.trim()) body.banReason = reason.value.trim();
+      if (until.value) body.banExpiresIn = Math.max(1, Math.round((new Date(until.value + 'T23:59:59').getTime() - Date.now()) / 1000));
+      try {
+        await call('POST', '/auth/admin/ban-user', { body });
+        toast((user.name || user.email) + ' is banned.');
+        go('users/' + encodeURIComponent(user.id), null, { replace: true });
+      } catch (err) {
+        clear(msg, alertBox(err));
+      }
+    });
+  });
+  clear(host, form);
+}
+
+async function sessionsCard(host, user) {
+  const title = h('h2', { id: 'sessions-title', text: 'Sessions' });
+  const body = h('div', null, h('p', { class: 'muted', text: 'Loading sessions…' }));
+  clear(host, title, body);
+  let sessions;
+  try {
+    sessions = (await call('POST', '/auth/admin/list-user-sessions', { body: { userId: user.id } })).sessions || [];
+  } catch (err) {
+    clear(body, alertBox(err));
+    return;
+  }
+  const reload = () => sessionsCard(host, user);
+  if (!sessions.length) {
+    clear(body, h('p', { class: 'empty', text: 'No live session.' }));
+    return;
+  }
+  const all = h('button', { type: 'button', class: 'danger small' }, 'Revoke all sessions');
+  all.addEventListener('click', async () => {
+    if (!await confirm('Revoke every session?', 'Every browser and bearer token of this user is signed out.', 'Revoke all')) return;
+    await running(all, async () => {
+      try {
+        await call('POST', '/auth/admin/revoke-user-sessions', { body: { userId: user.id } });
+        toast('All sessions revoked.');
+      } catch (err) {
+        toast('Could not revoke: ' + describe(err));
+      }
+      reload();
+    });
+  });
+  clear(body, h('div', { class: 'table-wrap' }, h('table', null,
+    h('caption', { class: 'visually-hidden', text: 'Sessions' }),
+    h('thead', null, h('tr', null, ['Started', 'Expires', 'Address', 'Browser', 'Actions'].map((t) => h('th', { scope: 'col', text: t })))),
+    h('tbody', null, sessions.map((s) => {
+      const b = h('button', { type: 'button', class: 'danger small', 'aria-label': 'Revoke the session started ' + s.createdAt }, 'Revoke');
+      b.addEventListener('click', async () => {
+        if (!await confirm('Revoke this session?', 'That browser or token is signed out at once.', 'Revoke')) return;
+        await running(b, async () => {
+          try {
+            await call('POST', '/auth/admin/revoke-user-session', { body: { sessionToken: s.id } });
+            toast('Session revoked.');
+          } catch (err) {
+            toast('Could not revoke: ' + describe(err));
+          }
+          reload();
+        });
+      });
+      return h('tr', { 'data-id': s.id },
+        h('td', { 'data-label': 'Started' }, when(s.createdAt)), h('td', { 'data-label': 'Expires' }, when(s.expiresAt)),
+        h('td', { 'data-label': 'Address', text: s.ipAddress || '—' }), h('td', { 'data-label': 'Browser', class: 'ua', text: s.userAgent || '—' }),
+        h('td', { class: 'actions' }, b));
+    })))), h('div', { class: 'buttons' }, all));
+}
