@@ -16,8 +16,9 @@
 // (such as 600/m), OS_TRUSTED_PROXIES (CIDRs of the proxies whose
 // forwarding header is believed, or "unix"), OS_CLIENT_IP_HEADER (that
 // header: X-Forwarded-For by default), OS_HSTS (a
-// Strict-Transport-Security value), OS_MCP_SERVER_ENABLED (true serves MCP)
-// and OS_MCP_SERVER_NAME (its name for clients).
+// Strict-Transport-Security value), OS_MCP_SERVER_ENABLED (true serves MCP),
+// OS_MCP_SERVER_NAME (its name for clients) and OS_CONSOLE_ENABLED (false
+// turns the console at /api/v1/console/ off).
 package main
 
 import (
@@ -41,6 +42,7 @@ import (
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/apikey"
 	"github.com/objectos-go/objectos/auth"
+	"github.com/objectos-go/objectos/console"
 	"github.com/objectos-go/objectos/mcp"
 	"github.com/objectos-go/objectos/rest"
 	"github.com/objectos-go/objectos/security"
@@ -91,11 +93,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if err != nil {
 		return err
 	}
+	plugins := []objectos.Plugin{rest.New(rest.Options{Docs: true}), auth.New(authOpts), apikey.New(apikey.Options{}), security.New(),
+		mcp.New(mcpOpts)}
+	var cons *console.Plugin
+	if !strings.EqualFold(strings.TrimSpace(getenv("OS_CONSOLE_ENABLED")), "false") {
+		cons = console.New(console.Options{Title: "CRM console"})
+		plugins = append(plugins, cons)
+	}
 	stack, err := objectos.New(ctx, objectos.Options{
 		Artifact: artifact,
 		Store:    st,
-		Plugins: []objectos.Plugin{rest.New(rest.Options{Docs: true}), auth.New(authOpts), apikey.New(apikey.Options{}), security.New(),
-			mcp.New(mcpOpts)},
+		Plugins:  plugins,
 		ActionHandlers: map[string]objectos.ActionHandler{
 			"crm_opportunity.close_won": closeWon,
 		},
@@ -132,6 +140,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	base := "http://" + ln.Addr().String() + stack.BasePath()
 	fmt.Fprintf(out, "objectos crm listening on %s (database: %s)\n", base, describeDB(st.Dialect(), *db))
 	fmt.Fprintf(out, "API reference: %s/docs (with your session in this browser, or an API key)\n", base)
+	if cons != nil {
+		fmt.Fprintf(out, "console: http://%s%s (API keys, users and data in the browser)\n", ln.Addr().String(), cons.URL())
+	}
 	if mcpOpts.Enabled {
 		fmt.Fprintf(out, "MCP server: %s/mcp (Streamable HTTP; send an API key as Authorization: Bearer)\n", base)
 	}
