@@ -216,6 +216,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	var system []*Object
 	var pluginHooks []Hook
 	names := map[string]string{}
+	providers := map[string]string{} // system object -> the plugin that provides it
 	for _, p := range opts.Plugins {
 		if p == nil {
 			return nil, errors.New("objectos: nil plugin")
@@ -232,6 +233,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 				c := *o
 				c.System = true
 				system = append(system, &c)
+				providers[c.Name] = p.Name()
 			}
 		}
 		if ap, ok := p.(AuthPlugin); ok {
@@ -263,6 +265,9 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, fmt.Errorf("objectos: system objects: %w", err)
 	}
 	if err := validateArtifact(opts.Artifact, system, false); err != nil {
+		return nil, err
+	}
+	if err := checkSystemReferences(system, opts.Artifact, providers); err != nil {
 		return nil, err
 	}
 	for _, o := range append(append([]*Object(nil), opts.Artifact.Objects...), system...) {
@@ -345,6 +350,35 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		}
 	}
 	return s, nil
+}
+
+// checkSystemReferences finds the references of plugins' objects to
+// objects nobody provides (an API key's user without the auth plugin): a
+// plugin that needs another says so at New, not at its first request.
+func checkSystemReferences(system []*Object, a *Artifact, providers map[string]string) error {
+	known := map[string]bool{}
+	for _, o := range system {
+		known[o.Name] = true
+	}
+	for _, o := range a.Objects {
+		if o != nil {
+			known[o.Name] = true
+		}
+	}
+	for _, o := range system {
+		for _, f := range o.Fields {
+			if f == nil || f.System || f.Kind() != KindReference || known[f.Target()] {
+				continue
+			}
+			hint := "add the plugin that provides it to Options.Plugins"
+			if f.Target() == UserObject {
+				hint = "add the auth plugin (auth.New), or another plugin that provides " + UserObject + ", to Options.Plugins"
+			}
+			return fmt.Errorf("objectos: plugin %s: object %s: field %s references object %q, which no plugin provides: %s",
+				providers[o.Name], o.Name, f.Name, f.Target(), hint)
+		}
+	}
+	return nil
 }
 
 // Close closes the plugins that implement io.Closer. It does not close the
@@ -700,7 +734,13 @@ func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ok = false
 	}
 	if !ok {
-		s.WriteError(w, r.WithContext(ctx), Errorf(CodeNotFound, "No route for %s %s.", r.Method, r.URL.Path))
+		hint := ""
+		if !strings.HasPrefix(r.URL.Path, s.base+"/") && r.URL.Path != s.base {
+			// mounted elsewhere, or behind http.StripPrefix
+			hint = " This API is served under " + s.base + " (Options.BasePath): mount it at that path as it is, " +
+				"not behind http.StripPrefix, or set Options.BasePath to where it is mounted."
+		}
+		s.WriteError(w, r.WithContext(ctx), Errorf(CodeNotFound, "No route for %s %s.%s", r.Method, r.URL.Path, hint))
 		return
 	}
 	// A shallow copy with the base path stripped, as http.StripPrefix does:

@@ -143,6 +143,21 @@ func TestKernelCustomBasePath(t *testing.T) {
 	rec, body := do(t, s, "GET", "/api/v1/health", nil)
 	assert.Equal(t, 404, rec.Code, "a path outside the base path")
 	assert.Equal(t, "NOT_FOUND", body["error"].(map[string]any)["code"])
+	assert.Contains(t, body["error"].(map[string]any)["message"], "served under /svc/api (Options.BasePath)",
+		"the 404 names the base path")
+
+	// behind http.StripPrefix the Stack sees paths without its base path
+	mux = http.NewServeMux()
+	mux.Handle("/svc/api/", http.StripPrefix("/svc/api", s))
+	rec, body = do(t, mux, "GET", "/svc/api/echo/a", nil)
+	assert.Equal(t, 404, rec.Code)
+	msg := body["error"].(map[string]any)["message"].(string)
+	assert.Contains(t, msg, "No route for GET /echo/a.")
+	assert.Contains(t, msg, "http.StripPrefix")
+	// a path inside the base path that no route serves says nothing of it
+	rec, body = do(t, s, "GET", "/svc/api/nothing", nil)
+	assert.Equal(t, 404, rec.Code)
+	assert.NotContains(t, body["error"].(map[string]any)["message"], "BasePath")
 }
 
 func TestNewRefusesBadWiring(t *testing.T) {
@@ -163,6 +178,25 @@ func TestNewRefusesBadWiring(t *testing.T) {
 	_, err = objectos.New(ctx, objectos.Options{Artifact: crmArtifact(), Store: st,
 		Hooks: []objectos.Hook{{Object: "nope", Func: func(context.Context, *objectos.HookContext) error { return nil }}}})
 	assert.ErrorContains(t, err, `hook for unknown object "nope"`)
+}
+
+// A plugin's objects that reference an object no plugin provides (an API
+// key's user without the auth plugin) stop New, naming both.
+func TestNewRefusesAMissingDependency(t *testing.T) {
+	_, err := objectos.New(context.Background(), objectos.Options{Artifact: crmArtifact(), Store: testenv.Open(t, testenv.SQLite),
+		Plugins: []objectos.Plugin{needsUsers{}}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `plugin keys: object sys_key: field owner references object "sys_user"`)
+	assert.Contains(t, err.Error(), "which no plugin provides")
+	assert.Contains(t, err.Error(), "auth")
+}
+
+type needsUsers struct{}
+
+func (needsUsers) Name() string { return "keys" }
+func (needsUsers) Objects() []*objectos.Object {
+	return []*objectos.Object{{Name: "sys_key", Ownership: objectos.OwnershipNone, Fields: []*objectos.Field{
+		{Name: "owner", Type: objectos.TypeLookup, Reference: objectos.UserObject}}}}
 }
 
 type badObjects struct{}
