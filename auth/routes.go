@@ -46,6 +46,7 @@ var (
 	errInvalidCallback    = aerr(http.StatusForbidden, "INVALID_CALLBACK_URL", "Invalid callbackURL")
 	errInvalidState       = aerr(http.StatusBadRequest, "INVALID_STATE", "The sign-in state is missing, expired or forged; start again")
 	errNotFound           = aerr(http.StatusNotFound, "NOT_FOUND", "Not found")
+	errPasswordRequired   = aerr(http.StatusBadRequest, "VALIDATION_ERROR", "password is required and must be a string")
 )
 
 // fail writes an error on the auth routes in better-auth's envelope.
@@ -279,7 +280,11 @@ func (p *Plugin) signInEmail(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, errInvalidEmail)
 		return
 	}
-	password := str(body, "password")
+	password, isString := body["password"].(string)
+	if !isString {
+		p.fail(w, r, errPasswordRequired)
+		return
+	}
 	if len(password) > 4*MaxPasswordLength {
 		password = password[:4*MaxPasswordLength] // bound the hashing work; such a password never matches
 	}
