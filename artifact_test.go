@@ -179,6 +179,16 @@ func TestArtifactProblemsAreReportedAllAtOnce(t *testing.T) {
 	assert.Contains(t, err.Error(), "objects.crm_account.fields.kind.type: unknown field type")
 }
 
+// Types by the names other schemas give them get a did-you-mean too.
+func TestFieldTypeSynonyms(t *testing.T) {
+	for typ, want := range map[string]string{"bool": "boolean", "integer": "number", "string": "text",
+		"timestamp": "datetime", "enum": "select", "Bool": "boolean"} {
+		_, err := objectos.ParseArtifact([]byte(`{"name":"x","objects":[{"name":"t","fields":{"f":{"type":"` + typ + `"}}}]}`))
+		p := problems(t, err)
+		assert.Equal(t, `unknown field type "`+typ+`"; did you mean "`+want+`"?`, p["objects.t.fields.f.type"], typ)
+	}
+}
+
 func TestArtifactValidationInGo(t *testing.T) {
 	a := &objectos.Artifact{Objects: []*objectos.Object{{
 		Name:         "thing",

@@ -227,10 +227,24 @@ func typeProblem(t FieldType) string {
 		names = append(names, string(k))
 	}
 	msg := fmt.Sprintf("unknown field type %q", t)
-	if s := suggest(string(t), names); s != "" {
+	if s, ok := typeSynonyms[strings.ToLower(string(t))]; ok {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	} else if s := suggest(string(t), names); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	}
 	return msg
+}
+
+// typeSynonyms are the names other schemas (SQL, JSON Schema, Go,
+// PocketBase) give the field types, for the did-you-mean of an unknown one.
+var typeSynonyms = map[string]FieldType{
+	"bool": TypeBoolean, "int": TypeNumber, "integer": TypeNumber, "float": TypeNumber, "double": TypeNumber,
+	"decimal": TypeNumber, "numeric": TypeNumber, "int64": TypeNumber, "float64": TypeNumber,
+	"string": TypeText, "str": TypeText, "varchar": TypeText, "char": TypeText,
+	"timestamp": TypeDatetime, "timestamptz": TypeDatetime, "date_time": TypeDatetime, "time.time": TypeDatetime,
+	"enum": TypeSelect, "array": TypeTags, "list": TypeTags, "object": TypeJSON, "map": TypeJSON, "jsonb": TypeJSON,
+	"money": TypeCurrency, "reference": TypeLookup, "relation": TypeLookup, "foreign_key": TypeLookup, "fk": TypeLookup,
+	"editor": TypeRichtext, "longtext": TypeTextarea, "uuid": TypeText,
 }
 
 func (v *validator) field(fp string, o *Object, f *Field) {
