@@ -122,6 +122,25 @@ func TestConsoleUnderABasePath(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "Widget"),
 		chromedp.Click(chromedp.CSS(`form.record-form button[type=submit]`))))
 	poll(`document.querySelector("h1").textContent === "Widget"`)
+
+	// an edit sends what the user changed, and nothing else: a datetime
+	// keeps its milliseconds, an empty boolean stays empty, a tag keeps its
+	// comma
+	sys := objectos.AsSystem(context.Background())
+	made, err := st.Create(sys, "shop_item", objectos.Record{"name": "Gadget", "due": "2024-03-15T14:30:45.123Z",
+		"labels": []any{"red, blue", "green"}})
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(root+"data/shop_item/"+made.ID+"/edit")))
+	poll(`document.querySelector("h1") && document.querySelector("h1").textContent === "Edit Gadget"`)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`form.record-form input[name=name]`), " 2"),
+		chromedp.Click(chromedp.CSS(`form.record-form button[type=submit]`))))
+	poll(`document.querySelector("h1").textContent === "Gadget 2"`)
+	got, err := st.Get(sys, "shop_item", made.ID, objectos.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "2024-03-15T14:30:45.123Z", got.Record["due"])
+	assert.Nil(t, got.Record["flag"])
+	assert.Equal(t, []string{"red, blue", "green"}, got.Record["labels"])
 	// an unknown address in the console, and an unknown record
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(root+"nowhere")))
 	poll(`document.querySelector("h1") && document.querySelector("h1").textContent === "Not found"`)

@@ -201,13 +201,19 @@ func (p *Plugin) Routes(r *objectos.Router) {
 	})
 	r.HandleFunc(http.MethodGet, p.opts.Path+"/assets/{version}/{file...}", func(w http.ResponseWriter, r *http.Request) {
 		a, ok := p.assets[r.PathValue("file")]
-		if !ok || "assets/"+r.PathValue("version") != p.dir {
+		if !ok {
 			st.WriteError(w, r, objectos.NewError(objectos.CodeNotFound, "No such file in this console build."))
 			return
 		}
 		h := w.Header()
 		h.Set("Content-Type", a.contentType)
-		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		if "assets/"+r.PathValue("version") == p.dir {
+			h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			// a page of another build (a replica not yet updated, during a
+			// rolling deploy) gets this build's file, which no cache keeps
+			h.Set("Cache-Control", "no-cache")
+		}
 		h.Set("Content-Length", strconv.Itoa(len(a.body)))
 		_, _ = w.Write(a.body)
 	})

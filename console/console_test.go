@@ -28,6 +28,9 @@ objects:
     label: Item
     fields:
       name: {type: text, required: true}
+      due: {type: datetime, label: Due}
+      flag: {type: boolean, label: Flag}
+      labels: {type: tags, label: Labels}
 `
 
 func newStack(t *testing.T, base string, cons *console.Plugin) *objectos.Stack {
@@ -104,8 +107,14 @@ func TestShell(t *testing.T) {
 				res, _ := get(t, st, dir+f)
 				assert.Equal(t, http.StatusOK, res.StatusCode, f)
 			}
-			// another build's assets, or no such file: 404 in the API's envelope
-			for _, p := range []string{tc.root + "assets/000000000000/app.js", dir + "nope.js", dir + "../index.html"} {
+			// another build's name for a file this build has: the file, for
+			// no cache to keep (replicas of two builds during a deploy)
+			res, body = get(t, st, tc.root+"assets/000000000000/app.js")
+			assert.Equal(t, http.StatusOK, res.StatusCode)
+			assert.Equal(t, "no-cache", res.Header.Get("Cache-Control"))
+			assert.Contains(t, body, "import")
+			// no such file: 404 in the API's envelope
+			for _, p := range []string{tc.root + "assets/000000000000/nope.js", dir + "nope.js", dir + "../index.html", dir + "index.html"} {
 				res, body := get(t, st, p)
 				assert.Equal(t, http.StatusNotFound, res.StatusCode, p)
 				assert.NotContains(t, body, "<html", p)

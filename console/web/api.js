@@ -35,10 +35,17 @@ let onUnauthenticated = () => {};
 // whenSignedOut sets what happens when the API says the session is gone.
 export function whenSignedOut(fn) { onUnauthenticated = fn; }
 
+let reauthenticate = null;
+// whenSessionEnds sets how a write that met an ended session signs in
+// again (resolving true) before it is sent once more, so that what the
+// user typed is not lost.
+export function whenSessionEnds(fn) { reauthenticate = fn; }
+
 // call sends one request and returns the decoded JSON answer (null for an
 // empty one), or throws an ApiError. query is an object of parameters;
 // objects in it are sent as JSON.
-export async function call(method, path, { query, body, headers, quiet401 } = {}) {
+export async function call(method, path, opts = {}) {
+  const { query, body, headers, quiet401, retried } = opts;
   let url = apiBase + path;
   if (query) {
     const qs = new URLSearchParams();
@@ -70,7 +77,12 @@ export async function call(method, path, { query, body, headers, quiet401 } = {}
   }
   if (!res.ok) {
     const err = new ApiError(res.status, data);
-    if (res.status === 401 && !quiet401) onUnauthenticated(err);
+    if (res.status === 401 && !quiet401) {
+      if (method !== 'GET' && !retried && reauthenticate && await reauthenticate()) {
+        return call(method, path, { ...opts, retried: true });
+      }
+      onUnauthenticated(err);
+    }
     throw err;
   }
   if (data && typeof data === 'object' && !Array.isArray(data)) {

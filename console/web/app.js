@@ -1,7 +1,7 @@
 // The console: routing in the browser, the frame (navigation, who is
 // signed in) and the sign-in page. Pages live in their own modules.
-import { call, consoleRoot, onBusy, whenSignedOut, forget, ApiError, unwrap } from './api.js';
-import { h, clear, describe, field, running, alertBox } from './ui.js';
+import { call, consoleRoot, onBusy, whenSignedOut, whenSessionEnds, forget, ApiError, unwrap } from './api.js';
+import { h, clear, describe, field, running, alertBox, dialog } from './ui.js';
 import { keysPage } from './keys.js';
 import { usersPage, userPage } from './users.js';
 import { objectsPage, tablePage, recordPage, formPage } from './data.js';
@@ -9,7 +9,7 @@ import { objectsPage, tablePage, recordPage, formPage } from './data.js';
 const main = document.getElementById('main');
 
 // The signed-in user ({user, session} from get-session), or null.
-export const me = { user: null };
+export const me = { user: null, session: null };
 export const isAdmin = () => Boolean(me.user && me.user.role === 'admin');
 
 // href returns the address of a console page ("keys" → /api/v1/console/keys).
@@ -57,8 +57,54 @@ whenSignedOut(() => {
   }
 });
 
+// A write that meets an ended session asks for the password in a dialog
+// and is sent again: the page, and what was typed in it, stay.
+whenSessionEnds(() => {
+  if (!me.user) return Promise.resolve(false);
+  const email = me.user.email;
+  return dialog('Your session has ended', (close) => {
+    const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', autofocus: true });
+    const submit = h('button', { type: 'submit' }, 'Sign in and continue');
+    const msg = h('div', { 'aria-live': 'assertive' });
+    const form = h('form', { novalidate: true },
+      h('p', null, 'Sign in again as ', h('strong', { text: email }), ' to finish what you were doing.'),
+      field('Password', password, { required: true }),
+      msg,
+      h('div', { class: 'buttons' },
+        h('button', { type: 'button', class: 'secondary', onclick: () => close(false) }, 'Cancel'),
+        submit));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      running(submit, async () => {
+        try {
+          await call('POST', '/auth/sign-in/email', { body: { email, password: password.value }, quiet401: true });
+          close(true);
+        } catch (err) {
+          clear(msg, alertBox(err.status === 401 ? Object.assign(err, { message: 'The password is wrong.' }) : err));
+        }
+      });
+    });
+    return form;
+  }).then(Boolean);
+});
+
 function currentPath() {
   return location.pathname.slice(consoleRoot.length) + location.search;
+}
+
+// renderSeq counts renders: a page whose requests end after the user went
+// elsewhere must not draw over the newer page.
+let renderSeq = 0;
+
+// drawer returns page and problem bound to the render running now: call it
+// first thing in a page function, before any await.
+export function drawer() {
+  const n = renderSeq;
+  const current = () => n === renderSeq;
+  return {
+    page: (...args) => (current() ? page(...args) : null),
+    problem: (err) => (current() ? problem(err) : null),
+  };
 }
 
 // page renders a page: a heading that takes the focus, then the content.
@@ -126,13 +172,15 @@ function frame() {
   who.hidden = false;
 }
 
-async function signInPage(next) {
+async function signInPage(next, oauthError) {
+  const { page } = drawer();
   let config = null;
   try { config = await call('GET', '/auth/config', { quiet401: true }); } catch (e) { /* the form still works */ }
   const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true });
   const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
   const submit = h('button', { type: 'submit' }, 'Sign in');
-  const msg = h('div', { 'aria-live': 'assertive' });
+  const msg = h('div', { 'aria-live': 'assertive' },
+    oauthError ? alertBox({ message: 'Signing in with the provider did not succeed.', code: oauthError }) : null);
   const form = h('form', { class: 'card narrow', novalidate: true },
     field('Email', email, { required: true }),
     field('Password', password, { required: true }),
@@ -162,7 +210,7 @@ async function signInPage(next) {
       b.addEventListener('click', () => running(b, async () => {
         try {
           const res = await call('POST', '/auth/sign-in/social', {
-            body: { provider: p.id, callbackURL: href(safeNext(next) || ''), errorCallbackURL: href('signin') }, quiet401: true,
+            body: { provider: p.id, callbackURL: href(safeNext(next) || ''), errorCallbackURL: href('signin', { next: safeNext(next) }) }, quiet401: true,
           });
           if (res && res.url) location.assign(res.url);
         } catch (err) {
@@ -185,19 +233,26 @@ function safeNext(next) {
 async function loadSession() {
   const s = await call('GET', '/auth/get-session', { quiet401: true });
   me.user = s && s.user ? s.user : null;
+  me.session = s && s.session ? s.session : null;
   return me.user;
 }
 
 // render draws the page for the current address.
 export async function render() {
+  const n = ++renderSeq;
   const path = location.pathname.startsWith(consoleRoot) ? location.pathname.slice(consoleRoot.length) : '';
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  let parts;
+  try {
+    parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch (e) {
+    parts = ['.'];
+  }
   const query = new URLSearchParams(location.search);
   delete main.dataset.status;
   try {
     if (parts[0] === 'signin') {
       frame();
-      return await signInPage(query.get('next'));
+      return await signInPage(query.get('next'), query.get('error'));
     }
     if (!me.user) {
       try {
@@ -211,6 +266,8 @@ export async function render() {
       }
     }
     frame();
+    // a dot segment would become another API path once in a URL
+    if (parts.some((p) => p === '.' || p === '..' || p.includes('/'))) parts = ['.'];
     switch (parts[0]) {
       case undefined:
         return go('data', null, { replace: true });
@@ -231,7 +288,7 @@ export async function render() {
     }
     problem(new ApiError(404, { code: 'NOT_FOUND', message: 'The console has no page at this address.' }));
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return;
+    if (n !== renderSeq || (err instanceof ApiError && err.status === 401)) return;
     problem(err instanceof ApiError ? err : new ApiError(500, { code: 'CONSOLE_ERROR', message: String(err && err.message || err) }));
   } finally {
     const t = document.getElementById('page-title');

@@ -2,8 +2,8 @@
 // (sort, filters built from the field types, cursor paging), a record page
 // with its actions, and create and edit forms generated from the metadata.
 import { call, objectMeta, objectList, actionsOf, ApiError } from './api.js';
-import { h, clear, field, running, confirm, dialog, toast, when, alertBox, showFieldErrors, describe, uid } from './ui.js';
-import { page, go, link, problem, href } from './app.js';
+import { h, clear, field, running, confirm, dialog, toast, when, alertBox, showFieldErrors, pageAlert, uid } from './ui.js';
+import { drawer, go, link, href, isAdmin } from './app.js';
 import { pagedTable, parseSort, sortParam, toggled } from './table.js';
 import { recordPicker } from './picker.js';
 
@@ -24,15 +24,23 @@ const fieldsOf = (meta) => {
   return Object.values(meta.fields || {}).sort((a, b) => rank(a) - rank(b) || label(a).localeCompare(label(b)));
 };
 const label = (f) => f.label || f.name;
+const singular = (meta) => meta.label || meta.name;
+const plural = (meta) => meta.pluralLabel || meta.label || meta.name;
+const optionText = (f, v) => { const o = (f.options || []).find((o) => o.value === v); return o ? o.label || o.value : String(v); };
+const SECRET = new Set(['password', 'secret']);
 const refOf = (f) => f.reference || (f.type === 'user' ? 'sys_user' : '');
 const enc = encodeURIComponent;
+// expandable: lookups are shown by name; users too for administrators
+// (others may read only their own user record)
+const expandable = (f) => LOOKUP.has(f.type) && (refOf(f).indexOf('sys_') !== 0 || (refOf(f) === 'sys_user' && isAdmin()));
 
 export async function objectsPage() {
+  const { page } = drawer();
   const objects = (await objectList()).filter((o) => !o.isSystem && o.name.indexOf('sys_') !== 0);
   page('Data',
     h('p', { class: 'lead', text: 'The objects you may read. Each table shows only the records and fields your permissions let you see.' }),
     objects.length ? h('ul', { class: 'objects' }, objects.map((o) => h('li', null,
-      link('data/' + enc(o.name), o.pluralLabel || o.label || o.name),
+      link('data/' + enc(o.name), plural(o)),
       o.description ? h('p', { class: 'muted', text: o.description }) : null))) :
       h('p', { class: 'empty', text: 'You cannot read any object yet. Ask an administrator for a permission set.' }));
 }
@@ -42,13 +50,8 @@ function show(f, v, meta) {
   if (v === null || v === undefined || v === '') return h('span', { class: 'muted', text: '—' });
   if (BOOL.has(f.type)) return v ? 'Yes' : 'No';
   if (f.type === 'datetime') return when(v);
-  if (CHOICE.has(f.type)) {
-    const o = (f.options || []).find((o) => o.value === v);
-    return o ? o.label : String(v);
-  }
-  if (Array.isArray(v)) {
-    return v.map((x) => { const o = (f.options || []).find((o) => o.value === x); return o ? o.label : String(x); }).join(', ');
-  }
+  if (CHOICE.has(f.type)) return optionText(f, v);
+  if (Array.isArray(v)) return v.map((x) => optionText(f, x)).join(', ');
   if (NUMBER.has(f.type) && typeof v === 'number') {
     return v.toLocaleString(undefined, { maximumFractionDigits: f.scale ?? 20 }) + (f.type === 'percent' ? ' %' : '');
   }
@@ -68,7 +71,7 @@ function show(f, v, meta) {
 // columnsOf are the fields a table shows: the record's name first, then
 // the caller's other visible fields, then when it was created.
 function columnsOf(meta) {
-  const fs = fieldsOf(meta).filter((f) => !f.system && !LONG.has(f.type) && f.type !== 'json');
+  const fs = fieldsOf(meta).filter((f) => !f.system && !LONG.has(f.type) && f.type !== 'json' && !SECRET.has(f.type));
   const created = meta.fields.created_at;
   return created ? [...fs, created] : fs;
 }
@@ -88,8 +91,10 @@ function filterSpec(meta, q) {
     }
     const range = {};
     const num = NUMBER.has(f.type);
-    if (min) range.$gte = num ? Number(min) : min;
-    if (max) range.$lte = num ? Number(max) : max;
+    // a datetime's day is the reader's day, as the table shows it
+    const at = (day, end) => new Date(day + (end ? 'T23:59:59.999' : 'T00:00:00')).toISOString();
+    if (min) range.$gte = num ? Number(min) : f.type === 'datetime' ? at(min, false) : min;
+    if (max) range.$lte = num ? Number(max) : f.type === 'datetime' ? at(max, true) : max;
     if (min || max) parts.push({ [f.name]: range });
   }
   return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : { $and: parts };
@@ -118,9 +123,15 @@ function filterForm(meta, q, apply) {
       controls.push(field(label(f) + ' contains', h('input', { type: 'search', name: key, value: q.get(key) || '' })));
     }
   }
+  const sortable = fieldsOf(meta).filter((f) => f.sortable !== false && !SECRET.has(f.type));
+  const current = q.get('sort') || '-created_at';
+  const sortSelect = h('select', { name: 'sort' }, sortable.map((f) => [
+    h('option', { value: f.name, selected: current === f.name }, label(f) + ', ascending'),
+    h('option', { value: '-' + f.name, selected: current === '-' + f.name }, label(f) + ', descending')]));
+  controls.push(field('Sort by', sortSelect));
   const search = meta.enable && meta.enable.searchable ?
     field('Search', h('input', { type: 'search', name: 'search', value: q.get('search') || '' })) : null;
-  const form = h('form', { class: 'filters', role: 'search', novalidate: true, 'aria-label': 'Filter ' + (meta.pluralLabel || meta.label) },
+  const form = h('form', { class: 'filters', role: 'search', novalidate: true, 'aria-label': 'Filter ' + plural(meta) },
     search, controls,
     h('div', { class: 'buttons' }, h('button', { type: 'submit' }, 'Apply filters'),
       link('data/' + enc(meta.name), 'Clear', { class: 'button secondary' })));
@@ -128,23 +139,23 @@ function filterForm(meta, q, apply) {
     e.preventDefault();
     const next = {};
     for (const el of form.elements) if (el.name && el.value) next[el.name] = el.value;
-    if (q.get('sort')) next.sort = q.get('sort');
     apply(next);
   });
   return h('details', { class: 'filter-box', open: [...q.keys()].some((k) => k.startsWith('f.') || k === 'search') },
-    h('summary', null, 'Filters'), form);
+    h('summary', null, 'Filters and sorting'), form);
 }
 
 export async function tablePage(name, q) {
+  const { page, problem } = drawer();
   let meta;
   try { meta = await objectMeta(name); } catch (err) { return problem(err); }
   const sort = parseSort(q.get('sort'), { field: 'created_at', desc: true });
   const cols = columnsOf(meta);
-  const expand = cols.filter((f) => LOOKUP.has(f.type) && refOf(f).indexOf('sys_') !== 0).map((f) => f.name);
+  const expand = cols.filter((f) => expandable(f)).map((f) => f.name);
   const nameField = meta.nameField || 'name';
   const filter = filterSpec(meta, q);
   const table = pagedTable({
-    caption: meta.pluralLabel || meta.label,
+    caption: plural(meta),
     sort,
     onSort: (f) => {
       const next = Object.fromEntries(q);
@@ -165,20 +176,21 @@ export async function tablePage(name, q) {
     }),
   });
   const perms = meta.permissions || {};
-  page(meta.pluralLabel || meta.label || name,
+  page(plural(meta),
     h('div', { class: 'toolbar' },
-      perms.allowCreate ? link('data/' + enc(name) + '/new', 'New ' + (meta.label || name), { class: 'button' }) : null),
+      perms.allowCreate ? link('data/' + enc(name) + '/new', 'New ' + singular(meta), { class: 'button' }) : null),
     filterForm(meta, q, (next) => go('data/' + enc(name), next)),
     table);
 }
 
 export async function recordPage(name, id) {
+  const { page, problem } = drawer();
   let meta;
   let rec;
   let actions;
   try {
     meta = await objectMeta(name);
-    const expand = fieldsOf(meta).filter((f) => LOOKUP.has(f.type) && !f.system && refOf(f).indexOf('sys_') !== 0).map((f) => f.name);
+    const expand = fieldsOf(meta).filter((f) => expandable(f)).map((f) => f.name);
     [rec, actions] = await Promise.all([
       call('GET', '/data/' + enc(name) + '/' + enc(id), { query: { expand: expand.join(',') || undefined } }).then((a) => a.record),
       actionsOf(name),
@@ -190,7 +202,9 @@ export async function recordPage(name, id) {
   const title = String(rec[meta.nameField || 'name'] || rec.id);
   const buttons = h('div', { class: 'toolbar' });
   if (perms.allowEdit) buttons.append(link('data/' + enc(name) + '/' + enc(id) + '/edit', 'Edit', { class: 'button' }));
-  for (const a of actions) buttons.append(actionButton(meta, a, rec));
+  // the actions of a record (those placed on lists or toolbars run elsewhere)
+  const onRecord = (a) => !(a.locations || []).length || a.locations.some((l) => l.indexOf('record') === 0);
+  for (const a of actions.filter(onRecord)) buttons.append(actionButton(meta, a, rec));
   if (perms.allowDelete) {
     const del = h('button', { type: 'button', class: 'danger' }, 'Delete');
     del.addEventListener('click', async () => {
@@ -198,10 +212,10 @@ export async function recordPage(name, id) {
       await running(del, async () => {
         try {
           await call('DELETE', '/data/' + enc(name) + '/' + enc(id));
-          toast((meta.label || name) + ' "' + title + '" deleted.');
+          toast(singular(meta) + ' "' + title + '" deleted.');
           go('data/' + enc(name));
         } catch (err) {
-          toast('Could not delete: ' + describe(err));
+          pageAlert(Object.assign(err, { message: 'Could not delete: ' + err.message }));
         }
       });
     });
@@ -213,7 +227,7 @@ export async function recordPage(name, id) {
   const list = (fields) => h('dl', { class: 'facts' }, fields.map((f) => [
     h('dt', null, label(f)), h('dd', { 'data-field': f.name }, show(f, rec[f.name], meta))]));
   page(title,
-    h('p', { class: 'muted' }, link('data/' + enc(name), '← ' + (meta.pluralLabel || meta.label))),
+    h('p', { class: 'muted' }, link('data/' + enc(name), '← ' + plural(meta))),
     buttons, list(own),
     h('details', { class: 'system' }, h('summary', null, 'Record details'), list(sys)));
 }
@@ -235,7 +249,7 @@ function actionButton(meta, a, rec) {
         toast(a.successMessage || (a.label || a.name) + ': done.');
         go('data/' + enc(meta.name) + '/' + enc(rec.id), null, { replace: true });
       } catch (err) {
-        toast((a.label || a.name) + ' failed: ' + describe(err));
+        pageAlert(Object.assign(err, { message: (a.label || a.name) + ' failed: ' + err.message }));
       }
     });
   });
@@ -245,11 +259,12 @@ function actionButton(meta, a, rec) {
 function paramsForm(a, close) {
   const inputs = (a.params || []).map((p) => {
     const f = { ...p, type: p.type || 'text' };
-    return { p, ...input(f, undefined) };
+    return { p, ...input(f, usableDefault(f)) };
   });
   const msg = h('div', { 'aria-live': 'assertive' });
   const form = h('form', { novalidate: true },
-    inputs.map(({ p, el, control }) => field(p.label || p.name, control, { el, required: p.required })),
+    a.confirmText ? h('p', { text: a.confirmText }) : null,
+    inputs.map(({ p, el, control, group }) => place(p.label || p.name, p.name, { control, el, group }, { required: p.required })),
     msg,
     h('div', { class: 'buttons' },
       h('button', { type: 'button', class: 'secondary', onclick: () => close(null) }, 'Cancel'),
@@ -273,18 +288,46 @@ function paramsForm(a, close) {
   return form;
 }
 
-// toLocalInput turns an ISO timestamp into a datetime-local value.
+// toLocalInput turns an ISO timestamp into a datetime-local value (to the
+// second: the input's step is 1 s).
 function toLocalInput(iso) {
   if (!iso) return '';
   const d = new Date(iso);
   if (isNaN(d)) return '';
   const p = (n) => String(n).padStart(2, '0');
-  return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes());
+  return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes()) +
+    ':' + p(d.getSeconds());
+}
+
+// usableDefault is a field's default as a form can show it: defaults the
+// server computes (current_user, NOW(), date macros) are left to it.
+function usableDefault(f) {
+  const v = f.defaultValue;
+  if (v === undefined || v === null) return undefined;
+  if (LOOKUP.has(f.type)) return undefined;
+  if (typeof v === 'string' && (/^[A-Z_]+\(\)$/.test(v) || /^\{.*\}$/.test(v) || v === 'current_user')) return undefined;
+  if (f.type === 'date' && !/^\d{4}-\d{2}-\d{2}$/.test(String(v))) return undefined;
+  if (f.type === 'datetime' && isNaN(new Date(v))) return undefined;
+  return v;
 }
 
 // input builds the control of a field: {control (labelled), el (placed),
-// get() (the wire value; undefined when empty; throws when malformed)}.
+// group (a set of checkboxes, labelled by a legend), get() (the wire value;
+// undefined when empty; throws when malformed), changed() (whether the user
+// touched it)}.
 function input(f, value) {
+  const out = build(f, value);
+  let touched = false;
+  const mark = () => { touched = true; };
+  const root = out.el || out.control;
+  root.addEventListener('input', mark);
+  root.addEventListener('change', mark);
+  if (out.picker) out.picker.onChange(mark);
+  out.changed = () => touched;
+  return out;
+}
+
+function build(f, value) {
   const name = f.name;
   if (BOOL.has(f.type)) {
     const c = h('input', { type: 'checkbox', name, checked: Boolean(value) });
@@ -297,22 +340,28 @@ function input(f, value) {
     return { control: c, get: () => (c.value === '' ? undefined : c.value) };
   }
   if (MULTI.has(f.type)) {
-    const held = new Set(Array.isArray(value) ? value : []);
-    const boxes = (f.options || []).map((o) => h('input', { type: 'checkbox', value: o.value, checked: held.has(o.value), 'aria-label': o.label || o.value }));
-    const c = h('input', { type: 'hidden', name });
-    const el = h('div', { class: 'checks', role: 'group' }, c, (f.options || []).map((o, i) => h('label', null, boxes[i], ' ', o.label || o.value)));
-    return { control: c, el, get: () => boxes.filter((b) => b.checked).map((b) => b.value) };
+    const held = Array.isArray(value) ? value : [];
+    const known = new Set((f.options || []).map((o) => o.value));
+    // values no longer among the options are kept, and shown
+    const options = [...(f.options || []), ...held.filter((v) => !known.has(v)).map((v) => ({ value: v, label: v }))];
+    const boxes = options.map((o) => h('input', { type: 'checkbox', name, value: o.value, checked: held.includes(o.value) }));
+    const el = h('div', { class: 'checks' }, options.map((o, i) => h('label', null, boxes[i], ' ', o.label || o.value)));
+    return { control: boxes[0] || h('input', { type: 'hidden', name }), el, group: true,
+      get: () => boxes.filter((b) => b.checked).map((b) => b.value) };
   }
   if (f.type === 'tags') {
-    const c = h('input', { type: 'text', name, value: Array.isArray(value) ? value.join(', ') : '' });
-    return { control: c, get: () => { const v = c.value.split(',').map((s) => s.trim()).filter(Boolean); return v.length ? v : undefined; } };
+    // one tag per line: a tag may hold a comma
+    const c = h('textarea', { name, rows: 3 });
+    c.value = Array.isArray(value) ? value.join('\n') : '';
+    return { control: c, hint: 'One per line.',
+      get: () => { const v = c.value.split('\n').map((s) => s.trim()).filter(Boolean); return v.length ? v : undefined; } };
   }
   if (LOOKUP.has(f.type)) {
     const target = refOf(f);
     const text = value && typeof value === 'object' ? (value.name || value.email || value.id) : value;
     const picker = recordPicker({ object: target, name, value: value && typeof value === 'object' ? value.id : value || '', text,
       describe: target === 'sys_user' ? (u) => (u.name ? u.name + ' <' + u.email + '>' : u.email) : undefined });
-    return { control: picker.input, el: picker.el, get: () => picker.value() || undefined };
+    return { control: picker.input, el: picker.el, picker, get: () => picker.value() || undefined };
   }
   if (NUMBER.has(f.type)) {
     const c = h('input', { type: 'number', name, value: value ?? '', step: f.scale !== undefined ? String(10 ** -f.scale) : 'any',
@@ -324,7 +373,7 @@ function input(f, value) {
     return { control: c, get: () => (c.value === '' ? undefined : f.type === 'time' && c.value.length === 5 ? c.value + ':00' : c.value) };
   }
   if (f.type === 'datetime') {
-    const c = h('input', { type: 'datetime-local', name, value: toLocalInput(value) });
+    const c = h('input', { type: 'datetime-local', name, value: toLocalInput(value), step: 1 });
     return { control: c, get: () => (c.value === '' ? undefined : new Date(c.value).toISOString()) };
   }
   if (f.type === 'json') {
@@ -338,19 +387,32 @@ function input(f, value) {
     return { control: c, get: () => (c.value === '' ? undefined : c.value) };
   }
   const types = { email: 'email', url: 'url', phone: 'tel', password: 'password', secret: 'password' };
-  const c = h('input', { type: types[f.type] || 'text', name, value: value ?? '', maxlength: f.maxLength,
+  // a secret is never shown: the API masks it; an empty box leaves it as it is
+  const shown = SECRET.has(f.type) ? '' : value ?? '';
+  const c = h('input', { type: types[f.type] || 'text', name, value: shown, maxlength: f.maxLength,
     autocomplete: types[f.type] === 'password' ? 'new-password' : 'off' });
   return { control: c, get: () => (c.value === '' ? undefined : c.value) };
 }
 
+// place lays out a field's control: a label, or a fieldset and legend for a
+// group of checkboxes, with room for the API's error.
+function place(text, name, { control, el, group, hint }, opts) {
+  if (!group) return field(text, control, { el, hint, ...opts });
+  const err = h('p', { class: 'field-error', id: uid('err'), hidden: true });
+  return h('fieldset', { class: 'field', 'data-field': name, 'aria-describedby': err.id },
+    h('legend', null, text, opts && opts.required ? h('span', { class: 'req', 'aria-hidden': 'true', text: ' *' }) : null),
+    el, err);
+}
+
 export async function formPage(name, id) {
+  const { page, problem } = drawer();
   let meta;
   let rec = null;
   let etag = null;
   try {
     meta = await objectMeta(name);
     if (id) {
-      const lookups = fieldsOf(meta).filter((f) => LOOKUP.has(f.type) && !f.system).map((f) => f.name);
+      const lookups = fieldsOf(meta).filter((f) => LOOKUP.has(f.type) && !f.system && expandable(f)).map((f) => f.name);
       const res = await call('GET', '/data/' + enc(name) + '/' + enc(id), { query: { expand: lookups.join(',') || undefined } });
       rec = res.record;
       etag = res.etag;
@@ -360,18 +422,16 @@ export async function formPage(name, id) {
   }
   const perms = meta.permissions || {};
   if (id ? !perms.allowEdit : !perms.allowCreate) {
-    return problem(new ApiError(403, { code: 'PERMISSION_DENIED', message: 'You may not ' + (id ? 'edit' : 'create') + ' ' + (meta.pluralLabel || name) + '.' }));
+    return problem(new ApiError(403, { code: 'PERMISSION_DENIED', message: 'You may not ' + (id ? 'edit' : 'create') + ' ' + plural(meta) + '.' }));
   }
   const editable = fieldsOf(meta).filter((f) => !f.system && !f.readonly && f.editable !== false && !COMPUTED.has(f.type));
-  const inputs = editable.map((f) => {
-    const initial = rec ? rec[f.name] : f.defaultValue;
-    return { f, initial: rec ? rec[f.name] : undefined, ...input(f, initial) };
-  });
+  const inputs = editable.map((f) => ({ f, ...input(f, rec ? rec[f.name] : usableDefault(f)) }));
   const submit = h('button', { type: 'submit' }, id ? 'Save changes' : 'Create');
   const msg = h('div', { 'aria-live': 'assertive' });
   const cancel = link(id ? 'data/' + enc(name) + '/' + enc(id) : 'data/' + enc(name), 'Cancel', { class: 'button secondary' });
   const form = h('form', { class: 'card record-form', novalidate: true, id: uid('form') },
-    inputs.map(({ f, control, el }) => field(label(f), control, { el, required: f.required, hint: f.description })),
+    inputs.map((i) => place(label(i.f), i.f.name, { ...i, hint: [i.f.description, i.hint].filter(Boolean).join(' ') || undefined },
+      { required: i.f.required })),
     msg,
     h('div', { class: 'buttons' }, submit, cancel));
   form.addEventListener('submit', (e) => {
@@ -381,15 +441,12 @@ export async function formPage(name, id) {
       const body = {};
       const local = [];
       for (const i of inputs) {
+        // a create sends what was filled in; an edit, what the user changed
+        if (id && !i.changed()) continue;
         let v;
         try { v = i.get(); } catch (err) { local.push({ field: i.f.name, code: 'invalid', message: err.message }); continue; }
-        if (!id) {
-          if (v !== undefined) body[i.f.name] = v;
-        } else {
-          const was = i.initial && typeof i.initial === 'object' && !Array.isArray(i.initial) && LOOKUP.has(i.f.type) ? i.initial.id : i.initial;
-          const now = v === undefined ? null : v;
-          if (JSON.stringify(now) !== JSON.stringify(was === undefined ? null : was)) body[i.f.name] = now;
-        }
+        if (id) body[i.f.name] = v === undefined ? null : v;
+        else if (v !== undefined) body[i.f.name] = v;
       }
       if (local.length) { showFieldErrors(form, local); return; }
       if (id && !Object.keys(body).length) { go('data/' + enc(name) + '/' + enc(id)); return; }
@@ -397,7 +454,7 @@ export async function formPage(name, id) {
         const res = id ?
           await call('PATCH', '/data/' + enc(name) + '/' + enc(id), { body, headers: etag ? { 'If-Match': etag } : {} }) :
           await call('POST', '/data/' + enc(name), { body });
-        toast((meta.label || name) + (id ? ' saved.' : ' created.'));
+        toast(singular(meta) + (id ? ' saved.' : ' created.'));
         go('data/' + enc(name) + '/' + enc(res.id || id));
       } catch (err) {
         const rest = showFieldErrors(form, err.fields);
@@ -406,8 +463,8 @@ export async function formPage(name, id) {
       }
     });
   });
-  page(id ? 'Edit ' + String(rec[meta.nameField || 'name'] || id) : 'New ' + (meta.label || name),
-    h('p', { class: 'muted' }, link('data/' + enc(name), '← ' + (meta.pluralLabel || meta.label))),
+  page(id ? 'Edit ' + String(rec[meta.nameField || 'name'] || id) : 'New ' + singular(meta),
+    h('p', { class: 'muted' }, link('data/' + enc(name), '← ' + plural(meta))),
     h('p', { class: 'muted' }, 'Fields marked * are required.'),
     form);
   const first = form.querySelector('input, select, textarea');

@@ -1,8 +1,8 @@
 // API keys: every user lists, mints and revokes their own; administrators
 // also mint for anyone and list everyone's with filters.
 import { call } from './api.js';
-import { h, clear, field, running, confirm, dialog, toast, when, alertBox, showFieldErrors, describe } from './ui.js';
-import { me, isAdmin, page, go, link } from './app.js';
+import { h, clear, field, running, confirm, dialog, toast, when, alertBox, showFieldErrors, pageAlert } from './ui.js';
+import { me, isAdmin, drawer, go, link } from './app.js';
 import { pagedTable } from './table.js';
 import { recordPicker } from './picker.js';
 
@@ -42,6 +42,7 @@ function stateFilter(q, now) {
 }
 
 export async function keysPage(q) {
+  const { page } = drawer();
   const admin = isAdmin();
   const all = admin && q.get('scope') === 'all';
   const now = Date.now();
@@ -60,7 +61,7 @@ export async function keysPage(q) {
 
   mintForm(mintHost, admin, () => table.reload());
 
-  const filters = all ? filterBar(q) : null;
+  const filters = all ? await filterBar(q) : null;
   const columns = [
     { label: 'Name', render: (k) => h('span', { class: 'key-name', text: k.name }) },
     { label: 'Prefix', render: (k) => h('code', { text: k.prefix + '…' }) },
@@ -83,11 +84,15 @@ export async function keysPage(q) {
   clear(listHost, h('h2', { id: 'list-title', text: all ? 'All keys' : 'Your keys' }), filters, table);
 }
 
-function filterBar(q) {
-  const user = recordPicker({
-    object: 'sys_user', name: 'user', describe: userText, value: q.get('user') || '',
-    text: q.get('user_label') || q.get('user') || '',
-  });
+async function filterBar(q) {
+  // the chip names the user the API says the id is, never text from the address
+  let label = q.get('user') || '';
+  if (q.get('user')) {
+    try {
+      label = userText((await call('GET', '/data/sys_user/' + encodeURIComponent(q.get('user')), { query: { fields: 'name,email' } })).record);
+    } catch (err) { /* an unknown id filters to nothing; the chip shows it */ }
+  }
+  const user = recordPicker({ object: 'sys_user', name: 'user', describe: userText, value: q.get('user') || '', text: label });
   const st = h('select', { name: 'state' },
     [['', 'Any state'], ['active', 'Active'], ['revoked', 'Revoked'], ['expired', 'Expired']].map(([v, t]) =>
       h('option', { value: v, selected: q.get('state') === v }, t)));
@@ -100,11 +105,7 @@ function filterBar(q) {
     h('div', { class: 'buttons' }, apply, link('keys?scope=all', 'Clear filters', { class: 'button secondary' })));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    const chip = user.el.querySelector('.chip');
-    go('keys', {
-      scope: 'all', user: user.value(), user_label: chip ? chip.textContent : '',
-      state: st.value, expiring: soon.checked ? '1' : '',
-    });
+    go('keys', { scope: 'all', user: user.value(), state: st.value, expiring: soon.checked ? '1' : '' });
   });
   return form;
 }
@@ -121,7 +122,7 @@ function revokeButton(k, done) {
         toast('Key "' + k.name + '" revoked.');
         done();
       } catch (err) {
-        toast('Could not revoke: ' + describe(err));
+        pageAlert(Object.assign(err, { message: 'Could not revoke "' + k.name + '": ' + err.message }));
       }
     });
   });

@@ -16,6 +16,7 @@ export function recordPicker({ object, name, describe, value, text, onChange, pl
   const chosen = h('div', { class: 'picker-chosen', hidden: true });
   const el = h('div', { class: 'picker' }, chosen, input, list);
   let current = value || '';
+  const listeners = onChange ? [onChange] : [];
   let results = [];
   let active = -1;
   let timer = 0;
@@ -34,7 +35,7 @@ export function recordPicker({ object, name, describe, value, text, onChange, pl
       clear(chosen);
       chosen.hidden = true;
     }
-    if (onChange) onChange(current);
+    listeners.forEach((fn) => fn(current));
   }
   function close() {
     list.hidden = true;
@@ -50,22 +51,24 @@ export function recordPicker({ object, name, describe, value, text, onChange, pl
   }
   async function search(q) {
     const mine = ++seq;
-    const meta = await objectMeta(object);
-    const nameField = meta.nameField || 'name';
-    const query = { limit: 8, count: 'false' };
-    if (meta.enable && meta.enable.searchable !== false && Object.values(meta.fields || {}).some((f) => f.searchable)) {
-      if (q) query.search = q;
-    } else if (q) {
-      query.filter = { [nameField]: { $icontains: q } };
-    }
-    query.sort = nameField;
     let res;
+    let nameField = 'name';
     try {
+      const meta = await objectMeta(object);
+      nameField = meta.nameField || 'name';
+      const query = { limit: 8, count: 'false', sort: nameField };
+      if (meta.enable && meta.enable.searchable !== false && Object.values(meta.fields || {}).some((f) => f.searchable)) {
+        if (q) query.search = q;
+      } else if (q) {
+        query.filter = { [nameField]: { $icontains: q } };
+      }
       res = await call('GET', '/data/' + encodeURIComponent(object), { query });
     } catch (err) {
       if (mine !== seq) return;
-      clear(list, h('li', { class: 'muted', text: err.message }));
+      clear(list, h('li', { class: 'muted', text: err.message + (err.code ? ' (' + err.code + ')' : '') }));
       list.hidden = false;
+      input.setAttribute('aria-expanded', 'true');
+      results = [];
       return;
     }
     if (mine !== seq) return;
@@ -83,7 +86,8 @@ export function recordPicker({ object, name, describe, value, text, onChange, pl
   function pick(i) {
     const r = results[i];
     if (!r) return;
-    objectMeta(object).then((meta) => set(r.id, describe ? describe(r) : String(r[meta.nameField || 'name'] || r.id)));
+    objectMeta(object).then((meta) => set(r.id, describe ? describe(r) : String(r[meta.nameField || 'name'] || r.id)),
+      () => set(r.id, describe ? describe(r) : String(r.name || r.id)));
   }
   input.addEventListener('input', () => {
     clearTimeout(timer);
@@ -110,5 +114,5 @@ export function recordPicker({ object, name, describe, value, text, onChange, pl
     else if (e.key === 'Escape' && !list.hidden) { e.preventDefault(); e.stopPropagation(); close(); }
   });
   if (current) set(current, text || current);
-  return { el, input, value: () => current, set };
+  return { el, input, value: () => current, set, onChange: (fn) => listeners.push(fn) };
 }

@@ -40,7 +40,12 @@ export function pagedTable({ caption, columns, load, sort, onSort, empty, rowLab
     } catch (err) {
       root.removeAttribute('aria-busy');
       status.textContent = '';
-      clear(wrap, alertBox(err));
+      const retry = h('button', { type: 'button', class: 'secondary small' }, 'Try again');
+      retry.addEventListener('click', () => show(i));
+      clear(wrap, alertBox(err), h('div', { class: 'buttons' }, retry));
+      // the pages seen so far can still be reached
+      prev.disabled = i === 0;
+      next.disabled = i > at || !nextCursor;
       return;
     }
     root.removeAttribute('aria-busy');

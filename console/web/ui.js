@@ -68,6 +68,7 @@ export function dialog(title, build) {
       if (done) return;
       done = true;
       dlg.close();
+      clear(dlg); // nothing shown in it (a new key's secret) outlives it
       resolve(value);
     };
     dlg.onclose = () => close(undefined);
@@ -148,4 +149,17 @@ export function showFieldErrors(form, fields) {
   }
   if (first) first.focus();
   return rest;
+}
+
+// pageAlert shows an error under the page's heading until the next page.
+export function pageAlert(err) {
+  const main = document.getElementById('main');
+  let box = main.querySelector('#page-alert');
+  if (!box) {
+    box = h('div', { id: 'page-alert' });
+    const title = main.querySelector('h1');
+    if (title) title.after(box); else main.prepend(box);
+  }
+  clear(box, alertBox(err));
+  box.scrollIntoView({ block: 'nearest' });
 }

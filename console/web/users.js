@@ -1,10 +1,11 @@
 // Users, for administrators: search, permission sets, bans and sessions.
 import { call, unwrap } from './api.js';
-import { h, clear, field, running, confirm, toast, when, alertBox, describe } from './ui.js';
-import { page, go, link, me, problem } from './app.js';
+import { h, clear, field, running, confirm, toast, when, alertBox, pageAlert } from './ui.js';
+import { drawer, go, link, me } from './app.js';
 import { pagedTable, parseSort, sortParam, toggled } from './table.js';
 
 export async function usersPage(q) {
+  const { page } = drawer();
   const sort = parseSort(q.get('sort'), { field: 'name', desc: false });
   const search = h('input', { type: 'search', name: 'search', value: q.get('search') || '' });
   const form = h('form', { class: 'filters', role: 'search', novalidate: true },
@@ -33,6 +34,7 @@ export async function usersPage(q) {
 }
 
 export async function userPage(id) {
+  const { page, problem } = drawer();
   let user;
   let sets;
   try {
@@ -53,8 +55,7 @@ export async function userPage(id) {
       h('dt', null, 'Role'), h('dd', null, user.role || 'user'),
       h('dt', null, 'Created'), h('dd', null, when(user.created_at)),
       h('dt', null, 'Last sign-in'), h('dd', null, when(user.last_login_at)),
-      h('dt', null, 'API keys'), h('dd', null, link('keys?scope=all&user=' + encodeURIComponent(user.id) +
-        '&user_label=' + encodeURIComponent(user.name ? user.name + ' <' + user.email + '>' : user.email), 'See their keys'))),
+      h('dt', null, 'API keys'), h('dd', null, link('keys?scope=all&user=' + encodeURIComponent(user.id), 'See their keys'))),
     setsHost, banHost, sessionsHost);
   setsCard(setsHost, user, sets);
   banCard(banHost, user, self);
@@ -171,7 +172,7 @@ async function sessionsCard(host, user) {
         await call('POST', '/auth/admin/revoke-user-sessions', { body: { userId: user.id } });
         toast('All sessions revoked.');
       } catch (err) {
-        toast('Could not revoke: ' + describe(err));
+        pageAlert(Object.assign(err, { message: 'Could not revoke the sessions: ' + err.message }));
       }
       reload();
     });
@@ -188,13 +189,14 @@ async function sessionsCard(host, user) {
             await call('POST', '/auth/admin/revoke-user-session', { body: { sessionToken: s.id } });
             toast('Session revoked.');
           } catch (err) {
-            toast('Could not revoke: ' + describe(err));
+            pageAlert(Object.assign(err, { message: 'Could not revoke the session: ' + err.message }));
           }
           reload();
         });
       });
+      const yours = me.session && me.session.id === s.id;
       return h('tr', { 'data-id': s.id },
-        h('td', { 'data-label': 'Started' }, when(s.createdAt)), h('td', { 'data-label': 'Expires' }, when(s.expiresAt)),
+        h('td', { 'data-label': 'Started' }, when(s.createdAt), yours ? [' ', h('span', { class: 'badge active', text: 'this browser' })] : null), h('td', { 'data-label': 'Expires' }, when(s.expiresAt)),
         h('td', { 'data-label': 'Address', text: s.ipAddress || '—' }), h('td', { 'data-label': 'Browser', class: 'ua', text: s.userAgent || '—' }),
         h('td', { class: 'actions' }, b));
     })))), h('div', { class: 'buttons' }, all));
