@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -66,36 +67,104 @@ type constraintInfo struct {
 
 var _ objectos.Store = (*Store)(nil)
 
-// Open opens a store from a DSN: postgres:// or postgresql:// URLs open
-// PostgreSQL; anything else is an SQLite file path (or a file: URI).
+// Open opens a store from a DSN with the default Options: postgres:// or
+// postgresql:// URLs open PostgreSQL; anything else is an SQLite file path
+// (or a file: URI). The store owns its connections: Close closes them.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return OpenWith(ctx, dsn, Options{})
+}
+
+// OpenWith is Open with pool and timeout settings.
+func OpenWith(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return OpenPostgres(ctx, dsn)
+		return openPostgres(ctx, dsn, opts)
 	}
-	return OpenSQLite(ctx, dsn)
+	return openSQLite(ctx, dsn, opts)
+}
+
+// Options tune the connections of a store opened from a DSN (OpenWith).
+// The zero value keeps the defaults; a negative number or duration turns the
+// limit off.
+type Options struct {
+	// MaxOpenConns caps the open connections (sql.DB.SetMaxOpenConns).
+	// Default 25 on PostgreSQL, 8 on an SQLite file.
+	MaxOpenConns int
+	// MaxIdleConns caps the idle connections kept for reuse. Default: as
+	// many as MaxOpenConns allows (25 or 8 when that is unlimited);
+	// negative keeps none.
+	MaxIdleConns int
+	// ConnMaxLifetime closes connections that old. Default none.
+	ConnMaxLifetime time.Duration
+	// ConnMaxIdleTime closes connections idle that long. Default 5 minutes
+	// on PostgreSQL, none on SQLite.
+	ConnMaxIdleTime time.Duration
+	// StatementTimeout bounds every PostgreSQL statement unless the DSN
+	// sets statement_timeout itself, which then wins. Default
+	// DefaultStatementTimeout.
+	StatementTimeout time.Duration
+	// BusyTimeout is how long an SQLite statement waits for another
+	// connection's lock before failing with SERVICE_UNAVAILABLE. Default
+	// 10 seconds.
+	BusyTimeout time.Duration
+}
+
+// pool applies the options to db over the dialect's defaults.
+func (o Options) pool(db *sql.DB, maxOpen int, maxIdleTime time.Duration) {
+	open := pick(o.MaxOpenConns, maxOpen)
+	db.SetMaxOpenConns(open)
+	idle := maxOpen
+	if open > 0 {
+		idle = open
+	}
+	db.SetMaxIdleConns(pick(o.MaxIdleConns, idle))
+	db.SetConnMaxLifetime(pick(o.ConnMaxLifetime, 0))
+	db.SetConnMaxIdleTime(pick(o.ConnMaxIdleTime, maxIdleTime))
+}
+
+// pick is v, or def when v is zero; a negative v is 0 (database/sql's "no
+// limit", or no idle connections).
+func pick[T int | time.Duration](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 // DefaultStatementTimeout bounds every PostgreSQL statement unless the DSN
-// sets statement_timeout itself (0 there turns the bound off). A statement
-// cut off is 503 SERVICE_UNAVAILABLE; schema sync is not bounded.
+// sets statement_timeout itself (0 there turns the bound off), or
+// Options.StatementTimeout says otherwise. A statement cut off is 503
+// SERVICE_UNAVAILABLE; schema sync is not bounded.
 const DefaultStatementTimeout = "30s"
 
-// OpenPostgres opens a PostgreSQL store with the pgx driver. The DSN may set
-// search_path to place the tables in a schema, and any other run-time
-// parameter, such as statement_timeout (default DefaultStatementTimeout).
+// OpenPostgres opens a PostgreSQL store with the pgx driver and the default
+// Options. The DSN may set search_path to place the tables in a schema, and
+// any other run-time parameter, such as statement_timeout (default
+// DefaultStatementTimeout).
 func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
+	return openPostgres(ctx, dsn, Options{})
+}
+
+func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("objectos: store: invalid PostgreSQL DSN: %w", redact(err))
 	}
 	if _, ok := cfg.RuntimeParams["statement_timeout"]; !ok {
-		cfg.RuntimeParams["statement_timeout"] = DefaultStatementTimeout
+		timeout := DefaultStatementTimeout
+		if d := pick(opts.StatementTimeout, -1); d >= 0 {
+			timeout = strconv.FormatInt(d.Milliseconds(), 10)
+			if d > 0 {
+				timeout += "ms"
+			}
+		}
+		cfg.RuntimeParams["statement_timeout"] = timeout
 	}
 	sqldb := stdlib.OpenDB(*cfg)
-	sqldb.SetMaxOpenConns(25)
-	sqldb.SetMaxIdleConns(25)
-	sqldb.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: bun.NewDB(sqldb, pgdialect.New()), d: pgDialect, names: map[string]constraintInfo{}}
+	opts.pool(sqldb, 25, 5*time.Minute)
+	s := newStore(bun.NewDB(sqldb, pgdialect.New()), pgDialect)
 	if err := s.Ping(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("objectos: store: cannot reach PostgreSQL at %s: %w", cfg.Host, err)
@@ -104,8 +173,15 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 }
 
 // OpenSQLite opens (creating it if needed) an SQLite database file in WAL
-// mode with foreign keys on and immediate write transactions.
+// mode with foreign keys on and immediate write transactions, with the
+// default Options.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	return openSQLite(ctx, path, Options{})
+}
+
+// openSQLite opens an SQLite file; an empty path or ":memory:" is Memory,
+// whose one connection no option changes.
+func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" || path == ":memory:" {
 		return Memory(ctx)
 	}
@@ -117,16 +193,15 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	dsn += sep + "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+	busy := pick(opts.BusyTimeout, 10*time.Second)
+	dsn += sep + "_pragma=foreign_keys(1)&_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")" +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
 	sqldb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("objectos: store: %w", err)
 	}
-	sqldb.SetMaxOpenConns(8)
-	sqldb.SetMaxIdleConns(8)
-	sqldb.SetConnMaxLifetime(0)
-	s := &Store{db: bun.NewDB(sqldb, sqlitedialect.New()), d: sqliteDialect, names: map[string]constraintInfo{}}
+	opts.pool(sqldb, 8, 0)
+	s := newStore(bun.NewDB(sqldb, sqlitedialect.New()), sqliteDialect)
 	if err := s.Ping(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("objectos: store: cannot open SQLite database %s: %w", path, err)
@@ -151,13 +226,21 @@ func Memory(ctx context.Context) (*Store, error) {
 	sqldb.SetMaxIdleConns(1)
 	sqldb.SetConnMaxLifetime(0)
 	sqldb.SetConnMaxIdleTime(0)
-	s := &Store{db: bun.NewDB(sqldb, sqlitedialect.New()), d: sqliteDialect, names: map[string]constraintInfo{}}
+	s := newStore(bun.NewDB(sqldb, sqlitedialect.New()), sqliteDialect)
 	if err := s.Ping(ctx); err != nil {
 		sqldb.Close()
 		return nil, err
 	}
 	return s, nil
 }
+
+func newStore(db *bun.DB, d *dialect) *Store {
+	return &Store{db: db, d: d, names: map[string]constraintInfo{}}
+}
+
+// DB returns the database the store runs on, for the application's own
+// tables. The store owns it: Close closes it.
+func (s *Store) DB() *bun.DB { return s.db }
 
 // Dialect returns "pg" or "sqlite".
 func (s *Store) Dialect() string { return s.d.name }
