@@ -9,6 +9,7 @@
 //	st, err := store.Open(ctx, "postgres://user@localhost/app")  // PostgreSQL
 //	st, err := store.Open(ctx, "./objectos.db")                   // SQLite file (WAL)
 //	st, err := store.Memory(ctx)                                  // private in-memory SQLite
+//	st, err := store.FromDB(ctx, db, "postgres")                  // the application's *sql.DB
 package store
 
 import (
@@ -16,6 +17,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -27,6 +29,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
+	bundialect "github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
@@ -38,6 +41,8 @@ import (
 type Store struct {
 	db *bun.DB
 	d  *dialect
+	// owned: Close closes db (a store from Open, not from FromDB).
+	owned bool
 	// constraint and index names to the fields they cover, for error
 	// translation; filled by Sync.
 	mu    sync.RWMutex
@@ -234,18 +239,81 @@ func Memory(ctx context.Context) (*Store, error) {
 	return s, nil
 }
 
+// FromDB makes a store of the application's own database, so that objectos'
+// tables live beside the application's and both can be written in one
+// transaction (see WithTx and TxFrom). dialect is "postgres" (or "pg") or
+// "sqlite". The database must use the drivers the store understands the
+// errors of: pgx's database/sql driver (github.com/jackc/pgx/v5/stdlib) for
+// PostgreSQL, modernc.org/sqlite for SQLite (a wrapper that returns their
+// errors unchanged, such as an instrumenting driver, is fine).
+//
+// The application owns db: the store leaves its pool settings and run-time
+// parameters alone (set statement_timeout on the application's connections
+// if wanted; Options do not apply) and its Close does not close db; close db
+// after the store. An SQLite database needs foreign keys on in every
+// connection (_pragma=foreign_keys(1) in the DSN; FromDB refuses a connection
+// without them), and should use immediate write transactions
+// (_txlock=immediate) and a busy timeout as OpenSQLite does; an in-memory
+// one needs db.SetMaxOpenConns(1), since each connection would otherwise
+// see a database of its own. FromDB pings the database and returns
+// SERVICE_UNAVAILABLE when it does not answer.
+func FromDB(ctx context.Context, db *sql.DB, dialect string) (*Store, error) {
+	switch dialect {
+	case "postgres", "postgresql", "pg":
+		return FromBun(ctx, bun.NewDB(db, pgdialect.New()))
+	case "sqlite":
+		return FromBun(ctx, bun.NewDB(db, sqlitedialect.New()))
+	}
+	return nil, fmt.Errorf("objectos: store: unknown dialect %q; want \"postgres\" or \"sqlite\"", dialect)
+}
+
+// FromBun is FromDB for an application that already has a bun database
+// (pgdialect or sqlitedialect). The application owns db, as with FromDB:
+// the store's Close does not close it.
+func FromBun(ctx context.Context, db *bun.DB) (*Store, error) {
+	var d *dialect
+	switch db.Dialect().Name() {
+	case bundialect.PG:
+		d = pgDialect
+	case bundialect.SQLite:
+		d = sqliteDialect
+	default:
+		return nil, fmt.Errorf("objectos: store: unsupported bun dialect %s; want PostgreSQL or SQLite", db.Dialect().Name())
+	}
+	s := newStore(db, d)
+	s.owned = false
+	if err := s.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("objectos: store: the database does not answer: %w", err)
+	}
+	if !d.pg {
+		var on bool
+		if err := db.DB.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
+			return nil, fmt.Errorf("objectos: store: %w", s.translate(err))
+		}
+		if !on {
+			return nil, errors.New("objectos: store: the SQLite database has foreign keys off; open it with _pragma=foreign_keys(1) in the DSN, so that every connection has them on")
+		}
+	}
+	return s, nil
+}
+
+// newStore is a store on db; it owns db unless the application gave it
+// (FromBun).
 func newStore(db *bun.DB, d *dialect) *Store {
-	return &Store{db: db, d: d, names: map[string]constraintInfo{}}
+	return &Store{db: db, d: d, owned: true, names: map[string]constraintInfo{}}
 }
 
 // DB returns the database the store runs on, for the application's own
-// tables. The store owns it: Close closes it.
+// tables and transactions (see WithTx). Closing it is the job of whoever
+// owns it: the store's for a store from Open, the application's for the
+// database it passed to FromDB or FromBun.
 func (s *Store) DB() *bun.DB { return s.db }
 
 // Dialect returns "pg" or "sqlite".
 func (s *Store) Dialect() string { return s.d.name }
 
-// Close closes the database.
+// Close releases the store's prepared statements and, for a store from
+// Open (not FromDB or FromBun), closes the database.
 func (s *Store) Close() error {
 	s.stmtMu.Lock()
 	for _, st := range s.stmts {
@@ -253,6 +321,9 @@ func (s *Store) Close() error {
 	}
 	s.stmts = nil
 	s.stmtMu.Unlock()
+	if !s.owned {
+		return nil
+	}
 	return s.db.Close()
 }
 
