@@ -350,7 +350,8 @@ type conn struct {
 	s          *Store
 	q          querier
 	tx         *sql.Tx
-	savepoints int // names the transaction's savepoints
+	btx        bun.Tx // tx, for the application's statements (TxFrom)
+	savepoints int    // names the transaction's savepoints
 }
 
 var _ objectos.Savepointer = (*conn)(nil)
@@ -476,7 +477,7 @@ func (c *conn) exec(ctx context.Context, query string, args ...any) (sql.Result,
 // Transact runs fn in one transaction.
 func (s *Store) Transact(ctx context.Context, fn func(tx objectos.Tx) error) error {
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(&conn{s: s, q: tx.Tx, tx: tx.Tx})
+		return fn(&conn{s: s, q: tx.Tx, tx: tx.Tx, btx: tx})
 	})
 	if err != nil {
 		return s.translate(err)
