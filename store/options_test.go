@@ -46,6 +46,7 @@ func TestPoolOptions(t *testing.T) {
 		assert.Equal(t, 10000, busy(open(t, dir+"/busy-default.db", store.Options{})))
 		assert.Equal(t, 2500, busy(open(t, dir+"/busy.db", store.Options{BusyTimeout: 2500 * time.Millisecond})))
 		assert.Equal(t, 0, busy(open(t, dir+"/busy-off.db", store.Options{BusyTimeout: -1})))
+		assert.Equal(t, 1, busy(open(t, dir+"/busy-short.db", store.Options{BusyTimeout: time.Microsecond})))
 
 		mem, err := store.OpenWith(ctx, ":memory:", store.Options{MaxOpenConns: 10})
 		require.NoError(t, err)

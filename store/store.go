@@ -138,6 +138,13 @@ func pick[T int | time.Duration](v, def T) T {
 	return v
 }
 
+// millis is d in whole milliseconds, rounded up so that a positive
+// duration never becomes 0 (which both databases read as no limit or no
+// wait).
+func millis(d time.Duration) string {
+	return strconv.FormatInt(int64((d+time.Millisecond-1)/time.Millisecond), 10)
+}
+
 // DefaultStatementTimeout bounds every PostgreSQL statement unless the DSN
 // sets statement_timeout itself (0 there turns the bound off), or
 // Options.StatementTimeout says otherwise. A statement cut off is 503
@@ -159,11 +166,8 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 	}
 	if _, ok := cfg.RuntimeParams["statement_timeout"]; !ok {
 		timeout := DefaultStatementTimeout
-		if d := pick(opts.StatementTimeout, -1); d >= 0 {
-			timeout = strconv.FormatInt(d.Milliseconds(), 10)
-			if d > 0 {
-				timeout += "ms"
-			}
+		if opts.StatementTimeout != 0 {
+			timeout = millis(max(opts.StatementTimeout, 0)) + "ms"
 		}
 		cfg.RuntimeParams["statement_timeout"] = timeout
 	}
@@ -199,7 +203,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 		sep = "&"
 	}
 	busy := pick(opts.BusyTimeout, 10*time.Second)
-	dsn += sep + "_pragma=foreign_keys(1)&_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")" +
+	dsn += sep + "_pragma=foreign_keys(1)&_pragma=busy_timeout(" + millis(busy) + ")" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
 	sqldb, err := sql.Open("sqlite", dsn)
 	if err != nil {
