@@ -49,12 +49,13 @@ type Tx interface {
 
 // WithTx returns a context whose data calls join tx, a transaction of the
 // Stack's store that the application began and alone commits or rolls back:
-// Stack.Create, Update, Delete, reads, actions and Stack.Transact made with
-// it run in tx instead of opening their own. When tx is a Savepointer each
-// of those calls runs in a savepoint, so that one that fails changes nothing
-// and the transaction goes on (Stack.Transact's function is one such call:
-// its error undoes what it did). A store offers this with its own
-// transaction type; the store package's is (*store.Store).WithTx.
+// reads, Stack.Create, CreateMany, Update, Delete, RunAction and
+// Stack.Transact made with it run in tx instead of opening their own. When
+// tx is a Savepointer each of those writes runs in a savepoint, so that one
+// that fails changes nothing and the transaction goes on (Stack.Transact's
+// function is one such write: its error undoes what it did). A store offers
+// this with its own transaction type; the store package's is
+// (*store.Store).WithTx.
 func WithTx(ctx context.Context, tx Tx) context.Context {
 	return context.WithValue(context.WithValue(ctx, txKey, tx), savepointKey, true)
 }

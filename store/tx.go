@@ -8,15 +8,15 @@ import (
 	"github.com/objectos-go/objectos"
 )
 
-// WithTx returns a context in which the Stack's data calls (Create, Update,
-// Delete, CreateMany, reads, actions, Stack.Transact) join tx, a transaction
-// the application began on the store's database (DB().BeginTx, or its own
-// bun.DB over the *sql.DB it gave FromDB), instead of opening their own. The
-// transaction stays the application's: the engine never commits or rolls it
-// back. Each of those calls runs in a savepoint, so a failed one changes
-// nothing and leaves tx usable (PostgreSQL refuses every later statement of
-// a transaction whose statement failed); the application decides whether
-// to go on, commit or roll back.
+// WithTx returns a context in which the Stack's data calls (reads, Create,
+// CreateMany, Update, Delete, RunAction, Stack.Transact) join tx, a
+// transaction the application began on the store's database (DB().BeginTx,
+// or its own bun.DB over the *sql.DB it gave FromDB), instead of opening
+// their own. The transaction stays the application's: the engine never
+// commits or rolls it back. Each of those writes runs in a savepoint, so a
+// failed one changes nothing and leaves tx usable (PostgreSQL refuses every
+// later statement of a transaction whose statement failed); the
+// application decides whether to go on, commit or roll back.
 //
 // WithTx panics when tx is not a transaction of the store's database: the
 // store's statements would run beside it, not in it.
