@@ -191,7 +191,9 @@ func (s *Stack) untransacted(ctx context.Context, fn func(ctx context.Context, t
 
 // Transact runs fn in one database transaction: every data call made with
 // the context fn receives joins it, and fn's error rolls all of them back.
-// Inside another transaction it joins that one.
+// Inside another transaction it joins that one; inside one the application
+// began (see WithTx) it runs in a savepoint, so fn's error undoes only what
+// fn did and the application's transaction goes on.
 func (s *Stack) Transact(ctx context.Context, fn func(ctx context.Context) error) error {
 	return s.transact(ctx, func(ctx context.Context, _ Tx) error { return fn(ctx) })
 }

@@ -47,6 +47,27 @@ type Tx interface {
 	NextSequence(ctx context.Context, name string) (int64, error)
 }
 
+// WithTx returns a context whose data calls join tx, a transaction of the
+// Stack's store that the application began and alone commits or rolls back:
+// reads, Stack.Create, CreateMany, Update, Delete, RunAction and
+// Stack.Transact made with it run in tx instead of opening their own. When
+// tx is a Savepointer each of those writes runs in a savepoint, so that one
+// that fails changes nothing and the transaction goes on (Stack.Transact's
+// function is one such write: its error undoes what it did). A store offers
+// this with its own transaction type; the store package's is
+// (*store.Store).WithTx.
+func WithTx(ctx context.Context, tx Tx) context.Context {
+	return context.WithValue(context.WithValue(ctx, txKey, tx), savepointKey, true)
+}
+
+// TxFrom returns the transaction that data calls made with ctx join: in
+// Stack.Transact's function, a write hook, an action handler, or a context
+// from WithTx. ok is false outside a transaction.
+func TxFrom(ctx context.Context) (tx Tx, ok bool) {
+	tx, ok = ctx.Value(txKey).(Tx)
+	return tx, ok
+}
+
 // Estimator is implemented by a Tx that can estimate how many records match
 // without counting them (PostgreSQL's planner does). Estimate returns -1
 // when it has no estimate.

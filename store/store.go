@@ -9,6 +9,7 @@
 //	st, err := store.Open(ctx, "postgres://user@localhost/app")  // PostgreSQL
 //	st, err := store.Open(ctx, "./objectos.db")                   // SQLite file (WAL)
 //	st, err := store.Memory(ctx)                                  // private in-memory SQLite
+//	st, err := store.FromDB(ctx, db, "postgres")                  // the application's *sql.DB
 package store
 
 import (
@@ -16,9 +17,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +29,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
+	bundialect "github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
@@ -37,6 +41,8 @@ import (
 type Store struct {
 	db *bun.DB
 	d  *dialect
+	// owned: Close closes db (a store from Open, not from FromDB).
+	owned bool
 	// constraint and index names to the fields they cover, for error
 	// translation; filled by Sync.
 	mu    sync.RWMutex
@@ -66,36 +72,108 @@ type constraintInfo struct {
 
 var _ objectos.Store = (*Store)(nil)
 
-// Open opens a store from a DSN: postgres:// or postgresql:// URLs open
-// PostgreSQL; anything else is an SQLite file path (or a file: URI).
+// Open opens a store from a DSN with the default Options: postgres:// or
+// postgresql:// URLs open PostgreSQL; anything else is an SQLite file path
+// (or a file: URI). The store owns its connections: Close closes them.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return OpenWith(ctx, dsn, Options{})
+}
+
+// OpenWith is Open with pool and timeout settings.
+func OpenWith(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return OpenPostgres(ctx, dsn)
+		return openPostgres(ctx, dsn, opts)
 	}
-	return OpenSQLite(ctx, dsn)
+	return openSQLite(ctx, dsn, opts)
+}
+
+// Options tune the connections of a store opened from a DSN (OpenWith).
+// The zero value keeps the defaults; a negative number or duration turns the
+// limit off.
+type Options struct {
+	// MaxOpenConns caps the open connections (sql.DB.SetMaxOpenConns).
+	// Default 25 on PostgreSQL, 8 on an SQLite file.
+	MaxOpenConns int
+	// MaxIdleConns caps the idle connections kept for reuse. Default: as
+	// many as MaxOpenConns allows (25 or 8 when that is unlimited);
+	// negative keeps none.
+	MaxIdleConns int
+	// ConnMaxLifetime closes connections that old. Default none.
+	ConnMaxLifetime time.Duration
+	// ConnMaxIdleTime closes connections idle that long. Default 5 minutes
+	// on PostgreSQL, none on SQLite.
+	ConnMaxIdleTime time.Duration
+	// StatementTimeout bounds every PostgreSQL statement unless the DSN
+	// sets statement_timeout itself, which then wins. Default
+	// DefaultStatementTimeout.
+	StatementTimeout time.Duration
+	// BusyTimeout is how long an SQLite statement waits for another
+	// connection's lock before failing with SERVICE_UNAVAILABLE. Default
+	// 10 seconds.
+	BusyTimeout time.Duration
+}
+
+// pool applies the options to db over the dialect's defaults.
+func (o Options) pool(db *sql.DB, maxOpen int, maxIdleTime time.Duration) {
+	open := pick(o.MaxOpenConns, maxOpen)
+	db.SetMaxOpenConns(open)
+	idle := maxOpen
+	if open > 0 {
+		idle = open
+	}
+	db.SetMaxIdleConns(pick(o.MaxIdleConns, idle))
+	db.SetConnMaxLifetime(pick(o.ConnMaxLifetime, 0))
+	db.SetConnMaxIdleTime(pick(o.ConnMaxIdleTime, maxIdleTime))
+}
+
+// pick is v, or def when v is zero; a negative v is 0 (database/sql's "no
+// limit", or no idle connections).
+func pick[T int | time.Duration](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
+}
+
+// millis is d in whole milliseconds, rounded up so that a positive
+// duration never becomes 0 (which both databases read as no limit or no
+// wait).
+func millis(d time.Duration) string {
+	return strconv.FormatInt(int64((d+time.Millisecond-1)/time.Millisecond), 10)
 }
 
 // DefaultStatementTimeout bounds every PostgreSQL statement unless the DSN
-// sets statement_timeout itself (0 there turns the bound off). A statement
-// cut off is 503 SERVICE_UNAVAILABLE; schema sync is not bounded.
+// sets statement_timeout itself (0 there turns the bound off), or
+// Options.StatementTimeout says otherwise. A statement cut off is 503
+// SERVICE_UNAVAILABLE; schema sync is not bounded.
 const DefaultStatementTimeout = "30s"
 
-// OpenPostgres opens a PostgreSQL store with the pgx driver. The DSN may set
-// search_path to place the tables in a schema, and any other run-time
-// parameter, such as statement_timeout (default DefaultStatementTimeout).
+// OpenPostgres opens a PostgreSQL store with the pgx driver and the default
+// Options. The DSN may set search_path to place the tables in a schema, and
+// any other run-time parameter, such as statement_timeout (default
+// DefaultStatementTimeout).
 func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
+	return openPostgres(ctx, dsn, Options{})
+}
+
+func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("objectos: store: invalid PostgreSQL DSN: %w", redact(err))
 	}
 	if _, ok := cfg.RuntimeParams["statement_timeout"]; !ok {
-		cfg.RuntimeParams["statement_timeout"] = DefaultStatementTimeout
+		timeout := DefaultStatementTimeout
+		if opts.StatementTimeout != 0 {
+			timeout = millis(max(opts.StatementTimeout, 0)) + "ms"
+		}
+		cfg.RuntimeParams["statement_timeout"] = timeout
 	}
 	sqldb := stdlib.OpenDB(*cfg)
-	sqldb.SetMaxOpenConns(25)
-	sqldb.SetMaxIdleConns(25)
-	sqldb.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: bun.NewDB(sqldb, pgdialect.New()), d: pgDialect, names: map[string]constraintInfo{}}
+	opts.pool(sqldb, 25, 5*time.Minute)
+	s := newStore(bun.NewDB(sqldb, pgdialect.New()), pgDialect)
 	if err := s.Ping(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("objectos: store: cannot reach PostgreSQL at %s: %w", cfg.Host, err)
@@ -104,8 +182,15 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 }
 
 // OpenSQLite opens (creating it if needed) an SQLite database file in WAL
-// mode with foreign keys on and immediate write transactions.
+// mode with foreign keys on and immediate write transactions, with the
+// default Options.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	return openSQLite(ctx, path, Options{})
+}
+
+// openSQLite opens an SQLite file; an empty path or ":memory:" is Memory,
+// whose one connection no option changes.
+func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" || path == ":memory:" {
 		return Memory(ctx)
 	}
@@ -117,16 +202,15 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	dsn += sep + "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+	busy := pick(opts.BusyTimeout, 10*time.Second)
+	dsn += sep + "_pragma=foreign_keys(1)&_pragma=busy_timeout(" + millis(busy) + ")" +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
 	sqldb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("objectos: store: %w", err)
 	}
-	sqldb.SetMaxOpenConns(8)
-	sqldb.SetMaxIdleConns(8)
-	sqldb.SetConnMaxLifetime(0)
-	s := &Store{db: bun.NewDB(sqldb, sqlitedialect.New()), d: sqliteDialect, names: map[string]constraintInfo{}}
+	opts.pool(sqldb, 8, 0)
+	s := newStore(bun.NewDB(sqldb, sqlitedialect.New()), sqliteDialect)
 	if err := s.Ping(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("objectos: store: cannot open SQLite database %s: %w", path, err)
@@ -151,7 +235,7 @@ func Memory(ctx context.Context) (*Store, error) {
 	sqldb.SetMaxIdleConns(1)
 	sqldb.SetConnMaxLifetime(0)
 	sqldb.SetConnMaxIdleTime(0)
-	s := &Store{db: bun.NewDB(sqldb, sqlitedialect.New()), d: sqliteDialect, names: map[string]constraintInfo{}}
+	s := newStore(bun.NewDB(sqldb, sqlitedialect.New()), sqliteDialect)
 	if err := s.Ping(ctx); err != nil {
 		sqldb.Close()
 		return nil, err
@@ -159,10 +243,81 @@ func Memory(ctx context.Context) (*Store, error) {
 	return s, nil
 }
 
+// FromDB makes a store of the application's own database, so that objectos'
+// tables live beside the application's and both can be written in one
+// transaction (see WithTx and TxFrom). dialect is "postgres" (or "pg") or
+// "sqlite". The database must use the drivers the store understands the
+// errors of: pgx's database/sql driver (github.com/jackc/pgx/v5/stdlib) for
+// PostgreSQL, modernc.org/sqlite for SQLite (a wrapper that returns their
+// errors unchanged, such as an instrumenting driver, is fine).
+//
+// The application owns db: the store leaves its pool settings and run-time
+// parameters alone (set statement_timeout on the application's connections
+// if wanted; Options do not apply) and its Close does not close db; close db
+// after the store. An SQLite database needs foreign keys on in every
+// connection (_pragma=foreign_keys(1) in the DSN; FromDB refuses a connection
+// without them), and should use immediate write transactions
+// (_txlock=immediate) and a busy timeout as OpenSQLite does; an in-memory
+// one needs db.SetMaxOpenConns(1), since each connection would otherwise
+// see a database of its own. FromDB pings the database and returns
+// SERVICE_UNAVAILABLE when it does not answer.
+func FromDB(ctx context.Context, db *sql.DB, dialect string) (*Store, error) {
+	switch dialect {
+	case "postgres", "postgresql", "pg":
+		return FromBun(ctx, bun.NewDB(db, pgdialect.New()))
+	case "sqlite":
+		return FromBun(ctx, bun.NewDB(db, sqlitedialect.New()))
+	}
+	return nil, fmt.Errorf("objectos: store: unknown dialect %q; want \"postgres\" or \"sqlite\"", dialect)
+}
+
+// FromBun is FromDB for an application that already has a bun database
+// (pgdialect or sqlitedialect). The application owns db, as with FromDB:
+// the store's Close does not close it.
+func FromBun(ctx context.Context, db *bun.DB) (*Store, error) {
+	var d *dialect
+	switch db.Dialect().Name() {
+	case bundialect.PG:
+		d = pgDialect
+	case bundialect.SQLite:
+		d = sqliteDialect
+	default:
+		return nil, fmt.Errorf("objectos: store: unsupported bun dialect %s; want PostgreSQL or SQLite", db.Dialect().Name())
+	}
+	s := newStore(db, d)
+	s.owned = false
+	if err := s.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("objectos: store: the database does not answer: %w", err)
+	}
+	if !d.pg {
+		var on bool
+		if err := db.DB.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
+			return nil, fmt.Errorf("objectos: store: %w", s.translate(err))
+		}
+		if !on {
+			return nil, errors.New("objectos: store: the SQLite database has foreign keys off; open it with _pragma=foreign_keys(1) in the DSN, so that every connection has them on")
+		}
+	}
+	return s, nil
+}
+
+// newStore is a store on db; it owns db unless the application gave it
+// (FromBun).
+func newStore(db *bun.DB, d *dialect) *Store {
+	return &Store{db: db, d: d, owned: true, names: map[string]constraintInfo{}}
+}
+
+// DB returns the database the store runs on, for the application's own
+// tables and transactions (see WithTx). Closing it is the job of whoever
+// owns it: the store's for a store from Open, the application's for the
+// database it passed to FromDB or FromBun.
+func (s *Store) DB() *bun.DB { return s.db }
+
 // Dialect returns "pg" or "sqlite".
 func (s *Store) Dialect() string { return s.d.name }
 
-// Close closes the database.
+// Close releases the store's prepared statements and, for a store from
+// Open (not FromDB or FromBun), closes the database.
 func (s *Store) Close() error {
 	s.stmtMu.Lock()
 	for _, st := range s.stmts {
@@ -170,6 +325,9 @@ func (s *Store) Close() error {
 	}
 	s.stmts = nil
 	s.stmtMu.Unlock()
+	if !s.owned {
+		return nil
+	}
 	return s.db.Close()
 }
 
@@ -196,7 +354,8 @@ type conn struct {
 	s          *Store
 	q          querier
 	tx         *sql.Tx
-	savepoints int // names the transaction's savepoints
+	btx        bun.Tx // tx, for the application's statements (TxFrom)
+	savepoints int    // names the transaction's savepoints
 }
 
 var _ objectos.Savepointer = (*conn)(nil)
@@ -322,7 +481,7 @@ func (c *conn) exec(ctx context.Context, query string, args ...any) (sql.Result,
 // Transact runs fn in one transaction.
 func (s *Store) Transact(ctx context.Context, fn func(tx objectos.Tx) error) error {
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(&conn{s: s, q: tx.Tx, tx: tx.Tx})
+		return fn(&conn{s: s, q: tx.Tx, tx: tx.Tx, btx: tx})
 	})
 	if err != nil {
 		return s.translate(err)
