@@ -7,11 +7,39 @@ import (
 	"github.com/objectos-go/objectos"
 )
 
-// Analyze refreshes the database's statistics of every table (ANALYZE),
-// which the planner uses to choose indexes and to estimate totals (see
-// objectos.Query.EstimateCount); run it after loading many rows by hand.
+// Analyze refreshes the database's statistics of the store's tables
+// (ANALYZE), which the planner uses to choose indexes and to estimate
+// totals (see objectos.Query.EstimateCount); run it after loading many rows
+// by hand. On PostgreSQL it analyzes the tables of the store's schema only
+// (the first of its search_path), not the whole database, where other
+// applications' DDL would contend with it.
 func (s *Store) Analyze(ctx context.Context) error {
-	_, err := s.db.DB.ExecContext(ctx, "ANALYZE")
+	if !s.d.pg {
+		_, err := s.db.DB.ExecContext(ctx, "ANALYZE")
+		return s.translate(err)
+	}
+	rows, err := s.db.DB.QueryContext(ctx,
+		"SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")
+	if err != nil {
+		return s.translate(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return s.translate(err)
+		}
+		tables = append(tables, t)
+	}
+	if err := rows.Close(); err != nil {
+		return s.translate(err)
+	}
+	if err := rows.Err(); err != nil || len(tables) == 0 {
+		return s.translate(err)
+	}
+	// names from the catalog, quoted by the database: nothing of a caller's
+	_, err = s.db.DB.ExecContext(ctx, "ANALYZE "+strings.Join(tables, ", "))
 	return s.translate(err)
 }
 
