@@ -238,3 +238,123 @@ func TestSchemaColumnsBackfill(t *testing.T) {
 		})
 	}
 }
+
+func accounts(fields ...*objectos.Field) *objectos.Artifact {
+	return &objectos.Artifact{Objects: []*objectos.Object{{
+		Name:    "account",
+		Fields:  append([]*objectos.Field{{Name: "name", Type: objectos.TypeText}}, fields...),
+		Indexes: []objectos.Index{{Fields: []string{"name"}}},
+	}}}
+}
+
+// TestSchemaRename renames fields declared with renamedFrom: the columns
+// keep their values, their indexes and foreign keys follow them, and a
+// restart with renamedFrom still declared changes nothing.
+func TestSchemaRename(t *testing.T) {
+	for _, k := range testenv.Kinds(t) {
+		t.Run(string(k), func(t *testing.T) {
+			ctx := objectos.AsSystem(context.Background())
+			open := reopenable(t, k)
+			st := open()
+			defer func() { st.Close() }()
+			v1 := accounts(
+				&objectos.Field{Name: "code", Type: objectos.TypeText, Unique: true},
+				&objectos.Field{Name: "parent", Type: objectos.TypeLookup, Reference: "account", DeleteBehavior: objectos.DeleteRestrict},
+			)
+			v1.Objects[0].Indexes = append(v1.Objects[0].Indexes, objectos.Index{Fields: []string{"code", "name"}})
+			s, err := start(t, st, v1)
+			require.NoError(t, err)
+			top, err := s.Create(ctx, "account", objectos.Record{"name": "Top", "code": "T"})
+			require.NoError(t, err)
+			sub, err := s.Create(ctx, "account", objectos.Record{"name": "Sub", "code": "S", "parent": top.ID})
+			require.NoError(t, err)
+			before, err := st.Indexes(context.Background())
+			require.NoError(t, err)
+			require.True(t, before["uq_account_code"])
+			require.True(t, before["ixo_account_parent_id"])
+			require.True(t, before["ixo_account_code_name_id"])
+
+			v2 := accounts(
+				&objectos.Field{Name: "account_code", Type: objectos.TypeText, Unique: true, RenamedFrom: "code"},
+				&objectos.Field{Name: "parent_account", Type: objectos.TypeLookup, Reference: "account", DeleteBehavior: objectos.DeleteRestrict,
+					RenamedFrom: "parent"},
+			)
+			v2.Objects[0].Indexes = append(v2.Objects[0].Indexes, objectos.Index{Fields: []string{"account_code", "name"}})
+			check := func(s *objectos.Stack) {
+				t.Helper()
+				got, err := s.Get(ctx, "account", sub.ID, objectos.GetOptions{})
+				require.NoError(t, err)
+				assert.Equal(t, "S", got.Record["account_code"])
+				assert.Equal(t, top.ID, got.Record["parent_account"])
+				assert.NotContains(t, got.Record, "code")
+				// The unique index and the foreign key followed the column.
+				_, err = s.Create(ctx, "account", objectos.Record{"name": "Dup", "account_code": "T"})
+				require.True(t, objectos.IsCode(err, objectos.CodeUniqueViolation), "%v", err)
+				assert.Equal(t, "account_code", objectos.AsError(err).Details["field"])
+				err = st.Insert(ctx, s.Object("account"), objectos.Record{"id": "dangling", "name": "X", "parent_account": "nobody"})
+				require.Error(t, err, "the foreign key holds")
+				err = s.Delete(ctx, "account", top.ID, objectos.WriteOptions{})
+				assert.True(t, objectos.IsCode(err, objectos.CodeDeleteRestricted), "%v", err)
+				after, err := st.Indexes(context.Background())
+				require.NoError(t, err)
+				for _, name := range []string{"uq_account_account_code", "ixo_account_parent_account_id", "ixo_account_account_code_name_id"} {
+					assert.True(t, after[name], name)
+				}
+				for _, name := range []string{"uq_account_code", "ixo_account_parent_id", "ixo_account_code_name_id"} {
+					assert.False(t, after[name], name)
+				}
+			}
+			s, err = start(t, st, v2)
+			require.NoError(t, err)
+			check(s)
+
+			// A restart with renamedFrom still declared is a no-op.
+			require.NoError(t, st.Close())
+			st = open()
+			s, err = start(t, st, v2)
+			require.NoError(t, err)
+			check(s)
+
+			// Neither column: the field is created as usual.
+			v3 := accounts(append(v2.Objects[0].Fields[1:], &objectos.Field{Name: "region", Type: objectos.TypeText, RenamedFrom: "area"})...)
+			s, err = start(t, st, v3)
+			require.NoError(t, err)
+			_, err = s.Create(ctx, "account", objectos.Record{"name": "R", "region": "EU"})
+			require.NoError(t, err)
+		})
+	}
+}
+
+// TestSchemaRenameRefused: a rename sync cannot apply changes nothing.
+func TestSchemaRenameRefused(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := objectos.AsSystem(context.Background())
+		s, err := start(t, st, accounts(&objectos.Field{Name: "old", Type: objectos.TypeText}, &objectos.Field{Name: "new", Type: objectos.TypeText},
+			&objectos.Field{Name: "day", Type: objectos.TypeDate}))
+		require.NoError(t, err)
+		r, err := s.Create(ctx, "account", objectos.Record{"name": "A", "old": "o", "new": "n", "day": "2024-03-15"})
+		require.NoError(t, err)
+
+		// Both the former and the new column exist.
+		_, err = start(t, st, accounts(&objectos.Field{Name: "new", Type: objectos.TypeText, RenamedFrom: "old"},
+			&objectos.Field{Name: "day", Type: objectos.TypeDate}))
+		var se *store.SchemaError
+		require.True(t, errors.As(err, &se), "%v", err)
+		assert.Equal(t, "new", se.Field)
+		assert.ErrorContains(t, err, "objectos: schema: account.new: the field is renamed from old, but the table has both columns old and new")
+
+		// A rename with a type change that is not stored alike: refused, and
+		// the rename is not applied either.
+		_, err = start(t, st, accounts(&objectos.Field{Name: "old", Type: objectos.TypeText}, &objectos.Field{Name: "new", Type: objectos.TypeText},
+			&objectos.Field{Name: "due", Type: objectos.TypeDatetime, RenamedFrom: "day"}))
+		require.True(t, errors.As(err, &se), "%v", err)
+		assert.Equal(t, "due", se.Field)
+		assert.ErrorContains(t, err, "the column holds date values and the field is now declared as datetime")
+		s, err = start(t, st, accounts(&objectos.Field{Name: "old", Type: objectos.TypeText}, &objectos.Field{Name: "new", Type: objectos.TypeText},
+			&objectos.Field{Name: "day", Type: objectos.TypeDate}))
+		require.NoError(t, err)
+		got, err := s.Get(ctx, "account", r.ID, objectos.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, "2024-03-15", got.Record["day"])
+	})
+}

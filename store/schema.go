@@ -16,7 +16,8 @@ import (
 	"github.com/objectos-go/objectos"
 )
 
-// SchemaError is a schema change that Sync will not apply by itself.
+// SchemaError is a schema change that Sync will not apply by itself: it
+// names the object and the field, what is wrong and what to do.
 type SchemaError struct {
 	Object, Field string
 	Problem       string
@@ -149,9 +150,16 @@ func (s *Store) createIndexSQL(o *objectos.Object, ix index, name string, concur
 // Sync creates the tables, columns and indexes the objects need. It runs in
 // one transaction (PostgreSQL DDL is transactional, and SQLite's too), under
 // an advisory lock on PostgreSQL so replicas starting together do not race.
-// It never drops or alters existing columns; a type change or a new required
-// column without a default on a table with rows stops it with a
-// *SchemaError naming the object, the field and the remedy.
+//
+// It renames the column of a field declared with RenamedFrom when the table
+// has the former column and not the new one, keeping its values. It never
+// drops a column or rewrites a value: a change of a field's type is applied
+// only when the column stores both types alike (the record of each column's
+// type is kept in the objectos_columns table); any other type change, a
+// rename to a column that exists already, and a new required field without
+// a default on a table with rows leave the schema as it was and stop Sync
+// with a *SchemaError naming the object, the field and the remedy — one per
+// field, joined (errors.As finds the first).
 func (s *Store) Sync(ctx context.Context, objects []*objectos.Object) error {
 	names := map[string]constraintInfo{}
 	var cat *catalog
@@ -444,6 +452,24 @@ func (s *Store) syncColumns(ctx context.Context, tx bun.Tx, cat *catalog, o *obj
 		return nil, nil
 	}
 	var refused []error
+	for _, f := range o.Fields {
+		if f.RenamedFrom == "" {
+			continue
+		}
+		_, hasOld := existing[f.RenamedFrom]
+		_, hasNew := existing[f.Name]
+		switch {
+		case hasOld && hasNew:
+			refused = append(refused, &SchemaError{Object: o.Name, Field: f.Name,
+				Problem: fmt.Sprintf("the field is renamed from %s, but the table has both columns %[1]s and %s", f.RenamedFrom, f.Name),
+				Remedy: fmt.Sprintf("nothing was changed; move what you need from %[1]s into %s by hand, then drop %[1]s with a migration plan "+
+					"(it drops the columns no field declares), or remove renamedFrom", f.RenamedFrom, f.Name)})
+		case hasOld:
+			if err := s.renameColumn(ctx, tx.Tx, cat, o, f.RenamedFrom, f.Name); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var hasRows *bool
 	for _, f := range o.Fields {
 		if colType, ok := existing[f.Name]; ok {
