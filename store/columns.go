@@ -140,7 +140,7 @@ func (s *Store) columnType(ctx context.Context, q querier, cat *catalog, table, 
 		return t, nil
 	}
 	if f != nil && s.d.sameType(colType, f) {
-		return s.sniff(ctx, q, table, column, colType, f.Type)
+		return s.sniff(ctx, q, table, cat.column(table, column), colType, f.Type)
 	}
 	return s.d.representative(colType), nil
 }

@@ -2,58 +2,73 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/objectos-go/objectos"
 )
 
-// renameColumn renames a column of the object's table (a field declared
-// with renamedFrom), keeping its values, and what follows it: its recorded
-// type, the indexes and the foreign key whose names hold the field's name.
-// On PostgreSQL those are renamed; on SQLite, which cannot rename an index,
-// they are dropped, and index sync creates them under their new names.
-func (s *Store) renameColumn(ctx context.Context, q querier, cat *catalog, o *objectos.Object, old, name string) error {
-	stmts := []string{`ALTER TABLE "` + o.Name + `" RENAME COLUMN "` + old + `" TO "` + name + `"`}
-	stmts = append(stmts, s.renameFollowers(cat, o, old, name)...)
-	for _, stmt := range stmts {
-		if _, err := q.ExecContext(ctx, stmt); err != nil {
+// stmt is one statement with its bound values.
+type stmt struct {
+	sql  string
+	args []any
+	// effect says what it does, in plain words, for a Plan.
+	effect string
+}
+
+func execAll(ctx context.Context, q querier, stmts []stmt) error {
+	for _, st := range stmts {
+		if _, err := q.ExecContext(ctx, st.sql, st.args...); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// renameColumn returns the statements that rename a column of the object's
+// table (a field declared with renamedFrom), keeping its values, and what
+// follows it: its recorded type, the indexes and the foreign key whose
+// names hold the field's name. On PostgreSQL those are renamed; on SQLite,
+// which cannot rename an index, they are dropped, and index sync creates
+// them under their new names. The catalog is updated as if they ran.
+func (s *Store) renameColumn(cat *catalog, o *objectos.Object, old, name string) []stmt {
+	stmts := []stmt{{sql: `ALTER TABLE "` + o.Name + `" RENAME COLUMN "` + old + `" TO "` + name + `"`,
+		effect: fmt.Sprintf("renames column %s.%s to %s; its values are kept", o.Name, old, name)}}
+	stmts = append(stmts, s.renameFollowers(cat, o, old, name)...)
 	if _, ok := cat.tables[columnsTable]; ok {
-		for _, stmt := range []struct {
-			sql  string
-			args []any
-		}{
-			{`DELETE FROM ` + columnsTable + ` WHERE "object" = ` + s.d.placeholder(1) + ` AND "field" = ` + s.d.placeholder(2), []any{o.Name, name}},
-			{`UPDATE ` + columnsTable + ` SET "field" = ` + s.d.placeholder(1) + ` WHERE "object" = ` + s.d.placeholder(2) +
-				` AND "field" = ` + s.d.placeholder(3), []any{name, o.Name, old}},
-		} {
-			if _, err := q.ExecContext(ctx, stmt.sql, stmt.args...); err != nil {
-				return err
-			}
-		}
+		stmts = append(stmts, s.forgetColumn(o.Name, name),
+			stmt{sql: `UPDATE ` + columnsTable + ` SET "field" = ` + s.d.placeholder(1) + ` WHERE "object" = ` + s.d.placeholder(2) +
+				` AND "field" = ` + s.d.placeholder(3), args: []any{name, o.Name, old},
+				effect: fmt.Sprintf("moves the recorded type of %s.%s to %s", o.Name, old, name)})
 	}
 	cat.renameColumn(o.Name, old, name)
-	return nil
+	return stmts
+}
+
+// forgetColumn is the statement that deletes the recorded type of a column.
+func (s *Store) forgetColumn(table, column string) stmt {
+	return stmt{sql: `DELETE FROM ` + columnsTable + ` WHERE "object" = ` + s.d.placeholder(1) + ` AND "field" = ` + s.d.placeholder(2),
+		args: []any{table, column}, effect: fmt.Sprintf("forgets any recorded type of %s.%s", table, column)}
 }
 
 // renameFollowers returns the statements that rename (PostgreSQL) or drop
 // (SQLite) the indexes and foreign key of a renamed column whose names hold
 // the former name, and updates the catalog's names.
-func (s *Store) renameFollowers(cat *catalog, o *objectos.Object, old, name string) []string {
-	var stmts []string
+func (s *Store) renameFollowers(cat *catalog, o *objectos.Object, old, name string) []stmt {
+	var stmts []stmt
 	renameIndex := func(from, to string) {
 		if from == to || !cat.indexes[from] {
 			return
 		}
 		delete(cat.indexes, from)
 		if s.d.pg && !cat.indexes[to] {
-			stmts = append(stmts, `ALTER INDEX "`+from+`" RENAME TO "`+to+`"`)
+			stmts = append(stmts, stmt{sql: `ALTER INDEX "` + from + `" RENAME TO "` + to + `"`,
+				effect: fmt.Sprintf("renames index %s after the column", from)})
 			cat.indexes[to] = true
 			return
 		}
-		stmts = append(stmts, `DROP INDEX IF EXISTS "`+from+`"`)
+		stmts = append(stmts, stmt{sql: `DROP INDEX IF EXISTS "` + from + `"`,
+			effect: fmt.Sprintf("drops index %s; schema sync builds it again under the column's new name", from)})
 	}
 	was := formerObject(o, old, name)
 	before, after := wantedIndexes(was), wantedIndexes(o)
@@ -65,7 +80,8 @@ func (s *Store) renameFollowers(cat *catalog, o *objectos.Object, old, name stri
 	}
 	// SQLite declares the foreign key with the column, which takes it along.
 	if fk, to := dbName("fk", o.Name, old), dbName("fk", o.Name, name); s.d.pg && cat.fks[fk] && !cat.fks[to] {
-		stmts = append(stmts, `ALTER TABLE "`+o.Name+`" RENAME CONSTRAINT "`+fk+`" TO "`+to+`"`)
+		stmts = append(stmts, stmt{sql: `ALTER TABLE "` + o.Name + `" RENAME CONSTRAINT "` + fk + `" TO "` + to + `"`,
+			effect: fmt.Sprintf("renames foreign key %s after the column", fk)})
 		delete(cat.fks, fk)
 		cat.fks[to] = true
 	}
@@ -98,8 +114,16 @@ func formerObject(o *objectos.Object, old, name string) *objectos.Object {
 	return &was
 }
 
-// renameColumn renames a column in the catalog.
+// renameColumn renames a column in the catalog; until the rename runs
+// (see ran), the database still knows it by its former name.
 func (cat *catalog) renameColumn(table, old, name string) {
+	if cat.physical == nil {
+		cat.physical = map[string]map[string]string{}
+	}
+	if cat.physical[table] == nil {
+		cat.physical[table] = map[string]string{}
+	}
+	cat.physical[table][name] = cat.column(table, old)
 	cols := cat.tables[table]
 	cols[name] = cols[old]
 	delete(cols, old)
@@ -112,4 +136,15 @@ func (cat *catalog) renameColumn(table, old, name string) {
 	} else {
 		delete(cat.types[table], name)
 	}
+}
+
+// ran marks the renames of a table's columns as made in the database.
+func (cat *catalog) ran(table string) { delete(cat.physical, table) }
+
+// column is the name the database knows a column by now.
+func (cat *catalog) column(table, name string) string {
+	if old, ok := cat.physical[table][name]; ok {
+		return old
+	}
+	return name
 }

@@ -40,6 +40,9 @@ type catalog struct {
 	types   map[string]map[string]objectos.FieldType
 	indexes map[string]bool
 	fks     map[string]bool
+	// physical names the columns a plan renames, before the rename runs,
+	// by their names in the database (see renameColumn).
+	physical map[string]map[string]string
 	// records are the column types to record (see columnsTable), and
 	// created the tables this sync created.
 	records []columnRecord
@@ -159,7 +162,8 @@ func (s *Store) createIndexSQL(o *objectos.Object, ix index, name string, concur
 // rename to a column that exists already, and a new required field without
 // a default on a table with rows leave the schema as it was and stop Sync
 // with a *SchemaError naming the object, the field and the remedy — one per
-// field, joined (errors.As finds the first).
+// field, joined (errors.As finds the first). [Store.Plan] makes the changes
+// Sync refuses, and drops the columns no field declares any more.
 func (s *Store) Sync(ctx context.Context, objects []*objectos.Object) error {
 	names := map[string]constraintInfo{}
 	var cat *catalog
@@ -465,9 +469,10 @@ func (s *Store) syncColumns(ctx context.Context, tx bun.Tx, cat *catalog, o *obj
 				Remedy: fmt.Sprintf("nothing was changed; move what you need from %[1]s into %s by hand, then drop %[1]s with a migration plan "+
 					"(it drops the columns no field declares), or remove renamedFrom", f.RenamedFrom, f.Name)})
 		case hasOld:
-			if err := s.renameColumn(ctx, tx.Tx, cat, o, f.RenamedFrom, f.Name); err != nil {
+			if err := execAll(ctx, tx.Tx, s.renameColumn(cat, o, f.RenamedFrom, f.Name)); err != nil {
 				return nil, err
 			}
+			cat.ran(o.Name)
 		}
 	}
 	var hasRows *bool

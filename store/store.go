@@ -9,6 +9,16 @@
 //	st, err := store.Open(ctx, "postgres://user@localhost/app")  // PostgreSQL
 //	st, err := store.Open(ctx, "./objectos.db")                   // SQLite file (WAL)
 //	st, err := store.Memory(ctx)                                  // private in-memory SQLite
+//
+// objectos.New syncs the schema (see Store.Sync): it adds what is missing
+// and renames the fields declared with renamedFrom, and refuses a type
+// change that is not stored alike. Such changes, and dropping the columns
+// no field declares any more, go through a migration plan:
+//
+//	objects, err := objectos.ResolveObjects(artifact, plugins)
+//	plan, err := st.Plan(ctx, objects)
+//	fmt.Print(plan)        // what each change does to the values
+//	err = plan.Apply(ctx)  // one transaction
 package store
 
 import (
