@@ -356,6 +356,10 @@ func (s *Store) planTable(ctx context.Context, q querier, cat *catalog, o *objec
 	return nil
 }
 
+// identity reports a conversion that keeps the values as they are (a text
+// becoming a lookup, a password becoming a text).
+func (cv conv) identity() bool { return textual(classOf(cv.from)) && textual(classOf(cv.f.Type)) }
+
 // add appends statements to the plan, as steps and as one unit.
 func (p *Plan) add(stmts []stmt) {
 	for _, st := range stmts {
@@ -398,7 +402,7 @@ func (s *Store) planPostgres(o *objectos.Object, convs []conv, drops []string, p
 			return c.Kind == ChangeConvert && c.Object == o.Name && c.Field == f.Name
 		})].Effect
 		switch {
-		case textual(classOf(cv.from)) && textual(classOf(f.Type)):
+		case cv.identity():
 			// The values stay as they are; Sync adds a new foreign key.
 		case cv.retype:
 			tmp := dbName("objectos_new", f.Name)
@@ -440,16 +444,25 @@ func (s *Store) planSQLite(ctx context.Context, q querier, cat *catalog, o *obje
 	}
 	if !rebuild {
 		for _, cv := range convs {
-			p.fill(s, o, cv, cv.f.Name, effectOf(ChangeConvert, cv.f.Name))
+			if !cv.identity() {
+				p.fill(s, o, cv, cv.f.Name, effectOf(ChangeConvert, cv.f.Name))
+			}
 		}
 		return nil
+	}
+	// Values that stay as they are are copied with the rest.
+	var fills []conv
+	for _, cv := range convs {
+		if !cv.identity() {
+			fills = append(fills, cv)
+		}
 	}
 	t, tmp := o.Name, dbName("objectos_rebuild", o.Name)
 	var defs, kept []string
 	var what []string
 	converted := map[string]bool{}
 	for _, cv := range convs {
-		converted[cv.f.Name] = true
+		converted[cv.f.Name] = !cv.identity()
 		what = append(what, fmt.Sprintf("%s as %s", cv.f.Name, cv.f.Type))
 	}
 	for _, col := range cat.columns[t] {
@@ -469,7 +482,7 @@ func (s *Store) planSQLite(ctx context.Context, q querier, cat *catalog, o *obje
 	checkSQL := `PRAGMA foreign_key_check("` + t + `")`
 	p.step(createSQL, fmt.Sprintf("creates %s anew as the objects declare it: %s", t, strings.Join(what, ", ")))
 	p.step(copySQL, "copies every row, with the values of the columns that keep them")
-	for _, cv := range convs {
+	for _, cv := range fills {
 		p.step(s.fillSQL(tmp, cv.f), effectOf(ChangeConvert, cv.f.Name)+" — row by row, converted by objectos")
 	}
 	dropEffect := "drops the former table"
@@ -501,7 +514,7 @@ func (s *Store) planSQLite(ctx context.Context, q querier, cat *catalog, o *obje
 				return err
 			}
 		}
-		for _, cv := range convs {
+		for _, cv := range fills {
 			if err := s.fillValues(ctx, q, o, cv, t, tmp); err != nil {
 				return err
 			}

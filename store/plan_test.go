@@ -369,3 +369,27 @@ func TestPlanNeedsResolvedObjects(t *testing.T) {
 	assert.True(t, strings.Contains(err.Error(), "ResolveObjects"), err)
 	assert.False(t, errors.Is(err, context.Canceled))
 }
+
+// TestPlanOnOlderDatabase: a database made before objectos recorded column
+// types gets the record with the plan.
+func TestPlanOnOlderDatabase(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := objectos.AsSystem(context.Background())
+		s, err := start(t, st, accounts(&objectos.Field{Name: "legacy", Type: objectos.TypeText}))
+		require.NoError(t, err)
+		_, err = s.Create(ctx, "account", objectos.Record{"name": "A", "legacy": "x"})
+		require.NoError(t, err)
+		require.NoError(t, st.Exec(context.Background(), "DROP TABLE objectos_columns"))
+
+		assert.True(t, plan(t, st, accounts(&objectos.Field{Name: "legacy", Type: objectos.TypeText})).Empty(),
+			"the record alone is Sync's to make")
+		v2 := accounts()
+		p := plan(t, st, v2)
+		require.Len(t, p.Changes, 1)
+		assert.Equal(t, "creates the table of the column types objectos records", p.Steps[0].Effect)
+		require.NoError(t, p.Apply(context.Background()))
+		_, err = start(t, st, v2)
+		require.NoError(t, err)
+		assert.True(t, plan(t, st, v2).Empty())
+	})
+}
