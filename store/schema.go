@@ -301,14 +301,24 @@ func (s *Store) buildLater(ctx context.Context, later []laterIndex) error {
 	return nil
 }
 
-func (s *Store) readCatalog(ctx context.Context, tx querier) (cat *catalog, err error) {
-	cat = &catalog{tables: map[string]map[string]string{}, columns: map[string][]string{},
-		types: map[string]map[string]objectos.FieldType{}, indexes: map[string]bool{}, fks: map[string]bool{}}
-	defer func() {
-		if _, ok := cat.tables[columnsTable]; ok && err == nil {
-			err = readColumnTypes(ctx, tx, cat)
+// readCatalog reads the tables, their columns and types, the indexes, the
+// foreign keys and the recorded column types of the schema.
+func (s *Store) readCatalog(ctx context.Context, tx querier) (*catalog, error) {
+	cat, err := s.readTables(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := cat.tables[columnsTable]; ok {
+		if err := readColumnTypes(ctx, tx, cat); err != nil {
+			return nil, err
 		}
-	}()
+	}
+	return cat, nil
+}
+
+func (s *Store) readTables(ctx context.Context, tx querier) (*catalog, error) {
+	cat := &catalog{tables: map[string]map[string]string{}, columns: map[string][]string{},
+		types: map[string]map[string]objectos.FieldType{}, indexes: map[string]bool{}, fks: map[string]bool{}}
 	add := func(t, c, typ string) {
 		if cat.tables[t] == nil {
 			cat.tables[t] = map[string]string{}
