@@ -227,3 +227,46 @@ func TestArtifactSyntaxErrors(t *testing.T) {
 	_, err = objectos.ParseArtifact([]byte("objects:\n  - name: a\n    fields: [1, 2]\n"))
 	assert.Contains(t, err.Error(), "objects.a.fields: must be an object keyed by field name")
 }
+
+func TestArtifactRenamedFrom(t *testing.T) {
+	// The strict decoders accept renamedFrom, in YAML and in JSON.
+	a, err := objectos.ParseArtifact([]byte(`
+objects:
+  - name: crm_opportunity
+    fields:
+      close_date: {type: date, renamedFrom: due}
+`))
+	require.NoError(t, err)
+	assert.Equal(t, "due", a.Objects[0].Field("close_date").RenamedFrom)
+	a, err = objectos.ParseArtifact([]byte(`{"objects": [{"name": "thing", "fields": {"b": {"type": "text", "renamedFrom": "a"}}}]}`))
+	require.NoError(t, err)
+	assert.Equal(t, "a", a.Objects[0].Field("b").RenamedFrom)
+
+	// The former name must be a name, not this field's, not one the object
+	// still declares, and not the former name of another field.
+	_, err = objectos.ParseArtifact([]byte(`{"objects": [{"name": "thing", "fields": {
+	  "a": {"type": "text"},
+	  "b": {"type": "text", "renamedFrom": "a"},
+	  "c": {"type": "text", "renamedFrom": "c"},
+	  "d": {"type": "text", "renamedFrom": "Old-Name"},
+	  "e": {"type": "text", "renamedFrom": "x"},
+	  "f": {"type": "text", "renamedFrom": "x"},
+	  "g": {"type": "text", "renamedFrom": "created_at"}
+	}}]}`))
+	p := problems(t, err)
+	want := map[string]string{
+		"objects.thing.fields.b.renamedFrom": `"a" is still declared; a field cannot be renamed from a field the object declares`,
+		"objects.thing.fields.c.renamedFrom": `is the field's own name`,
+		"objects.thing.fields.d.renamedFrom": `"Old-Name" must match ^[a-z_][a-z0-9_]*$`,
+		"objects.thing.fields.f.renamedFrom": `"x" is already the former name of field "e"`,
+		"objects.thing.fields.g.renamedFrom": `"created_at" is still declared; a field cannot be renamed from a field the object declares`,
+	}
+	assert.Equal(t, want, p)
+
+	// In Go, the same checks run at New.
+	_, err = objectos.New(context.Background(), objectos.Options{Store: testenv.Open(t, testenv.SQLite), Artifact: &objectos.Artifact{
+		Objects: []*objectos.Object{{Name: "thing", Fields: []*objectos.Field{
+			{Name: "a", Type: objectos.TypeText}, {Name: "b", Type: objectos.TypeText, RenamedFrom: "a"},
+		}}}}})
+	assert.Contains(t, problems(t, err), "objects.thing.fields.b.renamedFrom")
+}

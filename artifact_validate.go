@@ -145,6 +145,25 @@ func (v *validator) object(path string, o *Object) {
 		}
 		v.field(fp, o, f)
 	}
+	renamed := map[string]string{}
+	for _, f := range o.Fields {
+		if f == nil || f.RenamedFrom == "" || f.Name == "" {
+			continue
+		}
+		fp := path + ".fields." + f.Name + ".renamedFrom"
+		switch old := f.RenamedFrom; {
+		case old == f.Name:
+			p.add(fp, "is the field's own name")
+		case !validName(old):
+			p.add(fp, "%q must match ^[a-z_][a-z0-9_]*$", old)
+		case names[old]:
+			p.add(fp, "%q is still declared; a field cannot be renamed from a field the object declares", old)
+		case renamed[old] != "":
+			p.add(fp, "%q is already the former name of field %q", old, renamed[old])
+		default:
+			renamed[old] = f.Name
+		}
+	}
 	fieldPath := func(name string) bool { return names[name] }
 	if o.NameField != "" && !fieldPath(o.NameField) {
 		v.unknownField(path+".nameField", o.NameField, fieldNames)

@@ -316,6 +316,12 @@ type Field struct {
 	AutonumberFormat string `json:"autonumberFormat,omitempty"`
 	Placeholder      string `json:"placeholder,omitempty"`
 	InlineHelpText   string `json:"inlineHelpText,omitempty"`
+	// RenamedFrom is the field's former name. When the object's table has a
+	// column of that name and none of this field's, schema sync renames the
+	// column, keeping its values; once renamed, later starts leave it as it
+	// is, so RenamedFrom may stay in the artifact. It must not name a field
+	// the object still declares.
+	RenamedFrom string `json:"renamedFrom,omitempty"`
 	// System marks the injected system fields (id, created_at, …). An
 	// artifact cannot set it.
 	System bool `json:"system,omitempty"`

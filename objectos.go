@@ -225,17 +225,14 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 			return nil, fmt.Errorf("objectos: two plugins are named %q (%s)", p.Name(), prev)
 		}
 		names[p.Name()] = p.Name()
-		if op, ok := p.(ObjectProvider); ok {
-			for _, o := range op.Objects() {
-				if !strings.HasPrefix(o.Name, "sys_") {
-					return nil, fmt.Errorf("objectos: plugin %s: system object %q must be named sys_*", p.Name(), o.Name)
-				}
-				c := *o
-				c.System = true
-				system = append(system, &c)
-				providers[c.Name] = p.Name()
-			}
+		objs, err := systemObjects(p)
+		if err != nil {
+			return nil, err
 		}
+		for _, o := range objs {
+			providers[o.Name] = p.Name()
+		}
+		system = append(system, objs...)
 		if ap, ok := p.(AuthPlugin); ok {
 			s.auth = append(s.auth, ap)
 		}
@@ -260,20 +257,14 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		}
 		s.security = AllowAll{}
 	}
-	sysArtifact := &Artifact{Objects: system}
-	if err := validateArtifact(sysArtifact, nil, true); err != nil {
-		return nil, fmt.Errorf("objectos: system objects: %w", err)
-	}
-	if err := validateArtifact(opts.Artifact, system, false); err != nil {
+	if s.order, err = resolveObjects(opts.Artifact, system); err != nil {
 		return nil, err
 	}
 	if err := checkSystemReferences(system, opts.Artifact, providers); err != nil {
 		return nil, err
 	}
-	for _, o := range append(append([]*Object(nil), opts.Artifact.Objects...), system...) {
-		r := resolveObject(o)
+	for _, r := range s.order {
 		s.objects[r.Name] = r
-		s.order = append(s.order, r)
 	}
 	for _, o := range s.order {
 		for _, f := range o.Fields {
@@ -379,6 +370,74 @@ func checkSystemReferences(system []*Object, a *Artifact, providers map[string]s
 		}
 	}
 	return nil
+}
+
+// systemObjects returns the system objects a plugin contributes, marked as
+// such.
+func systemObjects(p Plugin) ([]*Object, error) {
+	op, ok := p.(ObjectProvider)
+	if !ok {
+		return nil, nil
+	}
+	var out []*Object
+	for _, o := range op.Objects() {
+		if !strings.HasPrefix(o.Name, "sys_") {
+			return nil, fmt.Errorf("objectos: plugin %s: system object %q must be named sys_*", p.Name(), o.Name)
+		}
+		c := *o
+		c.System = true
+		out = append(out, &c)
+	}
+	return out, nil
+}
+
+// resolveObjects validates the artifact against the system objects and
+// returns every object with its system fields: the artifact's in order,
+// then the system objects.
+func resolveObjects(a *Artifact, system []*Object) ([]*Object, error) {
+	if err := validateArtifact(&Artifact{Objects: system}, nil, true); err != nil {
+		return nil, fmt.Errorf("objectos: system objects: %w", err)
+	}
+	if err := validateArtifact(a, system, false); err != nil {
+		return nil, err
+	}
+	var out []*Object
+	for _, o := range append(append([]*Object(nil), a.Objects...), system...) {
+		out = append(out, resolveObject(o))
+	}
+	return out, nil
+}
+
+// ResolveObjects returns the objects that a Stack built from the artifact
+// and the plugins stores, without a store: the artifact's objects, then the
+// plugins' system objects, each with its system fields — what
+// [Stack.Objects] returns and what [New] passes to [Store.Sync]. It
+// validates the artifact as New does. A migration tool makes its plan from
+// them (see the store package's Plan) where New would refuse to start.
+func ResolveObjects(a *Artifact, plugins []Plugin) ([]*Object, error) {
+	if a == nil {
+		return nil, errors.New("objectos: an artifact is required")
+	}
+	var system []*Object
+	providers := map[string]string{}
+	for _, p := range plugins {
+		if p == nil {
+			return nil, errors.New("objectos: nil plugin")
+		}
+		objs, err := systemObjects(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range objs {
+			providers[o.Name] = p.Name()
+		}
+		system = append(system, objs...)
+	}
+	out, err := resolveObjects(a, system)
+	if err != nil {
+		return nil, err
+	}
+	return out, checkSystemReferences(system, a, providers)
 }
 
 // Close closes the plugins that implement io.Closer. It does not close the

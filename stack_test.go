@@ -392,3 +392,28 @@ type failingInit struct{}
 
 func (failingInit) Name() string                                { return "failing" }
 func (failingInit) Init(context.Context, *objectos.Stack) error { return errors.New("cannot start") }
+
+// TestResolveObjects: without a store, the objects a Stack of the same
+// artifact and plugins would sync, with their system fields.
+func TestResolveObjects(t *testing.T) {
+	plugins := []objectos.Plugin{&echoPlugin{}}
+	objs, err := objectos.ResolveObjects(crmArtifact(), plugins)
+	require.NoError(t, err)
+	s := newStack(t, testenv.Open(t, testenv.SQLite), crmArtifact(), func(o *objectos.Options) { o.Plugins = plugins })
+	require.Equal(t, len(s.Objects()), len(objs))
+	for i, o := range s.Objects() {
+		assert.Equal(t, o.Name, objs[i].Name)
+		assert.Equal(t, o.System, objs[i].System)
+		require.Equal(t, len(o.Fields), len(objs[i].Fields), o.Name)
+		for j, f := range o.Fields {
+			assert.Equal(t, *f, *objs[i].Fields[j], o.Name)
+		}
+	}
+	assert.NotNil(t, objs[0].Field(objectos.FieldCreatedAt), "system fields are injected")
+
+	_, err = objectos.ResolveObjects(crmArtifact(), []objectos.Plugin{badObjects{}})
+	assert.ErrorContains(t, err, `must be named sys_*`)
+	_, err = objectos.ResolveObjects(&objectos.Artifact{Objects: []*objectos.Object{{Name: "Bad"}}}, nil)
+	var ae *objectos.ArtifactError
+	assert.ErrorAs(t, err, &ae)
+}

@@ -14,9 +14,10 @@ import "context"
 type Store interface {
 	Tx
 	// Sync brings the schema in line with the objects: it creates missing
-	// tables, columns and indexes, never drops or rewrites anything, and
-	// returns an error naming the object, the field and the remedy for a
-	// change it cannot apply safely.
+	// tables, columns and indexes, renames the columns of fields declared
+	// with RenamedFrom, never drops or rewrites anything, and returns an
+	// error naming the object, the field and the remedy for a change it
+	// cannot apply safely.
 	Sync(ctx context.Context, objects []*Object) error
 	// Transact runs fn in one transaction, committed when fn returns nil
 	// and rolled back otherwise.

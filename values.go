@@ -56,6 +56,13 @@ func fieldErr(f *Field, code, format string, args ...any) *FieldError {
 	return &FieldError{Field: f.Name, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// Normalize checks a value against the field as a write does — its type
+// and format, options, lengths and ranges — and returns the canonical form
+// (see [Record]), or what is wrong as a *FieldError. It takes wire values
+// (a datetime as "2024-03-15T14:30:00.000Z", a number as float64 or
+// json.Number) and canonical Go values; nil is nil.
+func (f *Field) Normalize(v any) (any, *FieldError) { return normalizeValue(f, v) }
+
 // normalizeValue checks a wire value (or a Go value from a Go caller) against
 // the field and returns its canonical form.
 func normalizeValue(f *Field, v any) (any, *FieldError) {

@@ -17,7 +17,7 @@ func (s *Store) Indexes(ctx context.Context) (map[string]bool, error) {
 		return nil, err
 	}
 	defer tx.Rollback()
-	cat, err := s.readCatalog(ctx, tx)
+	cat, err := s.readCatalog(ctx, tx.Tx)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,7 +16,8 @@ import (
 	"github.com/objectos-go/objectos"
 )
 
-// SchemaError is a schema change that Sync will not apply by itself.
+// SchemaError is a schema change that Sync will not apply by itself: it
+// names the object and the field, what is wrong and what to do.
 type SchemaError struct {
 	Object, Field string
 	Problem       string
@@ -34,8 +36,17 @@ type column struct{ name, typ string }
 
 type catalog struct {
 	tables  map[string]map[string]string // table -> column -> type
+	columns map[string][]string          // table -> columns in table order
+	types   map[string]map[string]objectos.FieldType
 	indexes map[string]bool
 	fks     map[string]bool
+	// physical names the columns a plan renames, before the rename runs,
+	// by their names in the database (see renameColumn).
+	physical map[string]map[string]string
+	// records are the column types to record (see columnsTable), and
+	// created the tables this sync created.
+	records []columnRecord
+	created []string
 	// later are the indexes to build after the sync's transaction, and
 	// replaced the old-shape indexes replaced within it (old, new).
 	later    []laterIndex
@@ -142,9 +153,17 @@ func (s *Store) createIndexSQL(o *objectos.Object, ix index, name string, concur
 // Sync creates the tables, columns and indexes the objects need. It runs in
 // one transaction (PostgreSQL DDL is transactional, and SQLite's too), under
 // an advisory lock on PostgreSQL so replicas starting together do not race.
-// It never drops or alters existing columns; a type change or a new required
-// column without a default on a table with rows stops it with a
-// *SchemaError naming the object, the field and the remedy.
+//
+// It renames the column of a field declared with RenamedFrom when the table
+// has the former column and not the new one, keeping its values. It never
+// drops a column or rewrites a value: a change of a field's type is applied
+// only when the column stores both types alike (the record of each column's
+// type is kept in the objectos_columns table); any other type change, a
+// rename to a column that exists already, and a new required field without
+// a default on a table with rows leave the schema as it was and stop Sync
+// with a *SchemaError naming the object, the field and the remedy — one per
+// field, joined (errors.As finds the first). [Store.Plan] makes the changes
+// Sync refuses, and drops the columns no field declares any more.
 func (s *Store) Sync(ctx context.Context, objects []*objectos.Object) error {
 	names := map[string]constraintInfo{}
 	var cat *catalog
@@ -160,7 +179,7 @@ func (s *Store) Sync(ctx context.Context, objects []*objectos.Object) error {
 			}
 		}
 		var err error
-		if cat, err = s.readCatalog(ctx, tx); err != nil {
+		if cat, err = s.readCatalog(ctx, tx.Tx); err != nil {
 			return err
 		}
 		if _, ok := cat.tables[sequencesTable]; !ok {
@@ -169,9 +188,33 @@ func (s *Store) Sync(ctx context.Context, objects []*objectos.Object) error {
 				return err
 			}
 		}
+		if _, ok := cat.tables[columnsTable]; !ok {
+			if err := s.createColumnsTable(ctx, tx.Tx); err != nil {
+				return err
+			}
+		}
+		// Columns first, every refusal of every object at once; then the
+		// indexes and foreign keys.
+		var refused []error
+		for _, o := range objects {
+			errs, err := s.syncColumns(ctx, tx, cat, o)
+			if err != nil {
+				return err
+			}
+			refused = append(refused, errs...)
+		}
+		if len(refused) == 1 {
+			return refused[0]
+		}
+		if len(refused) > 1 {
+			return errors.Join(refused...)
+		}
+		if err := s.writeColumnTypes(ctx, tx.Tx, cat.records); err != nil {
+			return err
+		}
 		var pending []func() error
 		for _, o := range objects {
-			p, err := s.syncObject(ctx, tx, cat, o, names)
+			p, err := s.syncIndexes(ctx, tx, cat, o, names)
 			if err != nil {
 				return err
 			}
@@ -189,6 +232,9 @@ func (s *Store) Sync(ctx context.Context, objects []*objectos.Object) error {
 	if err != nil {
 		if _, ok := err.(*SchemaError); ok {
 			return err
+		}
+		if _, ok := err.(interface{ Unwrap() []error }); ok {
+			return err // refusals, joined
 		}
 		return fmt.Errorf("objectos: schema sync: %w", err)
 	}
@@ -255,11 +301,34 @@ func (s *Store) buildLater(ctx context.Context, later []laterIndex) error {
 	return nil
 }
 
-func (s *Store) readCatalog(ctx context.Context, tx bun.Tx) (*catalog, error) {
-	cat := &catalog{tables: map[string]map[string]string{}, indexes: map[string]bool{}, fks: map[string]bool{}}
+// readCatalog reads the tables, their columns and types, the indexes, the
+// foreign keys and the recorded column types of the schema.
+func (s *Store) readCatalog(ctx context.Context, tx querier) (*catalog, error) {
+	cat, err := s.readTables(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := cat.tables[columnsTable]; ok {
+		if err := readColumnTypes(ctx, tx, cat); err != nil {
+			return nil, err
+		}
+	}
+	return cat, nil
+}
+
+func (s *Store) readTables(ctx context.Context, tx querier) (*catalog, error) {
+	cat := &catalog{tables: map[string]map[string]string{}, columns: map[string][]string{},
+		types: map[string]map[string]objectos.FieldType{}, indexes: map[string]bool{}, fks: map[string]bool{}}
+	add := func(t, c, typ string) {
+		if cat.tables[t] == nil {
+			cat.tables[t] = map[string]string{}
+		}
+		cat.tables[t][c] = typ
+		cat.columns[t] = append(cat.columns[t], c)
+	}
 	if s.d.pg {
-		rows, err := tx.Tx.QueryContext(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
-			WHERE table_schema = current_schema()`)
+		rows, err := tx.QueryContext(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
+			WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`)
 		if err != nil {
 			return nil, err
 		}
@@ -269,10 +338,7 @@ func (s *Store) readCatalog(ctx context.Context, tx bun.Tx) (*catalog, error) {
 				rows.Close()
 				return nil, err
 			}
-			if cat.tables[t] == nil {
-				cat.tables[t] = map[string]string{}
-			}
-			cat.tables[t][c] = typ
+			add(t, c, typ)
 		}
 		rows.Close()
 		// Only valid indexes: one an interrupted concurrent build left
@@ -298,21 +364,19 @@ func (s *Store) readCatalog(ctx context.Context, tx bun.Tx) (*catalog, error) {
 		if !nameOK(t) {
 			continue
 		}
-		rows, err := tx.Tx.QueryContext(ctx, `SELECT name, type FROM pragma_table_info(?)`, t)
+		rows, err := tx.QueryContext(ctx, `SELECT name, type FROM pragma_table_info(?) ORDER BY cid`, t)
 		if err != nil {
 			return nil, err
 		}
-		cols := map[string]string{}
 		for rows.Next() {
 			var c, typ string
 			if err := rows.Scan(&c, &typ); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			cols[c] = typ
+			add(t, c, typ)
 		}
 		rows.Close()
-		cat.tables[t] = cols
 	}
 	return cat, nil
 }
@@ -327,8 +391,8 @@ func nameOK(s string) bool {
 	return s != ""
 }
 
-func scanNames(ctx context.Context, tx bun.Tx, query string, into map[string]bool) error {
-	rows, err := tx.Tx.QueryContext(ctx, query)
+func scanNames(ctx context.Context, tx querier, query string, into map[string]bool) error {
+	rows, err := tx.QueryContext(ctx, query)
 	if err != nil {
 		return err
 	}
@@ -382,55 +446,95 @@ func fkAction(f *objectos.Field) string {
 	return "SET NULL"
 }
 
-func (s *Store) syncObject(ctx context.Context, tx bun.Tx, cat *catalog, o *objectos.Object, names map[string]constraintInfo) ([]func() error, error) {
-	var pending []func() error
+// syncColumns creates the object's table, or the columns it lacks, and
+// checks the type of every existing column against its field's. It returns
+// the changes it refuses (a type that is not stored alike, a new required
+// field without a default on a table with rows), having left those columns
+// as they are.
+func (s *Store) syncColumns(ctx context.Context, tx bun.Tx, cat *catalog, o *objectos.Object) ([]error, error) {
 	existing, exists := cat.tables[o.Name]
-	names[o.Name+"_pkey"] = constraintInfo{object: o.Name, fields: []string{objectos.FieldID}}
 	if !exists {
 		defs := make([]string, 0, len(o.Fields))
 		for _, f := range o.Fields {
 			defs = append(defs, s.columnDef(o, f))
+			cat.records = append(cat.records, columnRecord{o.Name, f.Name, f.Type})
 		}
 		if _, err := tx.NewRaw("CREATE TABLE ? (?)", bun.Ident(o.Name), bun.Safe(strings.Join(defs, ", "))).Exec(ctx); err != nil {
 			return nil, err
 		}
-	} else {
-		var hasRows *bool
-		for _, f := range o.Fields {
-			typ, ok := existing[f.Name]
-			if ok {
-				if !s.d.sameType(typ, f) {
-					return nil, &SchemaError{Object: o.Name, Field: f.Name,
-						Problem: fmt.Sprintf("the column is stored as %s but the field is declared as %s (%s)", typ, f.Type, s.d.columnType(f)),
-						Remedy:  "objectos never changes a column's type; restore the previous type, or add a new field and migrate the data by hand"}
-				}
-				continue
-			}
-			if f.Required && f.DefaultValue == nil && !hasDefaultOption(f) && f.Kind() != objectos.KindAutonumber {
-				if hasRows == nil {
-					var one int
-					q := newSQL(s.d, o)
-					q.str("SELECT 1 FROM ")
-					q.ident(o.Name)
-					q.str(" LIMIT 1")
-					err := (&conn{s: s, q: tx.Tx}).queryRow(ctx, q, &one)
-					b := err == nil
-					hasRows = &b
-				}
-				if *hasRows {
-					return nil, &SchemaError{Object: o.Name, Field: f.Name,
-						Problem: "a new required field without a default cannot be added to a table that already has rows",
-						Remedy:  "give the field a defaultValue, or add it as optional, fill it in, then make it required"}
-				}
-			}
-			if _, err := tx.NewAddColumn().Table(o.Name).ColumnExpr(s.columnDef(o, f)).Exec(ctx); err != nil {
+		cat.created = append(cat.created, o.Name)
+		return nil, nil
+	}
+	var refused []error
+	for _, f := range o.Fields {
+		if f.RenamedFrom == "" {
+			continue
+		}
+		_, hasOld := existing[f.RenamedFrom]
+		_, hasNew := existing[f.Name]
+		switch {
+		case hasOld && hasNew:
+			refused = append(refused, &SchemaError{Object: o.Name, Field: f.Name,
+				Problem: fmt.Sprintf("the field is renamed from %s, but the table has both columns %[1]s and %s", f.RenamedFrom, f.Name),
+				Remedy: fmt.Sprintf("nothing was changed; move what you need from %[1]s into %s by hand, then drop %[1]s with a migration plan "+
+					"(it drops the columns no field declares), or remove renamedFrom", f.RenamedFrom, f.Name)})
+		case hasOld:
+			if err := execAll(ctx, tx.Tx, s.renameColumn(cat, o, f.RenamedFrom, f.Name)); err != nil {
 				return nil, err
 			}
+			cat.ran(o.Name)
 		}
 	}
+	var hasRows *bool
+	for _, f := range o.Fields {
+		if colType, ok := existing[f.Name]; ok {
+			from, err := s.columnType(ctx, tx.Tx, cat, o.Name, f.Name, f)
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case from == "" || !sameStorage(from, f.Type):
+				refused = append(refused, typeChangeError(o, f, from, colType))
+			case from != f.Type || cat.types[o.Name][f.Name] != f.Type:
+				cat.records = append(cat.records, columnRecord{o.Name, f.Name, f.Type})
+			}
+			continue
+		}
+		if f.Required && f.DefaultValue == nil && !hasDefaultOption(f) && f.Kind() != objectos.KindAutonumber {
+			if hasRows == nil {
+				var one int
+				q := newSQL(s.d, o)
+				q.str("SELECT 1 FROM ")
+				q.ident(o.Name)
+				q.str(" LIMIT 1")
+				err := (&conn{s: s, q: tx.Tx}).queryRow(ctx, q, &one)
+				b := err == nil
+				hasRows = &b
+			}
+			if *hasRows {
+				refused = append(refused, &SchemaError{Object: o.Name, Field: f.Name,
+					Problem: "a new required field without a default cannot be added to a table that already has rows",
+					Remedy:  "give the field a defaultValue, or add it as optional, fill it in, then make it required"})
+				continue
+			}
+		}
+		if _, err := tx.NewAddColumn().Table(o.Name).ColumnExpr(s.columnDef(o, f)).Exec(ctx); err != nil {
+			return nil, err
+		}
+		cat.records = append(cat.records, columnRecord{o.Name, f.Name, f.Type})
+	}
+	return refused, nil
+}
+
+// syncIndexes creates the indexes the object needs, replacing those of an
+// earlier shape, and returns the foreign keys to add once every table
+// exists (PostgreSQL; SQLite declares them with the column).
+func (s *Store) syncIndexes(ctx context.Context, tx bun.Tx, cat *catalog, o *objectos.Object, names map[string]constraintInfo) ([]func() error, error) {
+	var pending []func() error
+	names[o.Name+"_pkey"] = constraintInfo{object: o.Name, fields: []string{objectos.FieldID}}
 	// indexes: declared, unique fields, every reference field, and the
 	// orderings lists use most (see wantedIndexes).
-	tableIsNew := !exists
+	tableIsNew := slices.Contains(cat.created, o.Name)
 	for _, ix := range wantedIndexes(o) {
 		name := ix.name(o)
 		if ix.unique {

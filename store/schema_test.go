@@ -110,8 +110,8 @@ func TestSchemaSync(t *testing.T) {
 			_, err = start(t, st, bad)
 			require.True(t, errors.As(err, &se), "%v", err)
 			assert.Equal(t, "amount", se.Field)
-			assert.Contains(t, err.Error(), "declared as text")
-			assert.Contains(t, err.Error(), "never changes a column's type")
+			assert.Contains(t, err.Error(), "the column holds number values and the field is now declared as text")
+			assert.Contains(t, err.Error(), "convert the column with a migration plan")
 
 			// A unique index over duplicate values.
 			bad = v1()

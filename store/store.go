@@ -10,6 +10,16 @@
 //	st, err := store.Open(ctx, "./objectos.db")                   // SQLite file (WAL)
 //	st, err := store.Memory(ctx)                                  // private in-memory SQLite
 //	st, err := store.FromDB(ctx, db, "postgres")                  // the application's *sql.DB
+//
+// objectos.New syncs the schema (see Store.Sync): it adds what is missing
+// and renames the fields declared with renamedFrom, and refuses a type
+// change that is not stored alike. Such changes, and dropping the columns
+// no field declares any more, go through a migration plan:
+//
+//	objects, err := objectos.ResolveObjects(artifact, plugins)
+//	plan, err := st.Plan(ctx, objects)
+//	fmt.Print(plan)        // what each change does to the values
+//	err = plan.Apply(ctx)  // one transaction
 package store
 
 import (
@@ -115,20 +125,20 @@ type Options struct {
 
 // pool applies the options to db over the dialect's defaults.
 func (o Options) pool(db *sql.DB, maxOpen int, maxIdleTime time.Duration) {
-	open := pick(o.MaxOpenConns, maxOpen)
+	open := orDefault(o.MaxOpenConns, maxOpen)
 	db.SetMaxOpenConns(open)
 	idle := maxOpen
 	if open > 0 {
 		idle = open
 	}
-	db.SetMaxIdleConns(pick(o.MaxIdleConns, idle))
-	db.SetConnMaxLifetime(pick(o.ConnMaxLifetime, 0))
-	db.SetConnMaxIdleTime(pick(o.ConnMaxIdleTime, maxIdleTime))
+	db.SetMaxIdleConns(orDefault(o.MaxIdleConns, idle))
+	db.SetConnMaxLifetime(orDefault(o.ConnMaxLifetime, 0))
+	db.SetConnMaxIdleTime(orDefault(o.ConnMaxIdleTime, maxIdleTime))
 }
 
-// pick is v, or def when v is zero; a negative v is 0 (database/sql's "no
+// orDefault is v, or def when v is zero; a negative v is 0 (database/sql's "no
 // limit", or no idle connections).
-func pick[T int | time.Duration](v, def T) T {
+func orDefault[T int | time.Duration](v, def T) T {
 	switch {
 	case v == 0:
 		return def
@@ -202,7 +212,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	busy := pick(opts.BusyTimeout, 10*time.Second)
+	busy := orDefault(opts.BusyTimeout, 10*time.Second)
 	dsn += sep + "_pragma=foreign_keys(1)&_pragma=busy_timeout(" + millis(busy) + ")" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
 	sqldb, err := sql.Open("sqlite", dsn)

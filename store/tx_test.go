@@ -95,8 +95,8 @@ func appStack(t *testing.T, st *store.Store) *objectos.Stack {
 	return s
 }
 
-// accounts returns the names of the stored accounts, sorted.
-func accounts(t *testing.T, s *objectos.Stack) []string {
+// accountNames returns the names of the stored accounts, sorted.
+func accountNames(t *testing.T, s *objectos.Stack) []string {
 	t.Helper()
 	res, err := s.List(objectos.AsSystem(context.Background()), "account", objectos.Query{Sort: []objectos.SortKey{{Field: "name"}}})
 	require.NoError(t, err)
@@ -146,7 +146,7 @@ func TestApplicationRowsInStackTransact(t *testing.T) {
 			}
 			return order(ctx, "o1", res.ID)
 		}))
-		assert.Equal(t, []string{"Acme"}, accounts(t, s))
+		assert.Equal(t, []string{"Acme"}, accountNames(t, s))
 		assert.Equal(t, 1, rows(t, st, (*appOrder)(nil)), "committed with the record")
 		assert.Equal(t, 1, rows(t, st, (*appAudit)(nil)), "the hook's row too")
 
@@ -162,7 +162,7 @@ func TestApplicationRowsInStackTransact(t *testing.T) {
 			return boom
 		})
 		require.ErrorIs(t, err, boom)
-		assert.Equal(t, []string{"Acme"}, accounts(t, s), "the record rolled back")
+		assert.Equal(t, []string{"Acme"}, accountNames(t, s), "the record rolled back")
 		assert.Equal(t, 1, rows(t, st, (*appOrder)(nil)), "the application's row rolled back with it")
 		assert.Equal(t, 1, rows(t, st, (*appAudit)(nil)), "and the hook's")
 
@@ -178,7 +178,7 @@ func TestApplicationRowsInStackTransact(t *testing.T) {
 			return s.Delete(ctx, "account", res.ID, objectos.WriteOptions{})
 		})
 		require.True(t, objectos.IsCode(err, objectos.CodePermissionDenied), "%v", err)
-		assert.Equal(t, []string{"Acme"}, accounts(t, s))
+		assert.Equal(t, []string{"Acme"}, accountNames(t, s))
 		assert.Equal(t, 1, rows(t, st, (*appOrder)(nil)))
 	})
 }
@@ -221,7 +221,7 @@ func TestStackJoinsTheApplicationsTransaction(t *testing.T) {
 			// Stack.Transact joins it too.
 			return s.Transact(ctx, func(ctx context.Context) error { return createWithOrder(ctx, tx, "Also rolled back", "o2") })
 		}, false)
-		assert.Equal(t, []string{}, accounts(t, s), "the application's rollback undoes the records")
+		assert.Equal(t, []string{}, accountNames(t, s), "the application's rollback undoes the records")
 		assert.Zero(t, rows(t, st, (*appOrder)(nil)), "and its rows")
 		assert.Zero(t, rows(t, st, (*appAudit)(nil)), "and the hooks' rows")
 
@@ -265,7 +265,7 @@ func TestStackJoinsTheApplicationsTransaction(t *testing.T) {
 			_, err = tx.NewInsert().Model(&appOrder{ID: "o3", AccountID: res.ID}).Exec(ctx)
 			return err
 		}, true)
-		assert.Equal(t, []string{"Acme", "After twice", "Kept", "Twice"}, accounts(t, s), "committed by the application")
+		assert.Equal(t, []string{"Acme", "After twice", "Kept", "Twice"}, accountNames(t, s), "committed by the application")
 		var ids []string
 		require.NoError(t, st.DB().NewSelect().Model((*appOrder)(nil)).Column("id").Order("id").Scan(context.Background(), &ids))
 		assert.Equal(t, []string{"o1", "o3"}, ids)

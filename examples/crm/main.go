@@ -5,6 +5,14 @@
 //
 //	go run ./examples/crm                                  # ./objectos.db, 127.0.0.1:8080
 //	go run ./examples/crm -db postgres://user@host/db -addr :9000
+//	go run ./examples/crm -migrate plan                    # print the migration plan, exit
+//	go run ./examples/crm -migrate apply                   # apply it in one transaction, exit
+//
+// Schema changes that objectos does not make at start (a type change that
+// is not stored alike, a column no field declares any more) go through a
+// migration plan: -migrate plan prints what it would do to the data and
+// exits; -migrate apply applies it and exits, so that a deploy runs it
+// once, as a step of its own, before the servers start.
 //
 // Environment: OS_DATABASE_URL and OS_ADDR (defaults for -db and -addr),
 // OS_ADMIN_EMAIL and OS_ADMIN_PASSWORD (a bootstrap admin; without them the
@@ -73,8 +81,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	fs := flag.NewFlagSet("crm", flag.ContinueOnError)
 	addr := fs.String("addr", envOr(getenv, "OS_ADDR", "127.0.0.1:8080"), "listen address (env OS_ADDR)")
 	db := fs.String("db", envOr(getenv, "OS_DATABASE_URL", "./objectos.db"), "an SQLite file or a postgres:// URL (env OS_DATABASE_URL)")
+	migrate := fs.String("migrate", "", "plan: print the migration plan of the database and exit; apply: apply it in one transaction and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *migrate != "" && *migrate != "plan" && *migrate != "apply" {
+		return fmt.Errorf("-migrate %q: want plan or apply", *migrate)
 	}
 
 	artifact, err := objectos.ParseArtifact(artifactYAML)
@@ -89,16 +101,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 
 	authOpts := auth.Options{}.WithEnv(getenv)
 	mcpOpts := mcp.Options{}.WithEnv(getenv)
-	limits, err := rateLimits(ctx, getenv, st)
-	if err != nil {
-		return err
-	}
 	plugins := []objectos.Plugin{rest.New(rest.Options{Docs: true}), auth.New(authOpts), apikey.New(apikey.Options{}), security.New(),
 		mcp.New(mcpOpts)}
 	var cons *console.Plugin
 	if !strings.EqualFold(strings.TrimSpace(getenv("OS_CONSOLE_ENABLED")), "false") {
 		cons = console.New(console.Options{Title: "CRM console"})
 		plugins = append(plugins, cons)
+	}
+	if *migrate != "" {
+		return migrateDB(ctx, *migrate == "apply", st, artifact, plugins, out)
+	}
+	limits, err := rateLimits(ctx, getenv, st)
+	if err != nil {
+		return err
 	}
 	stack, err := objectos.New(ctx, objectos.Options{
 		Artifact: artifact,
@@ -164,6 +179,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	return nil
+}
+
+// migrateDB prints the migration plan of the database for the objects the
+// stack would sync and, with apply, applies it.
+func migrateDB(ctx context.Context, apply bool, st *store.Store, artifact *objectos.Artifact, plugins []objectos.Plugin, out io.Writer) error {
+	objects, err := objectos.ResolveObjects(artifact, plugins)
+	if err != nil {
+		return err
+	}
+	plan, err := st.Plan(ctx, objects)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(out, plan)
+	if !apply || plan.Empty() {
+		return nil
+	}
+	if err := plan.Apply(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Applied %d change(s). Start without -migrate to serve.\n", len(plan.Changes))
 	return nil
 }
 
