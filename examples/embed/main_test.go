@@ -34,13 +34,17 @@ var listening = regexp.MustCompile(`on (http://\S+) `)
 // the application's own page, sign-in, a task created and listed, an API
 // key minted and used, and a clean shutdown.
 func TestEmbed(t *testing.T) {
-	dbs := map[string]string{"sqlite": ":memory:"}
+	stores := []string{"sqlite"}
 	if testenv.PostgresDSN(t) != "" {
-		dbs["postgres"] = testenv.Schema(t)
+		stores = append(stores, "postgres")
 	}
-	for name, db := range dbs {
+	for _, name := range stores {
 		for _, router := range []string{"mux", "chi"} {
 			t.Run(name+"/"+router, func(t *testing.T) {
+				db := ":memory:"
+				if name == "postgres" {
+					db = testenv.Schema(t) // a schema of its own
+				}
 				ctx, cancel := context.WithCancel(context.Background())
 				out := &buffer{}
 				done := make(chan error, 1)
