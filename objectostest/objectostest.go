@@ -79,7 +79,8 @@ type Env struct {
 	Store objectos.Store
 	// Clock is the Stack's clock.
 	Clock *Clock
-	// Handler serves the requests of the Env's clients.
+	// Handler serves the requests of the Env's clients (Options.Handler,
+	// or the Stack); a test may replace it before making requests.
 	Handler http.Handler
 	// URL is the scheme and host of requests (Options.URL).
 	URL string
