@@ -1,28 +1,21 @@
 package apikey_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/objectos-go/objectos"
-	"github.com/objectos-go/objectos/apikey"
-	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/internal/testenv"
-	"github.com/objectos-go/objectos/rest"
-	"github.com/objectos-go/objectos/security"
+	"github.com/objectos-go/objectos/objectostest"
 )
 
 // BenchmarkAuthenticatedGet compares GET /data/doc/{id} by API key, by
 // session bearer token, and with a principal that costs no lookup.
 func BenchmarkAuthenticatedGet(b *testing.B) {
 	for _, k := range testenv.Kinds(b) {
-		st := testenv.Open(b, k)
 		uid := ""
 		free := objectos.AuthFunc(func(r *http.Request) (*objectos.Principal, error) {
 			if r.Header.Get("X-Bench") == "" {
@@ -30,23 +23,23 @@ func BenchmarkAuthenticatedGet(b *testing.B) {
 			}
 			return &objectos.Principal{UserID: uid}, nil
 		})
-		s, err := objectos.New(context.Background(), objectos.Options{
-			Artifact: artifact(), Store: st,
-			Plugins: []objectos.Plugin{free, rest.New(rest.Options{}), auth.New(auth.Options{Hasher: fastHasher{}}), security.New(), apikey.New(apikey.Options{})},
-			Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-			// the default limiter stays in the measured path, with a budget
-			// a benchmark cannot spend
-			RateLimits: objectos.RateLimits{Read: objectos.Rate{Limit: 1 << 30, Period: objectos.MaxRatePeriod}},
+		e := objectostest.New(b, artifact(), objectostest.Options{
+			Store:   testenv.Open(b, k),
+			Plugins: []objectos.Plugin{free},
+			Configure: func(o *objectos.Options) {
+				o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+				// the default limiter stays in the measured path, with a
+				// budget a benchmark cannot spend
+				o.RateLimits = objectos.RateLimits{Read: objectos.Rate{Limit: 1 << 30, Period: objectos.MaxRatePeriod}}
+			},
 		})
-		require.NoError(b, err)
-		e := &env{t: b, stack: s, h: s, clock: newClock(), logs: &lockedBuffer{}}
-		token, id := e.user("bench")
-		uid = id
-		key := e.mint(token, `{"name":"bench"}`).body["key"].(string)
-		doc := e.do("POST", "/api/v1/data/doc", `{"title":"x"}`, bearer(token)).body["id"].(string)
+		u := e.Admin(b, "bench")
+		uid = u.ID
+		key := u.APIKey(b).Key
+		doc := u.Post("/api/v1/data/doc", `{"title":"x"}`).Status(b, 201).ID()
 		for name, hdr := range map[string][2]string{
 			"apikey":         {"X-Api-Key", key},
-			"session-bearer": {"Authorization", "Bearer " + token},
+			"session-bearer": {"Authorization", "Bearer " + u.Token},
 			"no-lookup":      {"X-Bench", "1"},
 		} {
 			b.Run(string(k)+"/"+name, func(b *testing.B) {
@@ -55,7 +48,7 @@ func BenchmarkAuthenticatedGet(b *testing.B) {
 					req := httptest.NewRequest("GET", "/api/v1/data/doc/"+doc, nil)
 					req.Header.Set(hdr[0], hdr[1])
 					rec := httptest.NewRecorder()
-					s.ServeHTTP(rec, req)
+					e.Stack.ServeHTTP(rec, req)
 					if rec.Code != 200 {
 						b.Fatalf("%d %s", rec.Code, rec.Body.String())
 					}

@@ -11,28 +11,29 @@ import (
 
 	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/objectostest"
 	"github.com/objectos-go/objectos/store"
 )
 
-func (e *env) post(path, token string, body any) *result {
-	e.t.Helper()
-	var h map[string]string
+// post sends body, as JSON, to an auth route, with token as the bearer
+// token unless it is "".
+func (e *env) post(path, token string, body any) *objectostest.Response {
+	c := e.Client()
 	if token != "" {
-		h = bearer(token)
+		c = e.Bearer(token)
 	}
-	return e.do(call{method: "POST", path: "/api/v1/auth/" + path, body: mustJSON(body), header: h})
+	return c.Post("/api/v1/auth/"+path, mustJSON(body))
 }
 
 // works reports whether a token still opens the data API.
 func (e *env) works(token string) bool {
-	e.t.Helper()
-	return e.do(call{method: "GET", path: "/api/v1/data/note", header: bearer(token)}).Code == 200
+	return e.Bearer(token).Get("/api/v1/data/note").StatusCode == 200
 }
 
 func TestChangePassword(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{}, roomyAuthRate)
-		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
 		current := e.signedIn("ada@example.com", "correct horse")
 		other := e.signedIn("ada@example.com", "correct horse")
 
@@ -56,29 +57,29 @@ func TestChangePassword(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				r := e.post("change-password", tc.token, tc.body)
-				assert.Equal(t, tc.status, r.Code, r.Body.String())
-				assert.Equal(t, tc.code, r.obj()["code"])
+				assert.Equal(t, tc.status, r.StatusCode, r.String())
+				assert.Equal(t, tc.code, r.Value("code"))
 				assert.True(t, e.works(other), "a refused change revokes nothing")
 			})
 		}
-		assert.Equal(t, 200, e.signIn("ada@example.com", "correct horse").Code, "the password is unchanged")
+		assert.Equal(t, 200, e.signIn("ada@example.com", "correct horse").StatusCode, "the password is unchanged")
 
 		r := e.post("change-password", current, map[string]any{"currentPassword": "correct horse", "newPassword": "battery staple"})
-		require.Equal(t, 200, r.Code, r.Body.String())
-		assert.Nil(t, r.obj()["token"])
-		assert.Equal(t, "ada@example.com", r.obj()["user"].(map[string]any)["email"])
+		r.Status(t, 200)
+		assert.Nil(t, r.Value("token"))
+		assert.Equal(t, "ada@example.com", r.Value("user.email"))
 		assert.True(t, e.works(current), "the session that changed the password lives on")
 		assert.False(t, e.works(other), "every other session is revoked")
-		assert.Equal(t, 401, e.signIn("ada@example.com", "correct horse").Code)
+		assert.Equal(t, 401, e.signIn("ada@example.com", "correct horse").StatusCode)
 		current = e.signedIn("ada@example.com", "battery staple")
 
 		// revokeOtherSessions replaces the current session as well.
 		r = e.post("change-password", current, map[string]any{"currentPassword": "battery staple", "newPassword": "third password", "revokeOtherSessions": true})
-		require.Equal(t, 200, r.Code, r.Body.String())
-		fresh, _ := r.obj()["token"].(string)
+		r.Status(t, 200)
+		fresh, _ := r.Value("token").(string)
 		require.Len(t, fresh, 43)
 		assert.Equal(t, fresh, sessionCookie(r).Value)
-		assert.Equal(t, fresh, r.Header().Get("set-auth-token"))
+		assert.Equal(t, fresh, r.Header.Get("set-auth-token"))
 		assert.False(t, e.works(current))
 		assert.True(t, e.works(fresh))
 	})
@@ -89,38 +90,38 @@ func TestChangePassword(t *testing.T) {
 func TestChangePasswordLockout(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{})
-		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
 		token := e.signedIn("ada@example.com", "correct horse")
 		for i := 0; i < 5; i++ {
-			assert.Equal(t, 400, e.post("change-password", token, map[string]any{"currentPassword": "guess", "newPassword": "battery staple"}).Code)
+			assert.Equal(t, 400, e.post("change-password", token, map[string]any{"currentPassword": "guess", "newPassword": "battery staple"}).StatusCode)
 		}
 		r := e.post("change-password", token, map[string]any{"currentPassword": "correct horse", "newPassword": "battery staple"})
-		assert.Equal(t, 403, r.Code)
-		assert.Equal(t, "ACCOUNT_LOCKED", r.obj()["code"])
-		assert.Equal(t, 403, e.signIn("ada@example.com", "correct horse").Code, "sign-in is locked too")
-		e.clock.Advance(15 * time.Minute)
-		assert.Equal(t, 200, e.post("change-password", token, map[string]any{"currentPassword": "correct horse", "newPassword": "battery staple"}).Code)
+		assert.Equal(t, 403, r.StatusCode)
+		assert.Equal(t, "ACCOUNT_LOCKED", r.Value("code"))
+		assert.Equal(t, 403, e.signIn("ada@example.com", "correct horse").StatusCode, "sign-in is locked too")
+		e.Clock.Advance(15 * time.Minute)
+		assert.Equal(t, 200, e.post("change-password", token, map[string]any{"currentPassword": "correct horse", "newPassword": "battery staple"}).StatusCode)
 	})
 }
 
 func TestSessionManagement(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{SignUp: new(true)})
-		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
-		require.Equal(t, 200, e.signUp("Bob", "bob@example.com", "correct horse").Code)
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
+		require.Equal(t, 200, e.signUp("Bob", "bob@example.com", "correct horse").StatusCode)
 		bob := e.signedIn("bob@example.com", "correct horse")
 		tokens := []string{e.signedIn("ada@example.com", "correct horse")}
-		e.clock.Advance(time.Second)
+		e.Clock.Advance(time.Second)
 		tokens = append(tokens, e.signedIn("ada@example.com", "correct horse"))
-		e.clock.Advance(time.Second)
+		e.Clock.Advance(time.Second)
 		tokens = append(tokens, e.signedIn("ada@example.com", "correct horse"))
 		me := tokens[2]
 
-		assert.Equal(t, 401, e.do(call{method: "GET", path: "/api/v1/auth/list-sessions"}).Code)
+		assert.Equal(t, 401, e.Client().Get("/api/v1/auth/list-sessions").StatusCode)
 		list := func(token string) []any {
-			r := e.do(call{method: "GET", path: "/api/v1/auth/list-sessions", header: bearer(token)})
-			require.Equal(t, 200, r.Code, r.Body.String())
-			out, _ := r.body.([]any)
+			r := e.Bearer(token).Get("/api/v1/auth/list-sessions")
+			r.Status(t, 200)
+			out, _ := r.JSON().([]any)
 			return out
 		}
 		sessions := list(me)
@@ -128,27 +129,27 @@ func TestSessionManagement(t *testing.T) {
 		require.Len(t, sessions, 4)
 		newest := sessions[0].(map[string]any)
 		assert.ElementsMatch(t, []string{"id", "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress", "userAgent"}, keysOf(newest))
-		current := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(me)}).obj()["session"].(map[string]any)
+		current := e.Bearer(me).Get("/api/v1/auth/get-session").Value("session").(map[string]any)
 		assert.Equal(t, current["id"], newest["id"])
 		assert.NotContains(t, list(me)[3].(map[string]any), "token")
 
 		// revoke-session by token and by id; a foreign session is left alone
-		assert.Equal(t, map[string]any{"status": true}, e.post("revoke-session", me, map[string]any{"token": tokens[0]}).body)
+		assert.Equal(t, map[string]any{"status": true}, e.post("revoke-session", me, map[string]any{"token": tokens[0]}).JSON())
 		assert.False(t, e.works(tokens[0]))
 		bobSession := list(bob)[0].(map[string]any)["id"]
-		assert.Equal(t, 200, e.post("revoke-session", me, map[string]any{"token": bobSession}).Code)
+		assert.Equal(t, 200, e.post("revoke-session", me, map[string]any{"token": bobSession}).StatusCode)
 		assert.True(t, e.works(bob), "another user's session cannot be revoked")
-		assert.Equal(t, 200, e.post("revoke-session", me, map[string]any{"token": bob}).Code)
+		assert.Equal(t, 200, e.post("revoke-session", me, map[string]any{"token": bob}).StatusCode)
 		assert.True(t, e.works(bob))
-		assert.Equal(t, 400, e.post("revoke-session", me, map[string]any{}).Code)
+		assert.Equal(t, 400, e.post("revoke-session", me, map[string]any{}).StatusCode)
 		byID := list(me)[1].(map[string]any)["id"]
-		assert.Equal(t, 200, e.post("revoke-session", me, map[string]any{"token": byID}).Code)
+		assert.Equal(t, 200, e.post("revoke-session", me, map[string]any{"token": byID}).StatusCode)
 		assert.False(t, e.works(tokens[1]))
 		assert.Len(t, list(me), 2)
 
 		// revoke-other-sessions keeps the caller's
 		e.signedIn("ada@example.com", "correct horse")
-		assert.Equal(t, 200, e.post("revoke-other-sessions", me, map[string]any{}).Code)
+		assert.Equal(t, 200, e.post("revoke-other-sessions", me, map[string]any{}).StatusCode)
 		assert.Len(t, list(me), 1)
 		assert.True(t, e.works(me))
 
@@ -160,7 +161,7 @@ func TestSessionManagement(t *testing.T) {
 
 		// revoke-sessions ends them all, the caller's included
 		r = e.post("revoke-sessions", me, map[string]any{})
-		assert.Equal(t, map[string]any{"status": true}, r.body)
+		assert.Equal(t, map[string]any{"status": true}, r.JSON())
 		assert.Equal(t, -1, sessionCookie(r).MaxAge)
 		assert.False(t, e.works(me))
 		assert.True(t, e.works(bob))
@@ -169,27 +170,27 @@ func TestSessionManagement(t *testing.T) {
 		c := sessionCookie(e.signIn("ada@example.com", "correct horse"))
 		r = e.do(call{method: "POST", path: "/api/v1/auth/revoke-sessions", body: "{}", cookies: []*http.Cookie{c},
 			header: map[string]string{"Origin": "https://evil.example"}})
-		assert.Equal(t, 403, r.Code)
-		assert.Equal(t, "INVALID_ORIGIN", r.obj()["code"])
+		assert.Equal(t, 403, r.StatusCode)
+		assert.Equal(t, "INVALID_ORIGIN", r.Value("code"))
 	})
 }
 
 func TestUpdateUser(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{SignUp: new(true)})
-		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
-		require.Equal(t, 200, e.signUp("Bob", "bob@example.com", "correct horse").Code)
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
+		require.Equal(t, 200, e.signUp("Bob", "bob@example.com", "correct horse").StatusCode)
 		bob := e.signedIn("bob@example.com", "correct horse")
 		user := func() map[string]any {
-			return e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(bob)}).obj()["user"].(map[string]any)
+			return e.Bearer(bob).Get("/api/v1/auth/get-session").Value("user").(map[string]any)
 		}
 
 		r := e.post("update-user", bob, map[string]any{strings.Repeat("k", 60<<10): 1})
-		assert.Equal(t, 400, r.Code)
-		assert.Less(t, r.Body.Len(), 1024, "an unknown key is not echoed whole")
+		assert.Equal(t, 400, r.StatusCode)
+		assert.Less(t, len(r.Body), 1024, "an unknown key is not echoed whole")
 		r = e.post("update-user", bob, map[string]any{"name": "Robert", "image": "https://img.example/bob.png"})
-		require.Equal(t, 200, r.Code, r.Body.String())
-		assert.Equal(t, map[string]any{"status": true}, r.body)
+		r.Status(t, 200)
+		assert.Equal(t, map[string]any{"status": true}, r.JSON())
 		assert.Equal(t, "Robert", user()["name"])
 		assert.Equal(t, "https://img.example/bob.png", user()["image"])
 
@@ -208,14 +209,14 @@ func TestUpdateUser(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				r := e.post("update-user", bob, tc.body)
-				assert.Equal(t, tc.status, r.Code, r.Body.String())
-				assert.Equal(t, tc.code, r.obj()["code"])
+				assert.Equal(t, tc.status, r.StatusCode, r.String())
+				assert.Equal(t, tc.code, r.Value("code"))
 				u := user()
 				assert.Equal(t, "Robert", u["name"], "nothing changed")
 				assert.Nil(t, u["role"])
 			})
 		}
-		assert.Equal(t, 401, e.post("update-user", "", map[string]any{"name": "x"}).Code)
+		assert.Equal(t, 401, e.post("update-user", "", map[string]any{"name": "x"}).StatusCode)
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/objectos-go/objectos/apikey"
 	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/objectostest"
 	"github.com/objectos-go/objectos/security"
 	"github.com/objectos-go/objectos/store"
 )
@@ -28,10 +29,10 @@ func adminEnv(t *testing.T, st *store.Store, mod ...func(*objectos.Options)) (e 
 	ids = map[string]string{}
 	for _, name := range []string{"Ada", "Bob", "Carol"} {
 		r := e.signUp(name, strings.ToLower(name)+"@example.com", "correct horse")
-		require.Equal(t, 200, r.Code, r.Body.String())
-		ids[name] = r.obj()["user"].(map[string]any)["id"].(string)
+		r.Status(t, 200)
+		ids[name] = r.Value("user.id").(string)
 		// the sign-up session is ended, so each test starts with none
-		require.Equal(t, 200, e.post("sign-out", r.obj()["token"].(string), map[string]any{}).Code)
+		require.Equal(t, 200, e.post("sign-out", r.Value("token").(string), map[string]any{}).StatusCode)
 	}
 	return e, e.signedIn("ada@example.com", "correct horse"), ids
 }
@@ -40,19 +41,19 @@ func adminEnv(t *testing.T, st *store.Store, mod ...func(*objectos.Options)) (e 
 // token opens no session.
 func (e *env) session(token string) map[string]any {
 	e.t.Helper()
-	r := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(token)})
-	require.Equal(e.t, 200, r.Code, r.Body.String())
-	return r.obj()
+	r := e.Bearer(token).Get("/api/v1/auth/get-session")
+	require.Equal(e.t, 200, r.StatusCode, r.String())
+	return r.Map()
 }
 
 // userSessions lists a user's sessions through the admin route.
 func (e *env) userSessions(admin, userID string) []any {
 	e.t.Helper()
 	r := e.post("admin/list-user-sessions", admin, map[string]any{"userId": userID})
-	require.Equal(e.t, 200, r.Code, r.Body.String())
-	require.ElementsMatch(e.t, []string{"sessions"}, keysOf(r.obj()))
-	out, ok := r.obj()["sessions"].([]any)
-	require.True(e.t, ok, r.Body.String())
+	require.Equal(e.t, 200, r.StatusCode, r.String())
+	require.ElementsMatch(e.t, []string{"sessions"}, keysOf(r.Map()))
+	out, ok := r.Value("sessions").([]any)
+	require.True(e.t, ok, r.String())
 	return out
 }
 
@@ -67,14 +68,14 @@ func TestAdminUserSessions(t *testing.T) {
 		assert.Empty(t, e.userSessions(admin, ids["Bob"]))
 
 		first := e.signedIn("bob@example.com", "correct horse")
-		e.clock.Advance(time.Second)
+		e.Clock.Advance(time.Second)
 		second := e.signedIn("bob@example.com", "correct horse")
 		carol := e.signedIn("carol@example.com", "correct horse")
 
 		r := e.post("admin/list-user-sessions", admin, map[string]any{"userId": ids["Bob"]})
-		require.Equal(t, 200, r.Code, r.Body.String())
+		r.Status(t, 200)
 		for _, secret := range []string{first, second, sha256Hex(first), sha256Hex(second), "token", "hash"} {
-			assert.NotContains(t, strings.ToLower(r.Body.String()), strings.ToLower(secret), "no token or hash in the answer")
+			assert.NotContains(t, strings.ToLower(r.String()), strings.ToLower(secret), "no token or hash in the answer")
 		}
 		sessions := e.userSessions(admin, ids["Bob"])
 		require.Len(t, sessions, 2, "two sign-ins, two sessions; none of another user")
@@ -86,8 +87,8 @@ func TestAdminUserSessions(t *testing.T) {
 
 		// revoke one by id: that session ends, the other lives on
 		r = e.post("admin/revoke-user-session", admin, map[string]any{"sessionToken": oldest["id"]})
-		require.Equal(t, 200, r.Code, r.Body.String())
-		assert.Equal(t, map[string]any{"success": true}, r.body)
+		r.Status(t, 200)
+		assert.Equal(t, map[string]any{"success": true}, r.JSON())
 		assert.Nil(t, e.session(first), "get-session answers null for the revoked session")
 		assert.False(t, e.works(first))
 		assert.True(t, e.works(second))
@@ -96,21 +97,21 @@ func TestAdminUserSessions(t *testing.T) {
 		// and one by its token
 		third := e.signedIn("bob@example.com", "correct horse")
 		r = e.post("admin/revoke-user-session", admin, map[string]any{"sessionToken": third})
-		assert.Equal(t, map[string]any{"success": true}, r.body)
+		assert.Equal(t, map[string]any{"success": true}, r.JSON())
 		assert.False(t, e.works(third))
 		assert.True(t, e.works(second))
 
 		// an unknown or revoked session is answered alike, as better-auth does
 		for _, ref := range []string{"no-such-session", oldest["id"].(string), strings.Repeat("A", 43)} {
 			r = e.post("admin/revoke-user-session", admin, map[string]any{"sessionToken": ref})
-			assert.Equal(t, map[string]any{"success": true}, r.body)
+			assert.Equal(t, map[string]any{"success": true}, r.JSON())
 		}
 
 		// revoke all of Bob's: Carol and the administrator are untouched
 		e.signedIn("bob@example.com", "correct horse")
 		r = e.post("admin/revoke-user-sessions", admin, map[string]any{"userId": ids["Bob"]})
-		require.Equal(t, 200, r.Code, r.Body.String())
-		assert.Equal(t, map[string]any{"success": true}, r.body)
+		r.Status(t, 200)
+		assert.Equal(t, map[string]any{"success": true}, r.JSON())
 		assert.False(t, e.works(second))
 		assert.Empty(t, e.userSessions(admin, ids["Bob"]))
 		assert.True(t, e.works(carol))
@@ -119,7 +120,7 @@ func TestAdminUserSessions(t *testing.T) {
 		// expired sessions are not listed
 		e.signedIn("carol@example.com", "correct horse")
 		assert.Len(t, e.userSessions(admin, ids["Carol"]), 2)
-		e.clock.Advance(auth.DefaultSessionTTL + time.Minute)
+		e.Clock.Advance(auth.DefaultSessionTTL + time.Minute)
 		admin = e.signedIn("ada@example.com", "correct horse")
 		assert.Empty(t, e.userSessions(admin, ids["Carol"]))
 	})
@@ -133,9 +134,9 @@ func TestAdminBanUser(t *testing.T) {
 		userKeys := keysOf(e.session(bob)["user"].(map[string]any))
 
 		r := e.post("admin/ban-user", admin, map[string]any{"userId": ids["Bob"], "banReason": "spam"})
-		require.Equal(t, 200, r.Code, r.Body.String())
-		require.ElementsMatch(t, []string{"user"}, keysOf(r.obj()))
-		user := r.obj()["user"].(map[string]any)
+		r.Status(t, 200)
+		require.ElementsMatch(t, []string{"user"}, keysOf(r.Map()))
+		user := r.Value("user").(map[string]any)
 		assert.ElementsMatch(t, userKeys, keysOf(user), "the user is shaped as get-session's")
 		assert.Equal(t, ids["Bob"], user["id"])
 		assert.Equal(t, true, user["banned"])
@@ -146,13 +147,13 @@ func TestAdminBanUser(t *testing.T) {
 		assert.False(t, e.works(bob))
 		assert.Empty(t, e.userSessions(admin, ids["Bob"]), "and is revoked")
 		r = e.signIn("bob@example.com", "correct horse")
-		assert.Equal(t, 403, r.Code)
-		assert.Equal(t, "BANNED_USER", r.obj()["code"])
+		assert.Equal(t, 403, r.StatusCode)
+		assert.Equal(t, "BANNED_USER", r.Value("code"))
 		assert.True(t, e.works(carol), "nobody else is affected")
 
 		r = e.post("admin/unban-user", admin, map[string]any{"userId": ids["Bob"]})
-		require.Equal(t, 200, r.Code, r.Body.String())
-		user = r.obj()["user"].(map[string]any)
+		r.Status(t, 200)
+		user = r.Value("user").(map[string]any)
 		assert.ElementsMatch(t, userKeys, keysOf(user))
 		assert.Equal(t, false, user["banned"])
 		assert.Nil(t, user["banReason"])
@@ -162,27 +163,27 @@ func TestAdminBanUser(t *testing.T) {
 
 		// a ban for a while: the reason defaults as better-auth's does
 		r = e.post("admin/ban-user", admin, map[string]any{"userId": ids["Bob"], "banExpiresIn": 60})
-		require.Equal(t, 200, r.Code, r.Body.String())
-		user = r.obj()["user"].(map[string]any)
+		r.Status(t, 200)
+		user = r.Value("user").(map[string]any)
 		assert.Equal(t, "No reason", user["banReason"])
-		assert.Equal(t, objectos.FormatDatetime(e.clock.Now().Add(time.Minute)), user["banExpires"])
+		assert.Equal(t, objectos.FormatDatetime(e.Clock.Now().Add(time.Minute)), user["banExpires"])
 		assert.False(t, e.works(bob))
-		assert.Equal(t, 403, e.signIn("bob@example.com", "correct horse").Code)
-		e.clock.Advance(time.Minute + time.Second)
+		assert.Equal(t, 403, e.signIn("bob@example.com", "correct horse").StatusCode)
+		e.Clock.Advance(time.Minute + time.Second)
 		bob = e.signedIn("bob@example.com", "correct horse")
 		assert.True(t, e.works(bob), "the ban has run out")
 
 		// banning again (banned already, the last ban run out) revokes the
 		// sessions started since
 		r = e.post("admin/ban-user", admin, map[string]any{"userId": ids["Bob"]})
-		require.Equal(t, 200, r.Code, r.Body.String())
+		r.Status(t, 200)
 		assert.False(t, e.works(bob))
 		assert.Empty(t, e.userSessions(admin, ids["Bob"]))
 
 		// an administrator cannot ban themself
 		r = e.post("admin/ban-user", admin, map[string]any{"userId": ids["Ada"]})
-		assert.Equal(t, 400, r.Code)
-		assert.Equal(t, "YOU_CANNOT_BAN_YOURSELF", r.obj()["code"])
+		assert.Equal(t, 400, r.StatusCode)
+		assert.Equal(t, "YOU_CANNOT_BAN_YOURSELF", r.Value("code"))
 		assert.True(t, e.works(admin))
 		assert.Equal(t, false, e.session(admin)["user"].(map[string]any)["banned"])
 	})
@@ -199,30 +200,30 @@ func TestAdminBanWithKeys(t *testing.T) {
 			o.Plugins = append(o.Plugins, security.New(), apikey.New(apikey.Options{}))
 		})
 		mint := func(token string) string {
-			r := e.do(call{method: "POST", path: "/api/v1/keys", body: `{"name":"ci"}`, header: bearer(token)})
-			require.Equal(t, 201, r.Code, r.Body.String())
-			return r.obj()["key"].(string)
+			r := e.Bearer(token).Post("/api/v1/keys", `{"name":"ci"}`)
+			r.Status(t, 201)
+			return r.Value("key").(string)
 		}
 		bob := e.signedIn("bob@example.com", "correct horse")
 		bobKey, adminKey := mint(bob), mint(admin)
 		keyWorks := func() bool {
 			r := e.do(call{method: "GET", path: "/api/v1/data/sys_user/" + ids["Bob"], header: map[string]string{"x-api-key": bobKey}})
-			return r.Code == 200
+			return r.StatusCode == 200
 		}
 		require.True(t, keyWorks())
 
 		r := e.post("admin/ban-user", adminKey, map[string]any{"userId": ids["Bob"]})
-		assert.Equal(t, 401, r.Code, r.Body.String())
-		assert.Equal(t, "UNAUTHORIZED", r.obj()["code"])
+		assert.Equal(t, 401, r.StatusCode, r.String())
+		assert.Equal(t, "UNAUTHORIZED", r.Value("code"))
 		assert.True(t, keyWorks())
 
 		r = e.post("admin/ban-user", admin, map[string]any{"userId": ids["Bob"]})
-		require.Equal(t, 200, r.Code, r.Body.String())
+		r.Status(t, 200)
 		assert.False(t, keyWorks(), "the banned user's key is refused")
 		assert.Nil(t, e.session(bob))
 
 		r = e.post("admin/unban-user", admin, map[string]any{"userId": ids["Bob"]})
-		require.Equal(t, 200, r.Code, r.Body.String())
+		r.Status(t, 200)
 		assert.True(t, keyWorks(), "and works again once the ban is lifted")
 		assert.Nil(t, e.session(bob), "while the sessions stay revoked")
 	})
@@ -260,11 +261,11 @@ func TestAdminRoutesRefused(t *testing.T) {
 		require.NotNil(t, adminCookie)
 		for _, rt := range routes {
 			t.Run(rt.path, func(t *testing.T) {
-				refused := func(t *testing.T, r *result, status int, code string) {
+				refused := func(t *testing.T, r *objectostest.Response, status int, code string) {
 					t.Helper()
-					assert.Equal(t, status, r.Code, r.Body.String())
-					assert.Equal(t, code, r.obj()["code"])
-					assert.ElementsMatch(t, []string{"code", "message"}, keysOf(r.obj()), "better-auth's error envelope")
+					assert.Equal(t, status, r.StatusCode, r.String())
+					assert.Equal(t, code, r.Value("code"))
+					assert.ElementsMatch(t, []string{"code", "message"}, keysOf(r.Map()), "better-auth's error envelope")
 					unchanged(t)
 				}
 				refused(t, e.post(rt.path, "", rt.body), 401, "UNAUTHORIZED")
@@ -289,7 +290,7 @@ func TestAdminRoutesRefused(t *testing.T) {
 				if rt.path == "admin/list-user-sessions" {
 					r = e.do(call{method: "POST", path: "/api/v1/auth/" + rt.path, body: mustJSON(rt.body), cookies: []*http.Cookie{adminCookie},
 						header: map[string]string{"Origin": "http://objectos.test"}})
-					assert.Equal(t, 200, r.Code, r.Body.String())
+					assert.Equal(t, 200, r.StatusCode, r.String())
 				}
 
 				if _, ok := rt.body["userId"]; ok {
@@ -310,22 +311,22 @@ func TestAdminRoutesRefused(t *testing.T) {
 			{"userId": ""},
 		} {
 			r := e.post("admin/ban-user", admin, bad)
-			assert.Equal(t, 400, r.Code, "%v: %s", bad, r.Body.String())
-			assert.Equal(t, "VALIDATION_ERROR", r.obj()["code"], "%v", bad)
+			assert.Equal(t, 400, r.StatusCode, "%v: %s", bad, r.String())
+			assert.Equal(t, "VALIDATION_ERROR", r.Value("code"), "%v", bad)
 			unchanged(t)
 		}
 		r := e.post("admin/ban-user", admin, map[string]any{"userId": ids["Carol"], "banReason": strings.Repeat("x", 70<<10)})
-		assert.Equal(t, 413, r.Code, "the body is bounded")
+		assert.Equal(t, 413, r.StatusCode, "the body is bounded")
 		unchanged(t)
 
 		// the bodies may be form-encoded, as on the other auth routes
 		r = e.do(call{method: "POST", path: "/api/v1/auth/admin/list-user-sessions", body: "userId=" + ids["Carol"],
 			header: map[string]string{"Authorization": "Bearer " + admin, "Content-Type": "application/x-www-form-urlencoded"}})
-		require.Equal(t, 200, r.Code, r.Body.String())
-		assert.Len(t, r.obj()["sessions"], 1)
+		r.Status(t, 200)
+		assert.Len(t, r.Value("sessions"), 1)
 
 		// other methods are not routes
-		r = e.do(call{method: "GET", path: "/api/v1/auth/admin/list-user-sessions", header: bearer(admin)})
-		assert.Equal(t, 405, r.Code, r.Body.String())
+		r = e.Bearer(admin).Get("/api/v1/auth/admin/list-user-sessions")
+		assert.Equal(t, 405, r.StatusCode, r.String())
 	})
 }

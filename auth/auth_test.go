@@ -13,6 +13,7 @@ import (
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/objectostest"
 	"github.com/objectos-go/objectos/rest"
 	"github.com/objectos-go/objectos/store"
 )
@@ -20,39 +21,39 @@ import (
 func TestBootstrapAndSignUp(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{})
-		r := e.do(call{method: "GET", path: "/api/v1/auth/bootstrap-status"})
-		assert.Equal(t, map[string]any{"hasOwner": false}, r.body)
+		r := e.Client().Get("/api/v1/auth/bootstrap-status")
+		assert.Equal(t, map[string]any{"hasOwner": false}, r.JSON())
 
 		r = e.signUp("Ada", "Ada@Example.COM", "correct horse")
-		require.Equal(t, 200, r.Code, r.Body.String())
-		user := r.obj()["user"].(map[string]any)
+		r.Status(t, 200)
+		user := r.Value("user").(map[string]any)
 		assert.Equal(t, "ada@example.com", user["email"], "emails are normalised to lower case")
 		assert.Equal(t, "admin", user["role"], "the first user becomes an admin")
 		assert.Equal(t, "Ada", user["name"])
 		for _, k := range []string{"id", "emailVerified", "image", "createdAt", "updatedAt"} {
 			assert.Contains(t, user, k)
 		}
-		token := r.obj()["token"].(string)
+		token := r.Value("token").(string)
 		assert.Len(t, token, 43, "256 random bits, base64url")
-		assert.Equal(t, token, r.Header().Get("set-auth-token"))
+		assert.Equal(t, token, r.Header.Get("set-auth-token"))
 		assert.Equal(t, token, sessionCookie(r).Value)
 
-		r = e.do(call{method: "GET", path: "/api/v1/auth/bootstrap-status"})
-		assert.Equal(t, map[string]any{"hasOwner": true}, r.body)
+		r = e.Client().Get("/api/v1/auth/bootstrap-status")
+		assert.Equal(t, map[string]any{"hasOwner": true}, r.JSON())
 
 		r = e.signUp("Bob", "bob@example.com", "correct horse")
-		assert.Equal(t, 403, r.Code)
-		assert.Equal(t, map[string]any{"code": "SIGN_UP_DISABLED", "message": "Sign-up is disabled"}, r.body)
+		assert.Equal(t, 403, r.StatusCode)
+		assert.Equal(t, map[string]any{"code": "SIGN_UP_DISABLED", "message": "Sign-up is disabled"}, r.JSON())
 	})
 }
 
 func TestSignUpEnabled(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{SignUp: objectos.Ptr(true)})
-		require.Equal(t, 200, e.signUp("First", "first@example.com", "password1").Code)
+		require.Equal(t, 200, e.signUp("First", "first@example.com", "password1").StatusCode)
 		r := e.signUp("Second", "second@example.com", "password2")
-		require.Equal(t, 200, r.Code, r.Body.String())
-		assert.Nil(t, r.obj()["user"].(map[string]any)["role"], "only the first user is an admin")
+		r.Status(t, 200)
+		assert.Nil(t, r.Value("user.role"), "only the first user is an admin")
 
 		for _, tc := range []struct {
 			name, email, password string
@@ -66,15 +67,15 @@ func TestSignUpEnabled(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				r := e.signUp("X", tc.email, tc.password)
-				assert.Equal(t, tc.status, r.Code)
-				assert.Equal(t, tc.code, r.obj()["code"])
-				assert.NotEmpty(t, r.obj()["message"])
+				assert.Equal(t, tc.status, r.StatusCode)
+				assert.Equal(t, tc.code, r.Value("code"))
+				assert.NotEmpty(t, r.Value("message"))
 				assert.Nil(t, sessionCookie(r))
 			})
 		}
-		r = e.do(call{method: "POST", path: "/api/v1/auth/sign-up/email", body: "[1]"})
-		assert.Equal(t, 400, r.Code)
-		cfg := e.do(call{method: "GET", path: "/api/v1/auth/config"}).obj()
+		r = e.Client().Post("/api/v1/auth/sign-up/email", "[1]")
+		assert.Equal(t, 400, r.StatusCode)
+		cfg := e.Client().Get("/api/v1/auth/config").Map()
 		assert.Equal(t, false, cfg["emailPassword"].(map[string]any)["disableSignUp"])
 	})
 }
@@ -82,13 +83,13 @@ func TestSignUpEnabled(t *testing.T) {
 func TestSignInCookiesAndBearer(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{})
-		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
 
 		r := e.signIn("ADA@example.com", "correct horse")
-		require.Equal(t, 200, r.Code, r.Body.String())
-		assert.Equal(t, false, r.obj()["redirect"])
-		token := r.obj()["token"].(string)
-		assert.Equal(t, token, r.Header().Get("set-auth-token"))
+		r.Status(t, 200)
+		assert.Equal(t, false, r.Value("redirect"))
+		token := r.Value("token").(string)
+		assert.Equal(t, token, r.Header.Get("set-auth-token"))
 		c := sessionCookie(r)
 		require.NotNil(t, c)
 		assert.Equal(t, "better-auth.session_token", c.Name)
@@ -99,7 +100,7 @@ func TestSignInCookiesAndBearer(t *testing.T) {
 		assert.Empty(t, c.Domain, "host-only cookie")
 		assert.False(t, c.Secure, "no Secure over plain HTTP")
 		assert.InDelta(t, 7*24*3600, c.MaxAge, 2)
-		raw := r.Header().Get("Set-Cookie")
+		raw := r.Header.Get("Set-Cookie")
 		assert.Contains(t, raw, "HttpOnly")
 		assert.Contains(t, raw, "SameSite=Lax")
 		assert.NotContains(t, raw, "Domain=")
@@ -127,42 +128,42 @@ func TestSignInCookiesAndBearer(t *testing.T) {
 		} {
 			r := e.do(call{method: "GET", path: "/api/v1/data/note", tls: tc.tls,
 				cookies: []*http.Cookie{{Name: tc.cookie, Value: secureToken}}})
-			assert.Equal(t, tc.want, r.Code, "tls %v, cookie %s", tc.tls, tc.cookie)
+			assert.Equal(t, tc.want, r.StatusCode, "tls %v, cookie %s", tc.tls, tc.cookie)
 		}
 		// With both, the planted plain cookie (another user's session)
 		// does not decide who the caller is.
 		planted := e.signedIn("ada@example.com", "correct horse")
 		r = e.do(call{method: "GET", path: "/api/v1/auth/get-session", tls: true, cookies: []*http.Cookie{
 			{Name: "better-auth.session_token", Value: planted}, {Name: "__Secure-better-auth.session_token", Value: secureToken}}})
-		require.Equal(t, 200, r.Code)
-		assert.Equal(t, secureToken, r.obj()["session"].(map[string]any)["token"])
+		require.Equal(t, 200, r.StatusCode)
+		assert.Equal(t, secureToken, r.Value("session.token"))
 		// Two cookies of the secure name (a sibling subdomain may set one
 		// for the parent domain, on a longer path, so that browsers send
 		// it first): neither decides; the request is refused.
 		r = e.do(call{method: "GET", path: "/api/v1/data/note", tls: true, cookies: []*http.Cookie{
 			{Name: "__Secure-better-auth.session_token", Value: planted}, {Name: "__Secure-better-auth.session_token", Value: secureToken}}})
-		assert.Equal(t, 401, r.Code, "ambiguous session cookies")
+		assert.Equal(t, 401, r.StatusCode, "ambiguous session cookies")
 		r = e.do(call{method: "GET", path: "/api/v1/auth/get-session", tls: true, cookies: []*http.Cookie{
 			{Name: "__Secure-better-auth.session_token", Value: planted}, {Name: "__Secure-better-auth.session_token", Value: secureToken}}})
-		assert.Nil(t, r.body, "no session: %s", r.Body.String())
+		assert.Nil(t, r.JSON(), "no session: %s", r.String())
 
 		// rememberMe false: a browser-session cookie.
-		r = e.do(call{method: "POST", path: "/api/v1/auth/sign-in/email", body: `{"email":"ada@example.com","password":"correct horse","rememberMe":false}`})
+		r = e.Client().Post("/api/v1/auth/sign-in/email", `{"email":"ada@example.com","password":"correct horse","rememberMe":false}`)
 		assert.Zero(t, sessionCookie(r).MaxAge)
 
 		// Form-encoded bodies are accepted, as by better-auth.
 		r = e.do(call{method: "POST", path: "/api/v1/auth/sign-in/email", body: "email=ada%40example.com&password=correct+horse",
 			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
-		assert.Equal(t, 200, r.Code)
+		assert.Equal(t, 200, r.StatusCode)
 
 		// The cookie, the body token and the set-auth-token header are one
 		// credential: as a cookie and as a bearer token they act alike.
 		byCookie := e.do(call{method: "POST", path: "/api/v1/data/note", body: `{"title":"by cookie"}`,
 			cookies: []*http.Cookie{{Name: "better-auth.session_token", Value: token}}})
-		require.Equal(t, 201, byCookie.Code, byCookie.Body.String())
-		byBearer := e.do(call{method: "POST", path: "/api/v1/data/note", body: `{"title":"by bearer"}`, header: bearer(token)})
-		require.Equal(t, 201, byBearer.Code)
-		owner := func(r *result) any { return r.obj()["record"].(map[string]any)["owner_id"] }
+		byCookie.Status(t, 201)
+		byBearer := e.Bearer(token).Post("/api/v1/data/note", `{"title":"by bearer"}`)
+		require.Equal(t, 201, byBearer.StatusCode)
+		owner := func(r *objectostest.Response) any { return r.Value("record.owner_id") }
 		assert.Equal(t, owner(byCookie), owner(byBearer))
 		assert.NotEmpty(t, owner(byCookie))
 
@@ -171,12 +172,12 @@ func TestSignInCookiesAndBearer(t *testing.T) {
 			{method: "GET", path: "/api/v1/auth/get-session", cookies: []*http.Cookie{{Name: "better-auth.session_token", Value: token}}},
 		} {
 			r := e.do(h)
-			require.Equal(t, 200, r.Code)
-			sess := r.obj()["session"].(map[string]any)
+			require.Equal(t, 200, r.StatusCode)
+			sess := r.Value("session").(map[string]any)
 			assert.Equal(t, token, sess["token"])
 			assert.Equal(t, owner(byCookie), sess["userId"])
 			assert.Equal(t, "2026-08-04T12:00:00.000Z", sess["expiresAt"])
-			assert.Equal(t, "ada@example.com", r.obj()["user"].(map[string]any)["email"])
+			assert.Equal(t, "ada@example.com", r.Value("user.email"))
 		}
 	})
 }
@@ -184,91 +185,91 @@ func TestSignInCookiesAndBearer(t *testing.T) {
 func TestNoUserEnumeration(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{})
-		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
 		before := e.hasher.verifies.Load()
 		wrong := e.signIn("ada@example.com", "wrong password")
 		afterWrong := e.hasher.verifies.Load()
 		unknown := e.signIn("nobody@example.com", "wrong password")
 		afterUnknown := e.hasher.verifies.Load()
 
-		assert.Equal(t, 401, wrong.Code)
-		assert.Equal(t, wrong.Code, unknown.Code)
-		assert.Equal(t, wrong.Body.String(), unknown.Body.String())
-		assert.Equal(t, map[string]any{"code": "INVALID_EMAIL_OR_PASSWORD", "message": "Invalid email or password"}, wrong.body)
+		assert.Equal(t, 401, wrong.StatusCode)
+		assert.Equal(t, wrong.StatusCode, unknown.StatusCode)
+		assert.Equal(t, wrong.String(), unknown.String())
+		assert.Equal(t, map[string]any{"code": "INVALID_EMAIL_OR_PASSWORD", "message": "Invalid email or password"}, wrong.JSON())
 		assert.Equal(t, int64(1), afterWrong-before, "a wrong password costs one hash verification")
 		assert.Equal(t, int64(1), afterUnknown-afterWrong, "an unknown email costs the same")
-		assert.Equal(t, wrong.Header().Get("Set-Cookie"), unknown.Header().Get("Set-Cookie"))
+		assert.Equal(t, wrong.Header.Get("Set-Cookie"), unknown.Header.Get("Set-Cookie"))
 	})
 }
 
 func TestLockout(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{}, roomyAuthRate)
-		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
 		for _, email := range []string{"ada@example.com", "ghost@example.com"} {
 			for i := 0; i < 4; i++ {
-				assert.Equal(t, 401, e.signIn(email, "nope").Code)
+				assert.Equal(t, 401, e.signIn(email, "nope").StatusCode)
 			}
 			// a success before the threshold resets nothing for the ghost,
 			// so both reach five failures the same way
 			r := e.signIn(email, "nope")
-			assert.Equal(t, 401, r.Code, "the fifth failure is still a plain failure")
+			assert.Equal(t, 401, r.StatusCode, "the fifth failure is still a plain failure")
 			r = e.signIn(email, "correct horse")
-			assert.Equal(t, 403, r.Code, email)
-			assert.Equal(t, "ACCOUNT_LOCKED", r.obj()["code"], "known and unknown emails lock alike")
-			assert.Equal(t, "900", r.Header().Get("Retry-After"), "the seconds until the lock ends")
+			assert.Equal(t, 403, r.StatusCode, email)
+			assert.Equal(t, "ACCOUNT_LOCKED", r.Value("code"), "known and unknown emails lock alike")
+			assert.Equal(t, "900", r.Header.Get("Retry-After"), "the seconds until the lock ends")
 		}
-		e.clock.Advance(14 * time.Minute)
+		e.Clock.Advance(14 * time.Minute)
 		r := e.signIn("ada@example.com", "correct horse")
-		assert.Equal(t, 403, r.Code)
-		assert.Equal(t, "60", r.Header().Get("Retry-After"))
-		e.clock.Advance(time.Minute)
+		assert.Equal(t, 403, r.StatusCode)
+		assert.Equal(t, "60", r.Header.Get("Retry-After"))
+		e.Clock.Advance(time.Minute)
 		r = e.signIn("ada@example.com", "correct horse")
-		require.Equal(t, 200, r.Code, "unlocked after 15 minutes")
+		require.Equal(t, 200, r.StatusCode, "unlocked after 15 minutes")
 
 		// A success resets the count: four more failures do not lock.
 		for i := 0; i < 4; i++ {
 			e.signIn("ada@example.com", "nope")
 		}
-		assert.Equal(t, 200, e.signIn("ada@example.com", "correct horse").Code)
+		assert.Equal(t, 200, e.signIn("ada@example.com", "correct horse").StatusCode)
 		for i := 0; i < 4; i++ {
 			e.signIn("ada@example.com", "nope")
 		}
-		assert.Equal(t, 200, e.signIn("ada@example.com", "correct horse").Code)
+		assert.Equal(t, 200, e.signIn("ada@example.com", "correct horse").StatusCode)
 	})
 }
 
 func TestSessionExpiryAndSlidingRefresh(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{})
-		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
 		token := e.signedIn("ada@example.com", "correct horse")
 		session := func() map[string]any {
-			r := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(token)})
-			require.Equal(t, 200, r.Code)
-			if r.body == nil {
+			r := e.Bearer(token).Get("/api/v1/auth/get-session")
+			require.Equal(t, 200, r.StatusCode)
+			if r.JSON() == nil {
 				return nil
 			}
-			return r.obj()["session"].(map[string]any)
+			return r.Value("session").(map[string]any)
 		}
 		assert.Equal(t, "2026-08-04T12:00:00.000Z", session()["expiresAt"])
 
-		e.clock.Advance(23 * time.Hour)
+		e.Clock.Advance(23 * time.Hour)
 		assert.Equal(t, "2026-08-04T12:00:00.000Z", session()["expiresAt"], "not extended within a day")
-		e.clock.Advance(2 * time.Hour)
-		r := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(token)})
-		assert.Equal(t, "2026-08-05T13:00:00.000Z", r.obj()["session"].(map[string]any)["expiresAt"], "extended on use after a day")
+		e.Clock.Advance(2 * time.Hour)
+		r := e.Bearer(token).Get("/api/v1/auth/get-session")
+		assert.Equal(t, "2026-08-05T13:00:00.000Z", r.Value("session.expiresAt"), "extended on use after a day")
 		assert.NotNil(t, sessionCookie(r), "the refreshed cookie is sent again")
-		e.clock.Advance(time.Hour)
-		r = e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(token)})
+		e.Clock.Advance(time.Hour)
+		r = e.Bearer(token).Get("/api/v1/auth/get-session")
 		assert.Nil(t, sessionCookie(r), "at most once a day")
 
 		// Unused for longer than the lifetime, the session is gone.
-		e.clock.Advance(8 * 24 * time.Hour)
+		e.Clock.Advance(8 * 24 * time.Hour)
 		assert.Nil(t, session())
-		d := e.do(call{method: "GET", path: "/api/v1/data/note", header: bearer(token)})
-		assert.Equal(t, 401, d.Code)
-		assert.Equal(t, "SESSION_EXPIRED", d.obj()["code"])
+		d := e.Bearer(token).Get("/api/v1/data/note")
+		assert.Equal(t, 401, d.StatusCode)
+		assert.Equal(t, "SESSION_EXPIRED", d.Value("code"))
 	})
 }
 
@@ -277,105 +278,105 @@ func TestSessionExpiryAndSlidingRefresh(t *testing.T) {
 func TestAbsoluteSessionLifetime(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{})
-		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
 		token := e.signedIn("ada@example.com", "correct horse")
-		var last *result
+		var last *objectostest.Response
 		for day := 1; day <= 29; day++ {
-			e.clock.Advance(24 * time.Hour)
-			last = e.do(call{method: "GET", path: "/api/v1/data/note", header: bearer(token)})
-			require.Equal(t, 200, last.Code, "day %d", day)
+			e.Clock.Advance(24 * time.Hour)
+			last = e.Bearer(token).Get("/api/v1/data/note")
+			require.Equal(t, 200, last.StatusCode, "day %d", day)
 		}
-		r := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(token)})
-		assert.Equal(t, "2026-08-27T12:00:00.000Z", r.obj()["session"].(map[string]any)["expiresAt"], "capped at the sign-in plus 30 days")
-		e.clock.Advance(24 * time.Hour)
-		d := e.do(call{method: "GET", path: "/api/v1/data/note", header: bearer(token)})
-		assert.Equal(t, 401, d.Code)
-		assert.Equal(t, "SESSION_EXPIRED", d.obj()["code"])
+		r := e.Bearer(token).Get("/api/v1/auth/get-session")
+		assert.Equal(t, "2026-08-27T12:00:00.000Z", r.Value("session.expiresAt"), "capped at the sign-in plus 30 days")
+		e.Clock.Advance(24 * time.Hour)
+		d := e.Bearer(token).Get("/api/v1/data/note")
+		assert.Equal(t, 401, d.StatusCode)
+		assert.Equal(t, "SESSION_EXPIRED", d.Value("code"))
 
 		// The cap is an option, and a new sign-in starts a new one.
 		e = newEnv(t, st, auth.Options{MaxSessionAge: 3 * 24 * time.Hour})
 		token = e.signedIn("ada@example.com", "correct horse")
-		r = e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(token)})
-		assert.Equal(t, "2026-07-31T12:00:00.000Z", r.obj()["session"].(map[string]any)["expiresAt"], "a lifetime never beyond the cap")
+		r = e.Bearer(token).Get("/api/v1/auth/get-session")
+		assert.Equal(t, "2026-07-31T12:00:00.000Z", r.Value("session.expiresAt"), "a lifetime never beyond the cap")
 	})
 }
 
 func TestSignOutRevokes(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{})
-		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
 		token := e.signedIn("ada@example.com", "correct horse")
 		other := e.signedIn("ada@example.com", "correct horse")
-		r := e.do(call{method: "POST", path: "/api/v1/auth/sign-out", body: "{}", header: bearer(token)})
-		require.Equal(t, 200, r.Code)
-		assert.Equal(t, map[string]any{"success": true}, r.body)
+		r := e.Bearer(token).Post("/api/v1/auth/sign-out", "{}")
+		require.Equal(t, 200, r.StatusCode)
+		assert.Equal(t, map[string]any{"success": true}, r.JSON())
 		c := sessionCookie(r)
 		require.NotNil(t, c)
 		assert.Equal(t, -1, c.MaxAge, "the cookie is cleared")
 
-		d := e.do(call{method: "GET", path: "/api/v1/data/note", header: bearer(token)})
-		assert.Equal(t, 401, d.Code)
-		assert.Equal(t, "INVALID_TOKEN", d.obj()["code"])
-		assert.Nil(t, e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(token)}).body)
-		assert.Equal(t, 200, e.do(call{method: "GET", path: "/api/v1/data/note", header: bearer(other)}).Code,
+		d := e.Bearer(token).Get("/api/v1/data/note")
+		assert.Equal(t, 401, d.StatusCode)
+		assert.Equal(t, "INVALID_TOKEN", d.Value("code"))
+		assert.Nil(t, e.Bearer(token).Get("/api/v1/auth/get-session").JSON())
+		assert.Equal(t, 200, e.Bearer(other).Get("/api/v1/data/note").StatusCode,
 			"other sessions live on")
 
 		// SetPassword revokes every session of the user.
-		uid := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(other)}).obj()["user"].(map[string]any)["id"].(string)
+		uid := e.Bearer(other).Get("/api/v1/auth/get-session").Value("user.id").(string)
 		require.NoError(t, e.auth.SetPassword(context.Background(), uid, "new password"))
-		assert.Equal(t, 401, e.do(call{method: "GET", path: "/api/v1/data/note", header: bearer(other)}).Code)
-		assert.Equal(t, 401, e.signIn("ada@example.com", "correct horse").Code)
-		assert.Equal(t, 200, e.signIn("ada@example.com", "new password").Code)
+		assert.Equal(t, 401, e.Bearer(other).Get("/api/v1/data/note").StatusCode)
+		assert.Equal(t, 401, e.signIn("ada@example.com", "correct horse").StatusCode)
+		assert.Equal(t, 200, e.signIn("ada@example.com", "new password").StatusCode)
 	})
 }
 
 func TestBanAndIdentityGuard(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{SignUp: objectos.Ptr(true)})
-		admin := e.signUp("Admin", "admin@example.com", "correct horse").obj()["token"].(string)
+		admin := e.signUp("Admin", "admin@example.com", "correct horse").Value("token").(string)
 		r := e.signUp("Bob", "bob@example.com", "bob password")
-		bob := r.obj()["token"].(string)
-		bobID := r.obj()["user"].(map[string]any)["id"].(string)
-		adminID := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(admin)}).obj()["session"].(map[string]any)["userId"].(string)
+		bob := r.Value("token").(string)
+		bobID := r.Value("user.id").(string)
+		adminID := e.Bearer(admin).Get("/api/v1/auth/get-session").Value("session.userId").(string)
 
 		// Users may rename themselves, nothing more.
-		p := e.do(call{method: "PATCH", path: "/api/v1/data/sys_user/" + bobID, body: `{"name":"Robert"}`, header: bearer(bob)})
-		require.Equal(t, 200, p.Code, p.Body.String())
-		p = e.do(call{method: "PATCH", path: "/api/v1/data/sys_user/" + bobID, body: `{"role":"admin"}`, header: bearer(bob)})
-		assert.Equal(t, 403, p.Code)
-		assert.Equal(t, "FIELD_NOT_ACCESSIBLE", p.obj()["code"])
-		p = e.do(call{method: "PATCH", path: "/api/v1/data/sys_user/" + adminID, body: `{"name":"pwned"}`, header: bearer(bob)})
-		assert.Equal(t, 403, p.Code)
-		p = e.do(call{method: "PATCH", path: "/api/v1/data/sys_user/" + bobID, body: `{"name":"Rob","role":null,"banned":false}`, header: bearer(bob)})
-		assert.Equal(t, 200, p.Code, "unchanged values are not changes")
+		p := e.Bearer(bob).Patch("/api/v1/data/sys_user/"+bobID, `{"name":"Robert"}`)
+		p.Status(t, 200)
+		p = e.Bearer(bob).Patch("/api/v1/data/sys_user/"+bobID, `{"role":"admin"}`)
+		assert.Equal(t, 403, p.StatusCode)
+		assert.Equal(t, "FIELD_NOT_ACCESSIBLE", p.Value("code"))
+		p = e.Bearer(bob).Patch("/api/v1/data/sys_user/"+adminID, `{"name":"pwned"}`)
+		assert.Equal(t, 403, p.StatusCode)
+		p = e.Bearer(bob).Patch("/api/v1/data/sys_user/"+bobID, `{"name":"Rob","role":null,"banned":false}`)
+		assert.Equal(t, 200, p.StatusCode, "unchanged values are not changes")
 		// System objects with secrets are not exposed at all.
 		for _, obj := range []string{"sys_session", "sys_account", "sys_verification", "sys_login_attempt"} {
-			g := e.do(call{method: "GET", path: "/api/v1/data/" + obj, header: bearer(admin)})
-			assert.Equal(t, 404, g.Code, obj)
-			assert.Equal(t, "OBJECT_API_DISABLED", g.obj()["code"])
+			g := e.Bearer(admin).Get("/api/v1/data/" + obj)
+			assert.Equal(t, 404, g.StatusCode, obj)
+			assert.Equal(t, "OBJECT_API_DISABLED", g.Value("code"))
 		}
 		// Users have no create or delete through /data.
-		assert.Equal(t, 405, e.do(call{method: "POST", path: "/api/v1/data/sys_user", body: `{"name":"x","email":"x@example.com"}`, header: bearer(admin)}).Code)
-		assert.Equal(t, 405, e.do(call{method: "DELETE", path: "/api/v1/data/sys_user/" + bobID, header: bearer(admin)}).Code)
+		assert.Equal(t, 405, e.Bearer(admin).Post("/api/v1/data/sys_user", `{"name":"x","email":"x@example.com"}`).StatusCode)
+		assert.Equal(t, 405, e.Bearer(admin).Delete("/api/v1/data/sys_user/"+bobID).StatusCode)
 
 		// An admin bans Bob: his sessions stop at once and he cannot sign in.
-		p = e.do(call{method: "PATCH", path: "/api/v1/data/sys_user/" + bobID, body: `{"banned":true,"ban_reason":"spam"}`, header: bearer(admin)})
-		require.Equal(t, 200, p.Code, p.Body.String())
-		assert.Equal(t, 401, e.do(call{method: "GET", path: "/api/v1/data/note", header: bearer(bob)}).Code)
+		p = e.Bearer(admin).Patch("/api/v1/data/sys_user/"+bobID, `{"banned":true,"ban_reason":"spam"}`)
+		p.Status(t, 200)
+		assert.Equal(t, 401, e.Bearer(bob).Get("/api/v1/data/note").StatusCode)
 		s := e.signIn("bob@example.com", "bob password")
-		assert.Equal(t, 403, s.Code)
-		assert.Equal(t, "BANNED_USER", s.obj()["code"])
-		assert.Equal(t, 401, e.signIn("bob@example.com", "wrong").Code, "a ban is not revealed to a wrong password")
-		p = e.do(call{method: "PATCH", path: "/api/v1/data/sys_user/" + bobID, body: `{"banned":false}`, header: bearer(admin)})
-		require.Equal(t, 200, p.Code)
-		assert.Equal(t, 200, e.signIn("bob@example.com", "bob password").Code)
+		assert.Equal(t, 403, s.StatusCode)
+		assert.Equal(t, "BANNED_USER", s.Value("code"))
+		assert.Equal(t, 401, e.signIn("bob@example.com", "wrong").StatusCode, "a ban is not revealed to a wrong password")
+		p = e.Bearer(admin).Patch("/api/v1/data/sys_user/"+bobID, `{"banned":false}`)
+		require.Equal(t, 200, p.StatusCode)
+		assert.Equal(t, 200, e.signIn("bob@example.com", "bob password").StatusCode)
 	})
 }
 
 func TestCredentialsOnDataRoutes(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{TrustedOrigins: []string{"https://app.example"}})
-		token := e.signUp("Ada", "ada@example.com", "correct horse").obj()["token"].(string)
+		token := e.signUp("Ada", "ada@example.com", "correct horse").Value("token").(string)
 		cookie := []*http.Cookie{{Name: "better-auth.session_token", Value: token}}
 		for _, tc := range []struct {
 			name   string
@@ -403,13 +404,13 @@ func TestCredentialsOnDataRoutes(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				r := e.do(tc.c)
-				assert.Equal(t, tc.status, r.Code, r.Body.String())
+				assert.Equal(t, tc.status, r.StatusCode, r.String())
 				if tc.code != "" {
-					assert.Equal(t, tc.code, r.obj()["code"])
+					assert.Equal(t, tc.code, r.Value("code"))
 				}
 			})
 		}
-		assert.Equal(t, "null\n", e.do(call{method: "GET", path: "/api/v1/auth/get-session"}).Body.String())
+		assert.Equal(t, "null\n", e.Client().Get("/api/v1/auth/get-session").String())
 	})
 }
 
@@ -419,34 +420,32 @@ func TestBootstrapAdminFromOptionsAndEnv(t *testing.T) {
 		opts := auth.Options{}.WithEnv(func(k string) string { return env[k] })
 		e := newEnv(t, st, opts)
 		r := e.signIn("root@example.com", "root password")
-		require.Equal(t, 200, r.Code, r.Body.String())
-		assert.Equal(t, "admin", r.obj()["user"].(map[string]any)["role"])
-		assert.Equal(t, 403, e.signUp("X", "x@example.com", "password1").Code, "the bootstrap admin is the owner")
+		r.Status(t, 200)
+		assert.Equal(t, "admin", r.Value("user.role"))
+		assert.Equal(t, 403, e.signUp("X", "x@example.com", "password1").StatusCode, "the bootstrap admin is the owner")
 		// Starting again does not duplicate or reset the admin.
 		e2 := newEnv(t, st, auth.Options{AdminEmail: "root@example.com", AdminPassword: "other password"})
-		assert.Equal(t, 200, e2.signIn("root@example.com", "root password").Code)
+		assert.Equal(t, 200, e2.signIn("root@example.com", "root password").StatusCode)
 	})
 }
 
 func TestDefaultArgon2Parameters(t *testing.T) {
 	st := testenv.Open(t, testenv.SQLite)
 	real := newEnvWithDefaultHasher(t, st)
-	require.Equal(t, 200, real.signUp("Ada", "ada@example.com", "correct horse").Code)
-	rows, err := st.Find(objectos.AsSystem(context.Background()), real.stack.Object("sys_account"), &objectos.Select{Fields: []string{"password_hash"}})
+	require.Equal(t, 200, real.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
+	rows, err := st.Find(objectos.AsSystem(context.Background()), real.Stack.Object("sys_account"), &objectos.Select{Fields: []string{"password_hash"}})
 	require.NoError(t, err)
 	require.Len(t, rows, 1)
 	assert.True(t, strings.HasPrefix(rows[0]["password_hash"].(string), "$argon2id$v=19$m=19456,t=2,p=1$"), rows[0]["password_hash"])
-	assert.Equal(t, 200, real.signIn("ada@example.com", "correct horse").Code)
+	assert.Equal(t, 200, real.signIn("ada@example.com", "correct horse").StatusCode)
 }
 
 func newEnvWithDefaultHasher(t *testing.T, st objectos.Store) *env {
-	e := &env{t: t, clock: testenv.NewClock(), hasher: &countingHasher{}}
+	e := &env{t: t, hasher: &countingHasher{}}
 	e.auth = auth.New(auth.Options{})
-	s, err := objectos.New(context.Background(), objectos.Options{Artifact: noteArtifact(), Store: st,
-		Plugins: []objectos.Plugin{e.auth}, Clock: e.clock.Now, Security: objectos.AllowAll{}})
-	require.NoError(t, err)
-	e.stack = s
-	e.h = s
+	e.Env = objectostest.New(t, noteArtifact(), objectostest.Options{Store: st,
+		Plugins: []objectos.Plugin{e.auth}, Without: []string{"rest", "apikey", "security"},
+		Configure: func(o *objectos.Options) { o.Security, o.RateLimits = objectos.AllowAll{}, objectos.RateLimits{} }})
 	return e
 }
 

@@ -19,12 +19,12 @@ func BenchmarkAuthenticatedGet(b *testing.B) {
 	for _, k := range testenv.Kinds(b) {
 		e := newEnv(b, testenv.Open(b, k), auth.Options{}, roomyRates)
 		r := e.signUp("Ada", "ada@example.com", "correct horse")
-		require.Equal(b, 200, r.Code)
-		token := r.obj()["token"].(string)
-		uid := r.obj()["user"].(map[string]any)["id"].(string)
-		created := e.do(call{method: "POST", path: "/api/v1/data/note", body: `{"title":"x"}`, header: bearer(token)})
-		require.Equal(b, 201, created.Code)
-		path := "/api/v1/data/note/" + created.obj()["id"].(string)
+		require.Equal(b, 200, r.StatusCode)
+		token := r.Value("token").(string)
+		uid := r.Value("user.id").(string)
+		created := e.Bearer(token).Post("/api/v1/data/note", `{"title":"x"}`)
+		require.Equal(b, 201, created.StatusCode)
+		path := "/api/v1/data/note/" + created.Value("id").(string)
 
 		// The same stack with a free authenticator, for the baseline.
 		free := objectos.AuthFunc(func(*http.Request) (*objectos.Principal, error) {
@@ -36,10 +36,10 @@ func BenchmarkAuthenticatedGet(b *testing.B) {
 			handler http.Handler
 			set     func(*http.Request)
 		}{
-			"cookie": {e.h, func(r *http.Request) {
+			"cookie": {e.Handler, func(r *http.Request) {
 				r.AddCookie(&http.Cookie{Name: "better-auth.session_token", Value: token})
 			}},
-			"bearer":         {e.h, func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }},
+			"bearer":         {e.Handler, func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }},
 			"no-auth-lookup": {baseline, func(*http.Request) {}},
 		} {
 			b.Run(string(k)+"/"+name, func(b *testing.B) {

@@ -35,8 +35,8 @@ func FuzzAuthRoutes(f *testing.F) {
 	}
 	kinds := testenv.Kinds(f)
 	e := newEnv(f, testenv.Open(f, kinds[len(kinds)-1]), auth.Options{}, roomyRates)
-	if r := e.signUp("Ada", "ada@example.com", "correct horse"); r.Code != 200 {
-		f.Fatalf("sign-up: %d", r.Code)
+	if r := e.signUp("Ada", "ada@example.com", "correct horse"); r.StatusCode != 200 {
+		f.Fatalf("sign-up: %d", r.StatusCode)
 	}
 	token := e.signedIn("ada@example.com", "correct horse")
 	types := []string{"application/json", "application/x-www-form-urlencoded", "text/plain"}
@@ -52,7 +52,7 @@ func FuzzAuthRoutes(f *testing.F) {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
 		rec := httptest.NewRecorder()
-		e.h.ServeHTTP(rec, req)
+		e.Handler.ServeHTTP(rec, req)
 		if rec.Code >= 500 {
 			t.Fatalf("%s %s %q: %d %s", method, path, body, rec.Code, rec.Body.String())
 		}

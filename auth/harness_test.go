@@ -1,12 +1,9 @@
 package auth_test
 
 import (
-	"context"
-	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,8 +15,7 @@ import (
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/internal/openapitest"
-	"github.com/objectos-go/objectos/internal/testenv"
-	"github.com/objectos-go/objectos/rest"
+	"github.com/objectos-go/objectos/objectostest"
 )
 
 // countingHasher is argon2id with tiny parameters (tests hash a lot), and
@@ -44,14 +40,14 @@ func noteArtifact() *objectos.Artifact {
 	}}}
 }
 
+// env is the auth plugin (with a counting hasher) and rest on a note
+// artifact, with the default rate limits, every exchange checked against
+// the OpenAPI document.
 type env struct {
+	*objectostest.Env
 	t      testing.TB
-	stack  *objectos.Stack
 	auth   *auth.Plugin
-	h      http.Handler
-	clock  *testenv.Clock
 	hasher *countingHasher
-	st     objectos.Store
 }
 
 // roomyAuthRate lets tests about other things sign in more often than the
@@ -70,57 +66,49 @@ func roomyRates(o *objectos.Options) {
 
 func newEnv(t testing.TB, st objectos.Store, opts auth.Options, mod ...func(*objectos.Options)) *env {
 	t.Helper()
-	e := &env{t: t, clock: testenv.NewClock(), hasher: &countingHasher{}, st: st}
+	e := &env{t: t, hasher: &countingHasher{}}
 	if opts.Hasher == nil {
 		opts.Hasher = e.hasher
 	}
 	e.auth = auth.New(opts)
-	so := objectos.Options{
-		Artifact: noteArtifact(),
-		Store:    st,
-		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), e.auth},
-		Clock:    e.clock.Now,
-		// These tests are about credentials; permissions are the security
-		// package's. AllowAll must be chosen explicitly (see
-		// TestNewRefusesAuthWithoutSecurity).
-		Security: objectos.AllowAll{},
-	}
-	for _, m := range mod {
-		m(&so)
-	}
-	s, err := objectos.New(context.Background(), so)
-	require.NoError(t, err)
-	e.stack = s
-	mux := http.NewServeMux()
-	mux.Handle("/api/v1/", openapitest.Handler(t, s)) // every exchange is checked against the document
-	e.h = mux
+	e.Env = objectostest.New(t, noteArtifact(), objectostest.Options{
+		Store:   st,
+		Plugins: []objectos.Plugin{e.auth},
+		Without: []string{"apikey", "security"},
+		Configure: func(o *objectos.Options) {
+			// These tests are about credentials; permissions are the
+			// security package's. AllowAll must be chosen explicitly (see
+			// TestNewRefusesAuthWithoutSecurity).
+			o.Security = objectos.AllowAll{}
+			o.RateLimits = objectos.RateLimits{}
+			for _, m := range mod {
+				m(o)
+			}
+		},
+		Handler: func(s *objectos.Stack) http.Handler { return openapitest.Handler(t, s) },
+	})
 	return e
 }
 
+// call is one HTTP exchange.
 type call struct {
 	method, path, body string
 	header             map[string]string
 	cookies            []*http.Cookie
-	tls                bool
+	tls                bool // made over TLS (an https URL)
 }
 
-type result struct {
-	*httptest.ResponseRecorder
-	body any
-}
-
-func (r *result) obj() map[string]any {
-	m, _ := r.body.(map[string]any)
-	return m
-}
-
-func (e *env) do(c call) *result {
-	e.t.Helper()
+func (e *env) do(c call) *objectostest.Response {
 	var body io.Reader
 	if c.body != "" {
 		body = strings.NewReader(c.body)
 	}
-	req := httptest.NewRequest(c.method, "http://objectos.test"+c.path, body)
+	scheme := "http"
+	if c.tls {
+		scheme = "https"
+	}
+	req, err := http.NewRequest(c.method, scheme+"://objectos.test"+c.path, body)
+	require.NoError(e.t, err)
 	if c.body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -130,42 +118,30 @@ func (e *env) do(c call) *result {
 	for _, ck := range c.cookies {
 		req.AddCookie(ck)
 	}
-	if c.tls {
-		req.TLS = &tls.ConnectionState{}
-	}
-	rec := httptest.NewRecorder()
-	e.h.ServeHTTP(rec, req)
-	out := &result{ResponseRecorder: rec}
-	if rec.Body.Len() > 0 {
-		_ = json.Unmarshal(rec.Body.Bytes(), &out.body)
-	}
-	return out
+	return e.Client().Send(req)
 }
 
-func (e *env) signUp(name, email, password string) *result {
-	return e.do(call{method: "POST", path: "/api/v1/auth/sign-up/email",
-		body: mustJSON(map[string]any{"name": name, "email": email, "password": password})})
+func (e *env) signUp(name, email, password string) *objectostest.Response {
+	return e.Client().Post("/api/v1/auth/sign-up/email", map[string]any{"name": name, "email": email, "password": password})
 }
 
-func (e *env) signIn(email, password string) *result {
-	return e.do(call{method: "POST", path: "/api/v1/auth/sign-in/email",
-		body: mustJSON(map[string]any{"email": email, "password": password})})
+func (e *env) signIn(email, password string) *objectostest.Response {
+	return e.Client().Post("/api/v1/auth/sign-in/email", map[string]any{"email": email, "password": password})
 }
 
 // signedIn signs in and returns the bearer token.
 func (e *env) signedIn(email, password string) string {
 	e.t.Helper()
-	r := e.signIn(email, password)
-	require.Equal(e.t, 200, r.Code, r.Body.String())
-	return r.obj()["token"].(string)
+	return e.SignIn(e.t, email, password).Token
 }
 
 func bearer(token string) map[string]string {
 	return map[string]string{"Authorization": "Bearer " + token}
 }
 
-func sessionCookie(r *result) *http.Cookie {
-	for _, c := range r.Result().Cookies() {
+// sessionCookie is the session cookie an answer sets, under either name.
+func sessionCookie(r *objectostest.Response) *http.Cookie {
+	for _, c := range r.Cookies() {
 		if strings.HasSuffix(c.Name, "better-auth.session_token") {
 			return c
 		}
@@ -185,19 +161,18 @@ func mustJSON(v any) string {
 // authenticator in place of the auth plugin's.
 func newEnvWith(t testing.TB, e *env, a objectos.AuthPlugin) http.Handler {
 	t.Helper()
-	s, err := objectos.New(context.Background(), objectos.Options{
-		Artifact: noteArtifact(),
-		Store:    e.st,
-		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), authOnlyObjects{e.auth}, a.(objectos.Plugin)},
-		Clock:    e.clock.Now,
-		Security: objectos.AllowAll{},
-		RateLimits: objectos.RateLimits{Read: objectos.Rate{Limit: 1 << 30, Period: objectos.MaxRatePeriod},
-			Write: objectos.Rate{Limit: 1 << 30, Period: objectos.MaxRatePeriod}},
+	other := objectostest.New(t, noteArtifact(), objectostest.Options{
+		Store:   e.Store,
+		Clock:   e.Clock,
+		Plugins: []objectos.Plugin{authOnlyObjects{e.auth}, a.(objectos.Plugin)},
+		Without: []string{"auth", "apikey", "security"},
+		Configure: func(o *objectos.Options) {
+			o.Security = objectos.AllowAll{}
+			o.RateLimits = objectos.RateLimits{Read: objectos.Rate{Limit: 1 << 30, Period: objectos.MaxRatePeriod},
+				Write: objectos.Rate{Limit: 1 << 30, Period: objectos.MaxRatePeriod}}
+		},
 	})
-	require.NoError(t, err)
-	mux := http.NewServeMux()
-	mux.Handle("/api/v1/", s)
-	return mux
+	return other.Stack
 }
 
 // authOnlyObjects contributes the auth plugin's system objects without its

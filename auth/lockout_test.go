@@ -13,6 +13,7 @@ import (
 
 	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/objectostest"
 	"github.com/objectos-go/objectos/store"
 )
 
@@ -22,21 +23,21 @@ import (
 func TestLockoutUnderParallelAttempts(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{}, roomyRates)
-		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
 		var unauthorized, locked atomic.Int64
 		var wg sync.WaitGroup
 		for range 40 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				switch r := e.signIn("ada@example.com", "wrong password"); r.Code {
+				switch r := e.signIn("ada@example.com", "wrong password"); r.StatusCode {
 				case 401:
 					unauthorized.Add(1)
 				case 403:
 					locked.Add(1)
-					assert.Equal(t, "ACCOUNT_LOCKED", r.obj()["code"])
+					assert.Equal(t, "ACCOUNT_LOCKED", r.Value("code"))
 				default:
-					t.Errorf("unexpected %d %s", r.Code, r.Body.String())
+					t.Errorf("unexpected %d %s", r.StatusCode, r.String())
 				}
 			}()
 		}
@@ -44,9 +45,9 @@ func TestLockoutUnderParallelAttempts(t *testing.T) {
 		assert.EqualValues(t, auth.DefaultLockoutThreshold, unauthorized.Load(), "exactly the threshold of tries")
 		assert.EqualValues(t, 40-auth.DefaultLockoutThreshold, locked.Load())
 		for range 3 {
-			assert.Equal(t, 403, e.signIn("ada@example.com", "wrong password").Code)
+			assert.Equal(t, 403, e.signIn("ada@example.com", "wrong password").StatusCode)
 		}
-		assert.Equal(t, 403, e.signIn("ada@example.com", "correct horse").Code, "locked for the right password too")
+		assert.Equal(t, 403, e.signIn("ada@example.com", "correct horse").StatusCode, "locked for the right password too")
 	})
 }
 
@@ -74,8 +75,8 @@ func TestLockoutWhileVerifying(t *testing.T) {
 		h := &gateHasher{right: "correct horse", entered: make(chan struct{}), release: make(chan struct{})}
 		e := newEnv(t, st, auth.Options{Hasher: h}, roomyRates)
 		// sign-up hashes, and verifies nothing, so it does not stop at the gate
-		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
-		done := make(chan *result)
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
+		done := make(chan *objectostest.Response)
 		go func() { done <- e.signIn("ada@example.com", "correct horse") }()
 		<-h.entered // counted, now verifying
 		for range auth.DefaultLockoutThreshold {
@@ -83,8 +84,8 @@ func TestLockoutWhileVerifying(t *testing.T) {
 		}
 		close(h.release)
 		r := <-done
-		assert.Equal(t, 403, r.Code, "locked while it was checked: %s", r.Body.String())
-		assert.Equal(t, "ACCOUNT_LOCKED", r.obj()["code"])
+		assert.Equal(t, 403, r.StatusCode, "locked while it was checked: %s", r.String())
+		assert.Equal(t, "ACCOUNT_LOCKED", r.Value("code"))
 	})
 }
 
@@ -109,7 +110,7 @@ func (h *slowHasher) Verify(pw, hash string) (bool, error) {
 func TestHashingIsBounded(t *testing.T) {
 	h := &slowHasher{}
 	e := newEnv(t, testenv.Open(t, testenv.SQLite), auth.Options{Hasher: h, HashConcurrency: 2, HashWait: 20 * time.Millisecond}, roomyRates)
-	require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+	require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
 	var ok, busy atomic.Int64
 	var wg sync.WaitGroup
 	for i := range 8 {
@@ -117,15 +118,15 @@ func TestHashingIsBounded(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			r := e.signIn(fmt.Sprintf("user%d@example.com", i), "wrong password")
-			switch r.Code {
+			switch r.StatusCode {
 			case 401:
 				ok.Add(1)
 			case 503:
 				busy.Add(1)
-				assert.Equal(t, "1", r.Header().Get("Retry-After"))
-				assert.Equal(t, "SERVICE_UNAVAILABLE", r.obj()["code"])
+				assert.Equal(t, "1", r.Header.Get("Retry-After"))
+				assert.Equal(t, "SERVICE_UNAVAILABLE", r.Value("code"))
 			default:
-				t.Errorf("unexpected %d %s", r.Code, r.Body.String())
+				t.Errorf("unexpected %d %s", r.StatusCode, r.String())
 			}
 		}()
 	}
@@ -133,7 +134,7 @@ func TestHashingIsBounded(t *testing.T) {
 	assert.LessOrEqual(t, h.peak.Load(), int64(2), "never more than two checks at once")
 	assert.Positive(t, busy.Load(), "the rest were turned away")
 	assert.Positive(t, ok.Load())
-	assert.Equal(t, 200, e.signIn("ada@example.com", "correct horse").Code, "and sign-in works again")
+	assert.Equal(t, 200, e.signIn("ada@example.com", "correct horse").StatusCode, "and sign-in works again")
 }
 
 // TestBusyIsNotAFailure: a sign-in turned away for want of a free hashing
@@ -142,19 +143,19 @@ func TestHashingIsBounded(t *testing.T) {
 func TestBusyIsNotAFailure(t *testing.T) {
 	h := &slowHasher{}
 	e := newEnv(t, testenv.Open(t, testenv.SQLite), auth.Options{Hasher: h, HashConcurrency: 1, HashWait: time.Millisecond}, roomyRates)
-	require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+	require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
 	var busy atomic.Int64
 	var wg sync.WaitGroup
 	for range 12 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if e.signIn("ada@example.com", "correct horse").Code == 503 {
+			if e.signIn("ada@example.com", "correct horse").StatusCode == 503 {
 				busy.Add(1)
 			}
 		}()
 	}
 	wg.Wait()
 	require.GreaterOrEqual(t, busy.Load(), int64(auth.DefaultLockoutThreshold), "most were turned away")
-	assert.Equal(t, 200, e.signIn("ada@example.com", "correct horse").Code, "and none of them counted as a failure")
+	assert.Equal(t, 200, e.signIn("ada@example.com", "correct horse").StatusCode, "and none of them counted as a failure")
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/objectos-go/objectos/apikey"
 	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/objectostest"
 	"github.com/objectos-go/objectos/store"
 )
 
@@ -136,13 +137,13 @@ func oidcEnv(t *testing.T, st *store.Store, o *testOP, allowSignUp bool) *env {
 // state cookie.
 func startSocial(t *testing.T, e *env, body string) (string, *http.Cookie) {
 	t.Helper()
-	r := e.do(call{method: "POST", path: "/api/v1/auth/sign-in/social", body: body})
-	require.Equal(t, 200, r.Code, r.Body.String())
-	assert.Equal(t, true, r.obj()["redirect"])
-	u := r.obj()["url"].(string)
-	assert.Equal(t, u, r.Header().Get("Location"))
+	r := e.Client().Post("/api/v1/auth/sign-in/social", body)
+	r.Status(t, 200)
+	assert.Equal(t, true, r.Value("redirect"))
+	u := r.Value("url").(string)
+	assert.Equal(t, u, r.Header.Get("Location"))
 	var state *http.Cookie
-	for _, c := range r.Result().Cookies() {
+	for _, c := range r.Cookies() {
 		if c.Name == "objectos.oauth_state" {
 			state = c
 		}
@@ -152,7 +153,7 @@ func startSocial(t *testing.T, e *env, body string) (string, *http.Cookie) {
 	return u, state
 }
 
-func finish(e *env, cb *url.URL, state *http.Cookie) *result {
+func finish(e *env, cb *url.URL, state *http.Cookie) *objectostest.Response {
 	var cookies []*http.Cookie
 	if state != nil {
 		cookies = append(cookies, state)
@@ -164,7 +165,7 @@ func TestOIDCSignIn(t *testing.T) {
 	o := newTestOP(t)
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := oidcEnv(t, st, o, true)
-		cfg := e.do(call{method: "GET", path: "/api/v1/auth/config"}).obj()
+		cfg := e.Client().Get("/api/v1/auth/config").Map()
 		assert.Equal(t, []any{map[string]any{"id": "idp", "name": "Test IdP", "enabled": true, "type": "oidc"}}, cfg["socialProviders"])
 
 		// A new user signs up through the provider.
@@ -177,11 +178,11 @@ func TestOIDCSignIn(t *testing.T) {
 		cb := o.browserTo(t, authURL)
 		assert.Equal(t, "/api/v1/auth/callback/idp", cb.Path)
 		r := finish(e, cb, state)
-		require.Equal(t, http.StatusFound, r.Code, r.Body.String())
-		assert.Equal(t, "/welcome", r.Header().Get("Location"), "a new user goes to newUserCallbackURL")
+		require.Equal(t, http.StatusFound, r.StatusCode, r.String())
+		assert.Equal(t, "/welcome", r.Header.Get("Location"), "a new user goes to newUserCallbackURL")
 		sc := sessionCookie(r)
 		require.NotNil(t, sc)
-		s := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(sc.Value)}).obj()
+		s := e.Bearer(sc.Value).Get("/api/v1/auth/get-session").Map()
 		user := s["user"].(map[string]any)
 		assert.Equal(t, "vera@example.com", user["email"])
 		assert.Equal(t, "Vera Fied", user["name"])
@@ -191,9 +192,9 @@ func TestOIDCSignIn(t *testing.T) {
 		// The same identity signs in again: same user, callbackURL.
 		authURL, state = startSocial(t, e, `{"provider":"idp","callbackURL":"https://app.example/home","newUserCallbackURL":"/welcome"}`)
 		r = finish(e, o.browserTo(t, authURL), state)
-		require.Equal(t, http.StatusFound, r.Code)
-		assert.Equal(t, "https://app.example/home", r.Header().Get("Location"))
-		again := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(sessionCookie(r).Value)}).obj()
+		require.Equal(t, http.StatusFound, r.StatusCode)
+		assert.Equal(t, "https://app.example/home", r.Header.Get("Location"))
+		again := e.Bearer(sessionCookie(r).Value).Get("/api/v1/auth/get-session").Map()
 		assert.Equal(t, user["id"], again["user"].(map[string]any)["id"])
 
 		// A password user is linked by a verified email, never by an
@@ -202,17 +203,17 @@ func TestOIDCSignIn(t *testing.T) {
 		authURL, state = startSocial(t, e, `{"provider":"idp","callbackURL":"/done","errorCallbackURL":"/oops"}`)
 		o.signInAs("unverified")
 		r = finish(e, o.browserTo(t, authURL), state)
-		assert.Equal(t, "/oops?error=account_not_linked", r.Header().Get("Location"))
+		assert.Equal(t, "/oops?error=account_not_linked", r.Header.Get("Location"))
 		assert.Nil(t, sessionCookie(r))
 
 		authURL, state = startSocial(t, e, `{"provider":"idp","callbackURL":"/done"}`)
 		o.signInAs("linked")
 		r = finish(e, o.browserTo(t, authURL), state)
-		require.Equal(t, "/done", r.Header().Get("Location"))
-		linked := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(sessionCookie(r).Value)}).obj()
+		require.Equal(t, "/done", r.Header.Get("Location"))
+		linked := e.Bearer(sessionCookie(r).Value).Get("/api/v1/auth/get-session").Map()
 		assert.Equal(t, "ada@example.com", linked["user"].(map[string]any)["email"])
 		assert.Equal(t, true, linked["user"].(map[string]any)["emailVerified"])
-		assert.Equal(t, 401, e.signIn("ada@example.com", "ada password").Code,
+		assert.Equal(t, 401, e.signIn("ada@example.com", "ada password").StatusCode,
 			"the address was never verified: the password of whoever registered it is gone")
 	})
 }
@@ -229,15 +230,15 @@ func TestOIDCClaimsAnUnverifiedAccount(t *testing.T) {
 		e := newEnv(t, st, auth.Options{SignUp: objectos.Ptr(true),
 			Providers: []auth.Provider{{ID: "idp", Issuer: o.srv.URL, ClientID: opClientID, ClientSecret: opClientSecret}}},
 			roomyAuthRate, func(so *objectos.Options) { so.Plugins = append(so.Plugins, apikey.New(apikey.Options{})) })
-		require.Equal(t, 200, e.signUp("Owner", "owner@example.com", "owner password").Code)
+		require.Equal(t, 200, e.signUp("Owner", "owner@example.com", "owner password").StatusCode)
 		squat := e.signUp("Squatter", "ada@example.com", "squatter password")
-		require.Equal(t, 200, squat.Code)
-		session := squat.obj()["token"].(string)
-		minted := e.do(call{method: "POST", path: "/api/v1/keys", body: `{"name":"backdoor"}`, header: bearer(session)})
-		require.Equal(t, 201, minted.Code, minted.Body.String())
-		key := minted.obj()["key"].(string)
+		require.Equal(t, 200, squat.StatusCode)
+		session := squat.Value("token").(string)
+		minted := e.Bearer(session).Post("/api/v1/keys", `{"name":"backdoor"}`)
+		minted.Status(t, 201)
+		key := minted.Value("key").(string)
 		works := func(h map[string]string) int {
-			return e.do(call{method: "GET", path: "/api/v1/data/note", header: h}).Code
+			return e.do(call{method: "GET", path: "/api/v1/data/note", header: h}).StatusCode
 		}
 		require.Equal(t, 200, works(bearer(session)))
 		require.Equal(t, 200, works(map[string]string{"x-api-key": key}))
@@ -245,39 +246,39 @@ func TestOIDCClaimsAnUnverifiedAccount(t *testing.T) {
 		authURL, state := startSocial(t, e, `{"provider":"idp","callbackURL":"/done"}`)
 		o.signInAs("linked") // the provider verified ada@example.com
 		r := finish(e, o.browserTo(t, authURL), state)
-		require.Equal(t, "/done", r.Header().Get("Location"))
-		victim := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(sessionCookie(r).Value)}).obj()
-		assert.Equal(t, squat.obj()["user"].(map[string]any)["id"], victim["user"].(map[string]any)["id"], "the same account")
+		require.Equal(t, "/done", r.Header.Get("Location"))
+		victim := e.Bearer(sessionCookie(r).Value).Get("/api/v1/auth/get-session").Map()
+		assert.Equal(t, squat.Value("user.id"), victim["user"].(map[string]any)["id"], "the same account")
 		assert.Equal(t, true, victim["user"].(map[string]any)["emailVerified"])
 
-		assert.Equal(t, 401, e.signIn("ada@example.com", "squatter password").Code, "the squatter's password is gone")
+		assert.Equal(t, 401, e.signIn("ada@example.com", "squatter password").StatusCode, "the squatter's password is gone")
 		assert.Equal(t, 401, works(bearer(session)), "the squatter's session is revoked")
 		assert.Equal(t, 401, works(map[string]string{"x-api-key": key}), "the squatter's key is revoked")
 		assert.Equal(t, 200, works(bearer(sessionCookie(r).Value)), "the owner of the address is in")
 		// signing up with the address again changes nothing
-		assert.Equal(t, 422, e.signUp("Squatter", "ada@example.com", "another password").Code)
+		assert.Equal(t, 422, e.signUp("Squatter", "ada@example.com", "another password").StatusCode)
 
 		// the other order: an account with a verified address keeps what it
 		// has when the provider links it
 		require.NoError(t, e.auth.SetPassword(e.t.Context(), victim["user"].(map[string]any)["id"].(string), "ada's own password"))
 		mine := e.signIn("ada@example.com", "ada's own password")
-		require.Equal(t, 200, mine.Code)
+		require.Equal(t, 200, mine.StatusCode)
 		authURL, state = startSocial(t, e, `{"provider":"idp","callbackURL":"/done"}`)
-		require.Equal(t, "/done", finish(e, o.browserTo(t, authURL), state).Header().Get("Location"))
-		assert.Equal(t, 200, works(bearer(mine.obj()["token"].(string))), "a verified account keeps its sessions")
-		assert.Equal(t, 200, e.signIn("ada@example.com", "ada's own password").Code, "and its password")
+		require.Equal(t, "/done", finish(e, o.browserTo(t, authURL), state).Header.Get("Location"))
+		assert.Equal(t, 200, works(bearer(mine.Value("token").(string))), "a verified account keeps its sessions")
+		assert.Equal(t, 200, e.signIn("ada@example.com", "ada's own password").StatusCode, "and its password")
 	})
 }
 
 func createPasswordUser(e *env, email string) error {
 	r := e.signUp("Ada", email, "ada password")
-	if r.Code == 403 {
+	if r.StatusCode == 403 {
 		// sign-up is closed after the first user: provision through Go
-		_, err := e.stack.Create(objectos.AsSystem(e.t.Context()), "sys_user", objectos.Record{"name": "Ada", "email": email})
+		_, err := e.Stack.Create(objectos.AsSystem(e.t.Context()), "sys_user", objectos.Record{"name": "Ada", "email": email})
 		if err != nil {
 			return err
 		}
-		u, err := e.stack.List(objectos.AsSystem(e.t.Context()), "sys_user", objectos.Query{Filter: objectos.Eq("email", email)})
+		u, err := e.Stack.List(objectos.AsSystem(e.t.Context()), "sys_user", objectos.Query{Filter: objectos.Eq("email", email)})
 		if err != nil {
 			return err
 		}
@@ -306,24 +307,24 @@ func TestOIDCRefusals(t *testing.T) {
 				"/\u0000/evil.example", " //evil.example", "/\u007f/evil.example", "/x/../\\evil.example",
 				"https://app.example\\@evil.example/", "https://user@app.example/", "HTTPS://EVIL.example", "data:text/html,x",
 				"http://objectos.test:8080/", "ftp://objectos.test/", "done", "?next=1"} {
-				r := e.do(call{method: "POST", path: "/api/v1/auth/sign-in/social", body: mustJSON(map[string]any{"provider": "idp", "callbackURL": cb})})
-				assert.Equal(t, 403, r.Code, cb)
-				assert.Equal(t, "INVALID_CALLBACK_URL", r.obj()["code"])
+				r := e.Client().Post("/api/v1/auth/sign-in/social", mustJSON(map[string]any{"provider": "idp", "callbackURL": cb}))
+				assert.Equal(t, 403, r.StatusCode, cb)
+				assert.Equal(t, "INVALID_CALLBACK_URL", r.Value("code"))
 			}
-			r := e.do(call{method: "POST", path: "/api/v1/auth/sign-in/social", body: `{"provider":"idp","callbackURL":"/ok","errorCallbackURL":"https://evil.example"}`})
-			assert.Equal(t, 403, r.Code)
+			r := e.Client().Post("/api/v1/auth/sign-in/social", `{"provider":"idp","callbackURL":"/ok","errorCallbackURL":"https://evil.example"}`)
+			assert.Equal(t, 403, r.StatusCode)
 			// same-site paths and the server's own and trusted origins pass
 			for _, cb := range []string{"/", "/home?tab=1#top", "http://objectos.test/x", "HTTPS://APP.EXAMPLE/home", "/a%2F%2Fb"} {
-				r := e.do(call{method: "POST", path: "/api/v1/auth/sign-in/social", body: mustJSON(map[string]any{"provider": "idp", "callbackURL": cb})})
-				assert.Equal(t, 200, r.Code, "%s: %s", cb, r.Body.String())
+				r := e.Client().Post("/api/v1/auth/sign-in/social", mustJSON(map[string]any{"provider": "idp", "callbackURL": cb}))
+				assert.Equal(t, 200, r.StatusCode, "%s: %s", cb, r.String())
 			}
 		})
 
 		t.Run("unknown provider", func(t *testing.T) {
-			r := e.do(call{method: "POST", path: "/api/v1/auth/sign-in/social", body: `{"provider":"nope","callbackURL":"/"}`})
-			assert.Equal(t, 404, r.Code)
-			assert.Equal(t, "PROVIDER_NOT_FOUND", r.obj()["code"])
-			assert.Equal(t, 404, e.do(call{method: "GET", path: "/api/v1/auth/callback/nope?state=x&code=y"}).Code)
+			r := e.Client().Post("/api/v1/auth/sign-in/social", `{"provider":"nope","callbackURL":"/"}`)
+			assert.Equal(t, 404, r.StatusCode)
+			assert.Equal(t, "PROVIDER_NOT_FOUND", r.Value("code"))
+			assert.Equal(t, 404, e.Client().Get("/api/v1/auth/callback/nope?state=x&code=y").StatusCode)
 		})
 
 		t.Run("forged state", func(t *testing.T) {
@@ -338,18 +339,18 @@ func TestOIDCRefusals(t *testing.T) {
 				"forged state, forged cookie": {Name: "objectos.oauth_state", Value: "forged-state-value"},
 			} {
 				r := finish(e, &forged, c)
-				assert.Equal(t, 400, r.Code, name)
-				assert.Equal(t, "INVALID_STATE", r.obj()["code"], name)
+				assert.Equal(t, 400, r.StatusCode, name)
+				assert.Equal(t, "INVALID_STATE", r.Value("code"), name)
 				assert.Nil(t, sessionCookie(r))
 			}
 			r := finish(e, cb, nil)
-			assert.Equal(t, 400, r.Code, "the state cookie is required: a login started in another browser is refused")
+			assert.Equal(t, 400, r.StatusCode, "the state cookie is required: a login started in another browser is refused")
 			// the real state still works once, and only once
 			r = finish(e, cb, state)
-			assert.Equal(t, http.StatusFound, r.Code)
+			assert.Equal(t, http.StatusFound, r.StatusCode)
 			require.NotNil(t, sessionCookie(r))
 			r = finish(e, cb, state)
-			assert.Equal(t, 400, r.Code, "a state is single-use")
+			assert.Equal(t, 400, r.StatusCode, "a state is single-use")
 		})
 
 		t.Run("wrong nonce", func(t *testing.T) {
@@ -359,8 +360,8 @@ func TestOIDCRefusals(t *testing.T) {
 			q.Set("nonce", "a-nonce-the-server-never-issued")
 			u.RawQuery = q.Encode()
 			r := finish(e, o.browserTo(t, u.String()), state)
-			assert.Equal(t, http.StatusFound, r.Code)
-			assert.Equal(t, "/home?error=invalid_nonce", r.Header().Get("Location"))
+			assert.Equal(t, http.StatusFound, r.StatusCode)
+			assert.Equal(t, "/home?error=invalid_nonce", r.Header.Get("Location"))
 			assert.Nil(t, sessionCookie(r))
 		})
 
@@ -371,7 +372,7 @@ func TestOIDCRefusals(t *testing.T) {
 			q.Set("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
 			u.RawQuery = q.Encode()
 			r := finish(e, o.browserTo(t, u.String()), state)
-			assert.Equal(t, "/home?error=oauth_code_verification_failed", r.Header().Get("Location"))
+			assert.Equal(t, "/home?error=oauth_code_verification_failed", r.Header.Get("Location"))
 			assert.Nil(t, sessionCookie(r))
 		})
 
@@ -379,18 +380,18 @@ func TestOIDCRefusals(t *testing.T) {
 			_, state := startSocial(t, e, `{"provider":"idp","callbackURL":"/home"}`)
 			cb := mustParse(t, "http://objectos.test/api/v1/auth/callback/idp?error=access_denied&state="+url.QueryEscape(state.Value))
 			r := finish(e, cb, state)
-			assert.Equal(t, "/home?error=provider_access_denied", r.Header().Get("Location"))
+			assert.Equal(t, "/home?error=provider_access_denied", r.Header.Get("Location"))
 		})
 
 		t.Run("sign-up closed", func(t *testing.T) {
 			// the forged-state subtest's sign-in made the first user; now
 			// sign-up is closed and the provider does not allow it
-			has := e.do(call{method: "GET", path: "/api/v1/auth/bootstrap-status"}).obj()
+			has := e.Client().Get("/api/v1/auth/bootstrap-status").Map()
 			require.Equal(t, true, has["hasOwner"])
 			o.signInAs("linked")
 			authURL, state := startSocial(t, e, `{"provider":"idp","callbackURL":"/home"}`)
 			r := finish(e, o.browserTo(t, authURL), state)
-			assert.Equal(t, "/home?error=signup_disabled", r.Header().Get("Location"))
+			assert.Equal(t, "/home?error=signup_disabled", r.Header.Get("Location"))
 			assert.Nil(t, sessionCookie(r))
 		})
 	})

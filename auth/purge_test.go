@@ -20,16 +20,16 @@ func TestPurge(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, auth.Options{PurgeBatch: 3}, roomyAuthRate)
 		ctx := objectos.AsSystem(context.Background())
-		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
 		for range 4 {
 			e.signedIn("ada@example.com", "correct horse")
 		}
 		e.signIn("ghost@example.com", "nope") // a failed sign-in count
-		_, err := e.stack.Create(ctx, auth.ObjVerification, objectos.Record{"identifier": "oauth:x", "value": map[string]any{},
-			"expires_at": objectos.FormatDatetime(e.clock.Now().Add(10 * time.Minute))})
+		_, err := e.Stack.Create(ctx, auth.ObjVerification, objectos.Record{"identifier": "oauth:x", "value": map[string]any{},
+			"expires_at": objectos.FormatDatetime(e.Clock.Now().Add(10 * time.Minute))})
 		require.NoError(t, err)
 		count := func(object string) int64 {
-			n, err := e.stack.Count(ctx, object, objectos.Query{})
+			n, err := e.Stack.Count(ctx, object, objectos.Query{})
 			require.NoError(t, err)
 			return n
 		}
@@ -43,7 +43,7 @@ func TestPurge(t *testing.T) {
 		// A week and a day later the sessions (7 days), the state (10
 		// minutes) and the count (15 minutes) are stale; a new session is
 		// not.
-		e.clock.Advance(8 * 24 * time.Hour)
+		e.Clock.Advance(8 * 24 * time.Hour)
 		fresh := e.signedIn("ada@example.com", "correct horse")
 		n, err = e.auth.Purge(context.Background())
 		require.NoError(t, err)
@@ -55,9 +55,9 @@ func TestPurge(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 2, n)
 		assert.EqualValues(t, 1, count(auth.ObjSession))
-		r := e.do(call{method: "GET", path: "/api/v1/auth/get-session", header: bearer(fresh)})
-		require.Equal(t, 200, r.Code)
-		assert.NotNil(t, r.obj()["session"])
+		r := e.Bearer(fresh).Get("/api/v1/auth/get-session")
+		require.Equal(t, 200, r.StatusCode)
+		assert.NotNil(t, r.Value("session"))
 	})
 }
 
@@ -66,13 +66,13 @@ func TestPurgeSchedule(t *testing.T) {
 	st := testenv.Open(t, testenv.SQLite)
 	e := newEnv(t, st, auth.Options{PurgeInterval: 10 * time.Millisecond}, roomyAuthRate)
 	ctx := objectos.AsSystem(context.Background())
-	require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").Code)
-	e.clock.Advance(8 * 24 * time.Hour)
+	require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
+	e.Clock.Advance(8 * 24 * time.Hour)
 	require.Eventually(t, func() bool {
-		n, err := e.stack.Count(ctx, auth.ObjSession, objectos.Query{})
+		n, err := e.Stack.Count(ctx, auth.ObjSession, objectos.Query{})
 		return err == nil && n == 0
 	}, 5*time.Second, 10*time.Millisecond, "the expired session is purged on schedule")
-	require.NoError(t, e.stack.Close())
+	require.NoError(t, e.Stack.Close())
 	require.NoError(t, e.auth.Close(), "closing twice is harmless")
 
 }

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/internal/testenv"
@@ -17,7 +16,7 @@ func TestAggregateOverHTTP(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		s := newServer(t, st, restArtifact())
 		seedREST(t, s)
-		r := s.post("alice", "/api/v1/data/account/query", `{
+		r := s.as("alice").Post("/api/v1/data/account/query", `{
 			"aggregations": [{"function": "count", "alias": "n"}, {"function": "sum", "field": "revenue", "alias": "total"},
 			                 {"function": "count", "alias": "active", "filter": {"active": true}}],
 			"groupBy": ["industry", {"field": "created_at", "dateGranularity": "year", "alias": "year"}],
@@ -25,18 +24,18 @@ func TestAggregateOverHTTP(t *testing.T) {
 			"having": {"n": {"$gte": 1}},
 			"orderBy": [{"field": "total", "order": "desc"}],
 			"limit": 2}`)
-		require.Equal(t, 200, r.Code, r.Body.String())
-		assert.Equal(t, "account", r.json["object"])
-		assert.Equal(t, true, r.json["hasMore"])
+		r.Status(t, 200)
+		assert.Equal(t, "account", r.Value("object"))
+		assert.Equal(t, true, r.Value("hasMore"))
 		assert.Equal(t, []any{
 			map[string]any{"industry": "finance", "year": "2026-01-01", "n": 1.0, "total": 200.0, "active": 0.0},
 			map[string]any{"industry": "tech", "year": "2026-01-01", "n": 1.0, "total": 100.0, "active": 1.0},
-		}, r.json["records"])
+		}, r.Value("records"))
 
 		// one row over everything
-		r = s.post("alice", "/api/v1/data/account/query", `{"aggregations": [{"function": "max", "field": "revenue"}]}`)
-		require.Equal(t, 200, r.Code, r.Body.String())
-		assert.Equal(t, []any{map[string]any{"max_revenue": 200.0}}, r.json["records"])
+		r = s.as("alice").Post("/api/v1/data/account/query", `{"aggregations": [{"function": "max", "field": "revenue"}]}`)
+		r.Status(t, 200)
+		assert.Equal(t, []any{map[string]any{"max_revenue": 200.0}}, r.Value("records"))
 
 		for _, tc := range []struct{ body, code, want string }{
 			{`{"aggregations": {}}`, "INVALID_QUERY", "non-empty array"},
@@ -55,23 +54,23 @@ func TestAggregateOverHTTP(t *testing.T) {
 			{`{"aggregations": [{"function": "count"}], "limit": -1}`, "INVALID_QUERY", "limit"},
 			{`{"aggregations": [{"function": "count"}], "where": {}, "filter": {}}`, "INVALID_QUERY", "Conflicting"},
 		} {
-			r := s.post("alice", "/api/v1/data/account/query", tc.body)
-			assert.Equal(t, 400, r.Code, tc.body)
-			assert.Equal(t, tc.code, r.json["code"], tc.body)
-			assert.Contains(t, r.json["error"], tc.want, tc.body)
+			r := s.as("alice").Post("/api/v1/data/account/query", tc.body)
+			assert.Equal(t, 400, r.StatusCode, tc.body)
+			assert.Equal(t, tc.code, r.Value("code"), tc.body)
+			assert.Contains(t, r.Value("error"), tc.want, tc.body)
 		}
 		// apiMethods without aggregate: 405, with what is allowed
-		r = s.post("alice", "/api/v1/data/readonly_thing/query", `{"aggregations": [{"function": "count"}]}`)
-		assert.Equal(t, 405, r.Code)
-		assert.Equal(t, "OBJECT_API_METHOD_NOT_ALLOWED", r.json["code"])
-		assert.Equal(t, []any{"get", "list"}, r.json["allowed"])
-		r = s.post("alice", "/api/v1/data/hidden_thing/query", `{"aggregations": [{"function": "count"}]}`)
-		assert.Equal(t, 404, r.Code)
-		assert.Equal(t, 401, s.post("", "/api/v1/data/account/query", `{"aggregations": [{"function": "count"}]}`).Code)
+		r = s.as("alice").Post("/api/v1/data/readonly_thing/query", `{"aggregations": [{"function": "count"}]}`)
+		assert.Equal(t, 405, r.StatusCode)
+		assert.Equal(t, "OBJECT_API_METHOD_NOT_ALLOWED", r.Value("code"))
+		assert.Equal(t, []any{"get", "list"}, r.Value("allowed"))
+		r = s.as("alice").Post("/api/v1/data/hidden_thing/query", `{"aggregations": [{"function": "count"}]}`)
+		assert.Equal(t, 404, r.StatusCode)
+		assert.Equal(t, 401, s.as("").Post("/api/v1/data/account/query", `{"aggregations": [{"function": "count"}]}`).StatusCode)
 		// a list's query string points to the query document
-		r = s.get("alice", "/api/v1/data/account?groupBy=industry")
-		assert.Equal(t, 400, r.Code)
-		assert.Contains(t, r.json["error"], "POST /data/account/query")
+		r = s.as("alice").Get("/api/v1/data/account?groupBy=industry")
+		assert.Equal(t, 400, r.StatusCode)
+		assert.Contains(t, r.Value("error"), "POST /data/account/query")
 	})
 }
 
@@ -89,29 +88,29 @@ func TestHugeUnknownNames(t *testing.T) {
 		`{"` + huge + `": 1}`,
 		`{"aggregations": [{"function": "sum", "field": "` + huge + `"}]}`,
 	} {
-		r := s.post("alice", "/api/v1/data/account/query", body)
-		assert.Equal(t, 400, r.Code, r.Body.String()[:min(200, r.Body.Len())])
-		assert.Less(t, r.Body.Len(), 4096, "the answer does not echo the name whole: %.40s", body)
+		r := s.as("alice").Post("/api/v1/data/account/query", body)
+		assert.Equal(t, 400, r.StatusCode, r.String()[:min(200, len(r.Body))])
+		assert.Less(t, len(r.Body), 4096, "the answer does not echo the name whole: %.40s", body)
 	}
 	for _, body := range []string{`{"` + huge + `": 1}`, `{"name": 1, "` + huge + `": 1}`} {
-		r := s.post("alice", "/api/v1/data/account", body)
-		assert.Equal(t, 400, r.Code, r.Body.String()[:min(200, r.Body.Len())])
-		assert.Less(t, r.Body.Len(), 4096, "the answer does not echo the name whole: %.40s", body)
+		r := s.as("alice").Post("/api/v1/data/account", body)
+		assert.Equal(t, 400, r.StatusCode, r.String()[:min(200, len(r.Body))])
+		assert.Less(t, len(r.Body), 4096, "the answer does not echo the name whole: %.40s", body)
 	}
 	for path, body := range map[string]string{
 		"/api/v1/batch":                   `{"` + huge + `": 1}`,
 		"/api/v1/data/account/updateMany": `{"records": [], "` + huge + `": 1}`,
 	} {
-		r := s.post("alice", path, body)
-		assert.Equal(t, 400, r.Code, r.Body.String()[:min(200, r.Body.Len())])
-		assert.Less(t, r.Body.Len(), 4096, "the answer does not echo the name whole: %s", path)
+		r := s.as("alice").Post(path, body)
+		assert.Equal(t, 400, r.StatusCode, r.String()[:min(200, len(r.Body))])
+		assert.Less(t, len(r.Body), 4096, "the answer does not echo the name whole: %s", path)
 	}
 	for _, path := range []string{"/api/v1/data/" + huge, "/api/v1/actions/account/" + huge, "/api/v1/actions/" + huge + "/x"} {
-		r := s.post("alice", path, `{}`)
-		assert.Contains(t, []int{400, 404}, r.Code)
-		assert.Less(t, r.Body.Len(), 4096, "the answer does not echo the name whole: %.40s", path)
+		r := s.as("alice").Post(path, `{}`)
+		assert.Contains(t, []int{400, 404}, r.StatusCode)
+		assert.Less(t, len(r.Body), 4096, "the answer does not echo the name whole: %.40s", path)
 	}
-	r := s.get("alice", "/api/v1/data/account?sort="+huge+"&fields="+huge)
-	assert.Equal(t, 400, r.Code)
-	assert.Less(t, r.Body.Len(), 4096)
+	r := s.as("alice").Get("/api/v1/data/account?sort=" + huge + "&fields=" + huge)
+	assert.Equal(t, 400, r.StatusCode)
+	assert.Less(t, len(r.Body), 4096)
 }

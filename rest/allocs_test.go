@@ -34,13 +34,13 @@ func TestAllocationBudget(t *testing.T) {
 	var ids []string
 	inds := []string{"tech", "finance", "retail"}
 	for i := range 300 {
-		r, err := s.stack.Create(ctx, "account", objectos.Record{"name": fmt.Sprintf("Account %d", i), "industry": inds[i%3], "revenue": float64(i)})
+		r, err := s.Stack.Create(ctx, "account", objectos.Record{"name": fmt.Sprintf("Account %d", i), "industry": inds[i%3], "revenue": float64(i)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, r.ID)
 	}
-	h := s.stack // the handler itself, without the OpenAPI check of the suite
+	h := s.Stack // the handler itself, without the OpenAPI check of the suite
 	do := func(method, url, body string, want int) {
 		var req *http.Request
 		if body != "" {

@@ -18,9 +18,9 @@ func benchServer(b *testing.B, k testenv.Kind, mod ...func(*objectos.Options)) (
 	ids := make([]string, 0, 1000)
 	ctx := objectos.AsSystem(b.Context())
 	inds := []string{"tech", "finance", "retail"}
-	err := s.stack.Transact(ctx, func(ctx contextT) error {
+	err := s.Stack.Transact(ctx, func(ctx contextT) error {
 		for i := range 1000 {
-			r, err := s.stack.Create(ctx, "account", objectos.Record{
+			r, err := s.Stack.Create(ctx, "account", objectos.Record{
 				"name": fmt.Sprintf("Account %d", i), "industry": inds[i%3], "revenue": float64(i), "active": i%2 == 0,
 			})
 			if err != nil {
@@ -59,7 +59,7 @@ func BenchmarkHandler(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				serve(b, s.h, "GET", "/api/v1/data/account/"+ids[i%len(ids)], "", 200)
+				serve(b, s.Handler, "GET", "/api/v1/data/account/"+ids[i%len(ids)], "", 200)
 				i++
 			}
 		})
@@ -68,7 +68,7 @@ func BenchmarkHandler(b *testing.B) {
 			url := `/api/v1/data/account?filter={"industry":{"$in":["tech","finance"]},"revenue":{"$gte":100}}&sort=-revenue&limit=50`
 			b.ReportAllocs()
 			for b.Loop() {
-				serve(b, s.h, "GET", url, "", 200)
+				serve(b, s.Handler, "GET", url, "", 200)
 			}
 		})
 		b.Run("createMany100/"+string(k), func(b *testing.B) {
@@ -78,14 +78,14 @@ func BenchmarkHandler(b *testing.B) {
 			body := "[" + strings.TrimSuffix(strings.Repeat(`{"name":"Bench Co","industry":"tech","revenue":1234.5,"active":true},`, 100), ",") + "]"
 			b.ReportAllocs()
 			for b.Loop() {
-				serve(b, s.h, "POST", "/api/v1/data/account/createMany", body, 201)
+				serve(b, s.Handler, "POST", "/api/v1/data/account/createMany", body, 201)
 			}
 		})
 		b.Run("create/"+string(k), func(b *testing.B) {
 			s, _ := benchServer(b, k)
 			b.ReportAllocs()
 			for b.Loop() {
-				serve(b, s.h, "POST", "/api/v1/data/account", `{"name":"Bench Co","industry":"tech","revenue":1234.5,"active":true}`, 201)
+				serve(b, s.Handler, "POST", "/api/v1/data/account", `{"name":"Bench Co","industry":"tech","revenue":1234.5,"active":true}`, 201)
 			}
 		})
 	}
@@ -120,7 +120,7 @@ func BenchmarkRateLimiter(b *testing.B) {
 				b.ReportAllocs()
 				i := 0
 				for b.Loop() {
-					serve(b, s.h, "GET", "/api/v1/data/account/"+ids[i%len(ids)], "", 200)
+					serve(b, s.Handler, "GET", "/api/v1/data/account/"+ids[i%len(ids)], "", 200)
 					i++
 				}
 			})
@@ -143,7 +143,7 @@ func BenchmarkHugeUnknownName(b *testing.B) {
 	} {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
-				serve(b, s.h, "POST", "/api/v1/data/account/query", body, 400)
+				serve(b, s.Handler, "POST", "/api/v1/data/account/query", body, 400)
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/objectostest"
 	"github.com/objectos-go/objectos/rest"
 	"github.com/objectos-go/objectos/store"
 )
@@ -33,13 +34,13 @@ func newBulkServer(t *testing.T, st *store.Store) *server {
 
 func (s *server) count(user, object string) int {
 	s.t.Helper()
-	r := s.get(user, "/api/v1/data/"+object+"?limit=0")
-	require.Equal(s.t, 200, r.Code, r.Body.String())
-	return int(r.json["total"].(float64))
+	r := s.as(user).Get("/api/v1/data/" + object + "?limit=0")
+	require.Equal(s.t, 200, r.StatusCode, r.String())
+	return int(r.Value("total").(float64))
 }
 
-func results(r *resp) []map[string]any {
-	list, _ := r.json["results"].([]any)
+func results(r *objectostest.Response) []map[string]any {
+	list, _ := r.Value("results").([]any)
 	out := make([]map[string]any, len(list))
 	for i, x := range list {
 		out[i] = x.(map[string]any)
@@ -58,31 +59,31 @@ func firstErrorCode(row map[string]any) string {
 func TestCreateMany(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		s := newBulkServer(t, st)
-		r := s.post("u", "/api/v1/data/account/createMany", `[{"name":"A","industry":"tech"},{"name":"B","status":"x"},{"id":"batch","name":"C"}]`)
-		require.Equal(t, 201, r.Code, r.Body.String())
-		assert.Equal(t, "account", r.json["object"])
-		assert.Equal(t, 3.0, r.json["count"])
-		recs := r.json["records"].([]any)
+		r := s.as("u").Post("/api/v1/data/account/createMany", `[{"name":"A","industry":"tech"},{"name":"B","status":"x"},{"id":"batch","name":"C"}]`)
+		r.Status(t, 201)
+		assert.Equal(t, "account", r.Value("object"))
+		assert.Equal(t, 3.0, r.Value("count"))
+		recs := r.Value("records").([]any)
 		require.Len(t, recs, 3)
 		assert.Equal(t, "A", recs[0].(map[string]any)["name"])
 		assert.Equal(t, "new", recs[1].(map[string]any)["status"], "readonly fields are dropped")
-		assert.Equal(t, []any{map[string]any{"object": "account", "fields": []any{"status"}, "reason": "readonly"}}, r.json["droppedFields"])
+		assert.Equal(t, []any{map[string]any{"object": "account", "fields": []any{"status"}, "reason": "readonly"}}, r.Value("droppedFields"))
 		assert.Equal(t, 3, s.count("u", "account"))
 
 		// a record whose id is a route name stays reachable
-		assert.Equal(t, "C", s.get("u", "/api/v1/data/account/batch").json["record"].(map[string]any)["name"])
+		assert.Equal(t, "C", s.as("u").Get("/api/v1/data/account/batch").Value("record.name"))
 
 		// all or nothing: a bad record names its index and nothing is written
-		r = s.post("u", "/api/v1/data/account/createMany", `[{"name":"D"},{"industry":"nope"}]`)
-		require.Equal(t, 400, r.Code)
-		assert.Equal(t, "VALIDATION_FAILED", r.json["code"])
-		assert.Equal(t, 1.0, r.json["index"])
-		assert.Len(t, r.json["fields"], 2)
-		r = s.post("u", "/api/v1/data/account/createMany", `[{"name":"E","code":"dup"},{"name":"F","code":"dup"}]`)
-		assert.Equal(t, 409, r.Code)
-		assert.Equal(t, "UNIQUE_VIOLATION", r.json["code"])
-		assert.Equal(t, 1.0, r.json["index"])
-		assert.Equal(t, "code", r.json["field"])
+		r = s.as("u").Post("/api/v1/data/account/createMany", `[{"name":"D"},{"industry":"nope"}]`)
+		require.Equal(t, 400, r.StatusCode)
+		assert.Equal(t, "VALIDATION_FAILED", r.Value("code"))
+		assert.Equal(t, 1.0, r.Value("index"))
+		assert.Len(t, r.Value("fields"), 2)
+		r = s.as("u").Post("/api/v1/data/account/createMany", `[{"name":"E","code":"dup"},{"name":"F","code":"dup"}]`)
+		assert.Equal(t, 409, r.StatusCode)
+		assert.Equal(t, "UNIQUE_VIOLATION", r.Value("code"))
+		assert.Equal(t, 1.0, r.Value("index"))
+		assert.Equal(t, "code", r.Value("field"))
 		assert.Equal(t, 3, s.count("u", "account"))
 
 		for name, tc := range map[string]struct {
@@ -97,16 +98,16 @@ func TestCreateMany(t *testing.T) {
 			"malformed":           {`[{"name":`, 400, "INVALID_JSON"},
 		} {
 			t.Run(name, func(t *testing.T) {
-				r := s.post("u", "/api/v1/data/account/createMany", tc.body)
-				assert.Equal(t, tc.status, r.Code, r.Body.String())
-				assert.Equal(t, tc.code, r.json["code"])
+				r := s.as("u").Post("/api/v1/data/account/createMany", tc.body)
+				assert.Equal(t, tc.status, r.StatusCode, r.String())
+				assert.Equal(t, tc.code, r.Value("code"))
 				assert.Equal(t, 3, s.count("u", "account"))
 			})
 		}
-		r = s.post("u", "/api/v1/data/account/createMany", `[`+strings.Repeat(`{"name":"x"},`, 5)+`{"name":"y"}]`)
+		r = s.as("u").Post("/api/v1/data/account/createMany", `[`+strings.Repeat(`{"name":"x"},`, 5)+`{"name":"y"}]`)
 		assert.Equal(t, map[string]any{"code": "BATCH_TOO_LARGE", "count": 6.0, "max": 5.0, "object": "account",
-			"error": "Batch too large: 6 records (max 5)."}, r.json)
-		assert.Equal(t, 201, s.post("u", "/api/v1/data/account/createMany", `[]`).Code, "an empty batch is a no-op")
+			"error": "Batch too large: 6 records (max 5)."}, r.Map())
+		assert.Equal(t, 201, s.as("u").Post("/api/v1/data/account/createMany", `[]`).StatusCode, "an empty batch is a no-op")
 	})
 }
 
@@ -129,18 +130,18 @@ func TestBulkExposure(t *testing.T) {
 			{"/api/v1/batch", `{"operations":[{"object":"no_bulk","data":{"x":"a"}}]}`, 405, "OBJECT_API_METHOD_NOT_ALLOWED"},
 		} {
 			t.Run(tc.url, func(t *testing.T) {
-				r := s.post("u", tc.url, tc.body)
-				assert.Equal(t, tc.status, r.Code, r.Body.String())
+				r := s.as("u").Post(tc.url, tc.body)
+				assert.Equal(t, tc.status, r.StatusCode, r.String())
 				if tc.code != "" {
-					assert.Equal(t, tc.code, r.json["code"])
+					assert.Equal(t, tc.code, r.Value("code"))
 				}
 			})
 		}
-		r := s.post("", "/api/v1/data/account/createMany", `[]`)
-		assert.Equal(t, 401, r.Code)
+		r := s.as("").Post("/api/v1/data/account/createMany", `[]`)
+		assert.Equal(t, 401, r.StatusCode)
 		r = s.do(req{method: "PUT", url: "/api/v1/data/account/updateMany", body: `{}`, user: "u"})
-		assert.Equal(t, 405, r.Code)
-		assert.Equal(t, 405, s.do(req{method: "GET", url: "/api/v1/batch", user: "u"}).Code)
+		assert.Equal(t, 405, r.StatusCode)
+		assert.Equal(t, 405, s.do(req{method: "GET", url: "/api/v1/batch", user: "u"}).StatusCode)
 	})
 }
 
@@ -148,19 +149,19 @@ func TestUpdateAndDeleteMany(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		s := newBulkServer(t, st)
 		for _, id := range []string{"a1", "a2", "a3"} {
-			s.mustCreate("u", "account", fmt.Sprintf(`{"id":%q,"name":%q}`, id, id))
+			s.as("u").Post("/api/v1/data/account", fmt.Sprintf(`{"id":%q,"name":%q}`, id, id)).Status(t, 201)
 		}
 		name := func(id string) string {
-			return s.get("u", "/api/v1/data/account/"+id).json["record"].(map[string]any)["name"].(string)
+			return s.as("u").Get("/api/v1/data/account/" + id).Value("record.name").(string)
 		}
 
 		// default: the first failure ends the run; earlier rows stay written
-		r := s.post("u", "/api/v1/data/account/updateMany",
+		r := s.as("u").Post("/api/v1/data/account/updateMany",
 			`{"records":[{"id":"a1","data":{"name":"one"}},{"id":"missing","data":{"name":"x"}},{"id":"a3","data":{"name":"three"}}]}`)
-		require.Equal(t, 200, r.Code, r.Body.String())
-		assert.Equal(t, false, r.json["success"])
-		assert.Equal(t, "update", r.json["operation"])
-		assert.Equal(t, []any{3.0, 1.0, 2.0}, []any{r.json["total"], r.json["succeeded"], r.json["failed"]})
+		r.Status(t, 200)
+		assert.Equal(t, false, r.Value("success"))
+		assert.Equal(t, "update", r.Value("operation"))
+		assert.Equal(t, []any{3.0, 1.0, 2.0}, []any{r.Value("total"), r.Value("succeeded"), r.Value("failed")})
 		rows := results(r)
 		assert.Equal(t, true, rows[0]["success"])
 		assert.Equal(t, "one", rows[0]["data"].(map[string]any)["name"])
@@ -172,17 +173,17 @@ func TestUpdateAndDeleteMany(t *testing.T) {
 		assert.Equal(t, "a3", name("a3"))
 
 		// continueOnError goes on
-		r = s.post("u", "/api/v1/data/account/updateMany",
+		r = s.as("u").Post("/api/v1/data/account/updateMany",
 			`{"records":[{"id":"missing","data":{"name":"x"}},{"id":"a3","data":{"name":"three"}}],"options":{"continueOnError":true}}`)
-		assert.Equal(t, []any{1.0, 1.0}, []any{r.json["succeeded"], r.json["failed"]})
+		assert.Equal(t, []any{1.0, 1.0}, []any{r.Value("succeeded"), r.Value("failed")})
 		assert.Equal(t, "three", name("a3"))
 
 		// atomic: the first failure rolls every write back
-		r = s.post("u", "/api/v1/data/account/updateMany",
+		r = s.as("u").Post("/api/v1/data/account/updateMany",
 			`{"records":[{"id":"a1","data":{"name":"uno"}},{"id":"a2","data":{"name":""}},{"id":"a2","data":{"industry":"nope"}},{"id":"a3","data":{"name":"tres"}}],"options":{"atomic":true}}`)
-		require.Equal(t, 200, r.Code, r.Body.String())
+		r.Status(t, 200)
 		rows = results(r)
-		assert.Equal(t, []any{false, 0.0, 4.0}, []any{r.json["success"], r.json["succeeded"], r.json["failed"]})
+		assert.Equal(t, []any{false, 0.0, 4.0}, []any{r.Value("success"), r.Value("succeeded"), r.Value("failed")})
 		assert.Equal(t, []string{"ROLLED_BACK", "ROLLED_BACK", "VALIDATION_FAILED", "NOT_ATTEMPTED"},
 			[]string{firstErrorCode(rows[0]), firstErrorCode(rows[1]), firstErrorCode(rows[2]), firstErrorCode(rows[3])})
 		assert.NotNil(t, rows[2]["errors"].([]any)[0].(map[string]any)["details"].(map[string]any)["fields"])
@@ -194,21 +195,21 @@ func TestUpdateAndDeleteMany(t *testing.T) {
 			`{"records":{}}`, `{"records":[{"data":{}}]}`, `{"records":[{"id":"a1","data":5}]}`,
 			`{"records":[],"options":{"atomic":"yes"}}`, `{"records":[],"options":{"validateOnly":true}}`, `{"records":[],"extra":1}`,
 		} {
-			r := s.post("u", "/api/v1/data/account/updateMany", body)
-			assert.Equal(t, 400, r.Code, body)
-			assert.Equal(t, "VALIDATION_FAILED", r.json["code"], body)
+			r := s.as("u").Post("/api/v1/data/account/updateMany", body)
+			assert.Equal(t, 400, r.StatusCode, body)
+			assert.Equal(t, "VALIDATION_FAILED", r.Value("code"), body)
 		}
 
 		// deleteMany reports each id
-		r = s.post("u", "/api/v1/data/account/deleteMany", `{"ids":["a1","missing","a2"],"options":{"continueOnError":true}}`)
-		require.Equal(t, 200, r.Code, r.Body.String())
+		r = s.as("u").Post("/api/v1/data/account/deleteMany", `{"ids":["a1","missing","a2"],"options":{"continueOnError":true}}`)
+		r.Status(t, 200)
 		rows = results(r)
-		assert.Equal(t, "delete", r.json["operation"])
+		assert.Equal(t, "delete", r.Value("operation"))
 		assert.Equal(t, []any{true, false, true}, []any{rows[0]["success"], rows[1]["success"], rows[2]["success"]})
 		assert.NotContains(t, rows[0], "data")
 		assert.Equal(t, 1, s.count("u", "account"))
-		r = s.post("u", "/api/v1/data/account/deleteMany", `{"ids":["a3",7]}`)
-		assert.Equal(t, 400, r.Code)
+		r = s.as("u").Post("/api/v1/data/account/deleteMany", `{"ids":["a3",7]}`)
+		assert.Equal(t, 400, r.StatusCode)
 		assert.Equal(t, 1, s.count("u", "account"))
 	})
 }
@@ -216,36 +217,36 @@ func TestUpdateAndDeleteMany(t *testing.T) {
 func TestBatch(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		s := newBulkServer(t, st)
-		s.mustCreate("u", "account", `{"id":"a1","name":"one"}`)
-		r := s.post("u", "/api/v1/data/account/batch",
+		s.as("u").Post("/api/v1/data/account", `{"id":"a1","name":"one"}`).Status(t, 201)
+		r := s.as("u").Post("/api/v1/data/account/batch",
 			`{"operation":"upsert","records":[{"id":"a1","data":{"name":"uno"}},{"id":"a2","data":{"name":"dos"}},{"data":{"name":"tres"}}]}`)
-		require.Equal(t, 200, r.Code, r.Body.String())
-		assert.Equal(t, true, r.json["success"])
+		r.Status(t, 200)
+		assert.Equal(t, true, r.Value("success"))
 		rows := results(r)
 		assert.Equal(t, "uno", rows[0]["data"].(map[string]any)["name"])
 		assert.Equal(t, "a2", rows[1]["id"])
 		assert.NotEmpty(t, rows[2]["id"])
 		assert.Equal(t, 3, s.count("u", "account"))
 
-		r = s.post("u", "/api/v1/data/account/batch", `{"operation":"update","records":[{"id":"a2","data":{"name":"two"}}],"options":{"returnRecords":false}}`)
-		assert.Equal(t, true, r.json["success"])
+		r = s.as("u").Post("/api/v1/data/account/batch", `{"operation":"update","records":[{"id":"a2","data":{"name":"two"}}],"options":{"returnRecords":false}}`)
+		assert.Equal(t, true, r.Value("success"))
 		assert.NotContains(t, results(r)[0], "data")
 
-		r = s.post("u", "/api/v1/data/account/batch", `{"operation":"create","records":[{"data":{"name":"x"}},{"data":{"nope":1}}],"options":{"atomic":true}}`)
+		r = s.as("u").Post("/api/v1/data/account/batch", `{"operation":"create","records":[{"data":{"name":"x"}},{"data":{"nope":1}}],"options":{"atomic":true}}`)
 		assert.Equal(t, []string{"ROLLED_BACK", "INVALID_FIELD"}, []string{firstErrorCode(results(r)[0]), firstErrorCode(results(r)[1])})
 		assert.Equal(t, 3, s.count("u", "account"))
 
-		r = s.post("u", "/api/v1/data/account/batch", `{"operation":"delete","records":[{"id":"a1"},{"id":"a2"}]}`)
-		assert.Equal(t, 2.0, r.json["succeeded"])
+		r = s.as("u").Post("/api/v1/data/account/batch", `{"operation":"delete","records":[{"id":"a1"},{"id":"a2"}]}`)
+		assert.Equal(t, 2.0, r.Value("succeeded"))
 		assert.Equal(t, 1, s.count("u", "account"))
 
 		for _, body := range []string{
 			`{"operation":"merge","records":[]}`, `{"records":[]}`, `{"operation":"delete","records":[{}]}`,
 			`{"operation":"upsert","records":[{"externalId":"x","data":{}}]}`, `{"operation":"create","records":[{"data":{},"extra":1}]}`,
 		} {
-			r := s.post("u", "/api/v1/data/account/batch", body)
-			assert.Equal(t, 400, r.Code, body)
-			assert.Equal(t, "VALIDATION_FAILED", r.json["code"], body)
+			r := s.as("u").Post("/api/v1/data/account/batch", body)
+			assert.Equal(t, 400, r.StatusCode, body)
+			assert.Equal(t, "VALIDATION_FAILED", r.Value("code"), body)
 		}
 	})
 }
@@ -253,15 +254,15 @@ func TestBatch(t *testing.T) {
 func TestCrossObjectBatch(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		s := newBulkServer(t, st)
-		s.mustCreate("u", "account", `{"id":"old","name":"Old"}`)
-		r := s.post("u", "/api/v1/batch", `{"operations":[
+		s.as("u").Post("/api/v1/data/account", `{"id":"old","name":"Old"}`).Status(t, 201)
+		r := s.as("u").Post("/api/v1/batch", `{"operations":[
 			{"object":"account","action":"create","data":{"name":"Parent"}},
 			{"object":"contact","data":{"last_name":"Child","account":{"$ref":0}}},
 			{"object":"account","action":"update","id":"old","data":{"name":"Renamed"}},
 			{"object":"account","action":"delete","data":{"id":"old"}}
 		]}`)
-		require.Equal(t, 200, r.Code, r.Body.String())
-		res := r.json["results"].([]any)
+		r.Status(t, 200)
+		res := r.Value("results").([]any)
 		require.Len(t, res, 4)
 		parent := res[0].(map[string]any)
 		child := res[1].(map[string]any)
@@ -272,13 +273,13 @@ func TestCrossObjectBatch(t *testing.T) {
 		assert.Equal(t, 1, s.count("u", "contact"))
 
 		// all or nothing
-		r = s.post("u", "/api/v1/batch", `{"operations":[
+		r = s.as("u").Post("/api/v1/batch", `{"operations":[
 			{"object":"account","data":{"name":"Ghost"}},
 			{"object":"contact","data":{"account":{"$ref":0}}}
 		]}`)
-		assert.Equal(t, 400, r.Code)
-		assert.Equal(t, "VALIDATION_FAILED", r.json["code"])
-		assert.Equal(t, 1.0, r.json["index"])
+		assert.Equal(t, 400, r.StatusCode)
+		assert.Equal(t, "VALIDATION_FAILED", r.Value("code"))
+		assert.Equal(t, 1.0, r.Value("index"))
 		assert.Equal(t, 1, s.count("u", "account"))
 
 		for _, body := range []string{
@@ -288,11 +289,11 @@ func TestCrossObjectBatch(t *testing.T) {
 			`{"operations":[{"object":"account","action":"merge"}]}`,
 			`{"operations":{}}`,
 		} {
-			r := s.post("u", "/api/v1/batch", body)
-			assert.Equal(t, 400, r.Code, body)
-			assert.Equal(t, "VALIDATION_FAILED", r.json["code"], body)
+			r := s.as("u").Post("/api/v1/batch", body)
+			assert.Equal(t, 400, r.StatusCode, body)
+			assert.Equal(t, "VALIDATION_FAILED", r.Value("code"), body)
 		}
 		assert.Equal(t, 1, s.count("u", "account"))
-		assert.Equal(t, 404, s.post("u", "/api/v1/batch", `{"operations":[{"object":"nope"}]}`).Code)
+		assert.Equal(t, 404, s.as("u").Post("/api/v1/batch", `{"operations":[{"object":"nope"}]}`).StatusCode)
 	})
 }

@@ -124,9 +124,9 @@ func docsServer(t *testing.T, docs bool) *server {
 		o.Plugins = []objectos.Plugin{rest.New(rest.Options{Docs: docs}), docsAuth}
 	})
 	mux := http.NewServeMux()
-	mux.Handle("/api/v1/", s.stack)
-	mux.Handle("GET /api/v1/openapi.json", standIn(s.stack))
-	s.h = mux
+	mux.Handle("/api/v1/", s.Stack)
+	mux.Handle("GET /api/v1/openapi.json", standIn(s.Stack))
+	s.Handler = mux
 	return s
 }
 
@@ -162,9 +162,9 @@ var assetRE = regexp.MustCompile(`(?:src|href)="(docs/assets/[^"]+)"`)
 func TestDocsPage(t *testing.T) {
 	t.Parallel()
 	s := docsServer(t, true)
-	r := s.get("", "/api/v1/docs") // no credentials
-	require.Equal(t, 200, r.Code, r.Body.String())
-	h := r.Header()
+	r := s.as("").Get("/api/v1/docs") // no credentials
+	r.Status(t, 200)
+	h := r.Header
 	assert.Equal(t, "text/html; charset=utf-8", h.Get("Content-Type"))
 	assert.Equal(t, wantDocsCSP, h.Get("Content-Security-Policy"))
 	assert.Equal(t, []string{wantDocsCSP}, h.Values("Content-Security-Policy"), "the page's CSP replaces the Stack's")
@@ -172,10 +172,10 @@ func TestDocsPage(t *testing.T) {
 	assert.Equal(t, "no-referrer", h.Get("Referrer-Policy"))
 	assert.Equal(t, "nosniff", h.Get("X-Content-Type-Options"))
 	assert.Equal(t, "no-cache", h.Get("Cache-Control"))
-	assert.Equal(t, strconv.Itoa(r.Body.Len()), h.Get("Content-Length"))
+	assert.Equal(t, strconv.Itoa(len(r.Body)), h.Get("Content-Length"))
 	assert.NotEmpty(t, h.Get("RateLimit-Limit"), "a read like any other")
 
-	body := r.Body.String()
+	body := r.String()
 	assert.Contains(t, body, "<title>ObjectStack API reference</title>")
 	for _, tag := range regexp.MustCompile(`<script[^>]*>`).FindAllString(body, -1) {
 		assert.Regexp(t, `^<script src="docs/assets/[^"]+" defer>$`, tag, "no inline script")
@@ -201,14 +201,14 @@ func TestDocsPage(t *testing.T) {
 		"docs/assets/" + v + "/LICENSE",
 	}, links)
 	for _, l := range links {
-		assert.Equal(t, 200, s.get("", "/api/v1/"+l).Code, l)
+		assert.Equal(t, 200, s.as("").Get("/api/v1/"+l).StatusCode, l)
 	}
 }
 
 func TestDocsAssets(t *testing.T) {
 	t.Parallel()
 	s := docsServer(t, true)
-	page := s.get("", "/api/v1/docs").Body.String()
+	page := s.as("").Get("/api/v1/docs").String()
 	own := regexp.MustCompile(`docs/assets/([0-9a-f]{12})/init\.js`).FindStringSubmatch(page)
 	require.NotNil(t, own)
 	v := swaggerUIVersion(t)
@@ -245,8 +245,8 @@ func TestDocsAssets(t *testing.T) {
 				{"gzip;q=oops", false},
 			} {
 				r := s.do(req{method: "GET", url: url, header: map[string]string{"Accept-Encoding": ae.accept}})
-				require.Equal(t, 200, r.Code, "%s %q", url, ae.accept)
-				h := r.Header()
+				require.Equal(t, 200, r.StatusCode, "%s %q", url, ae.accept)
+				h := r.Header
 				assert.Equal(t, tc.contentType, h.Get("Content-Type"))
 				assert.Equal(t, "public, max-age=31536000, immutable", h.Get("Cache-Control"))
 				assert.Equal(t, "nosniff", h.Get("X-Content-Type-Options"))
@@ -254,22 +254,22 @@ func TestDocsAssets(t *testing.T) {
 				if !gzipped {
 					assert.Empty(t, h.Get("Content-Encoding"))
 					assert.Empty(t, h.Get("Vary"))
-					assert.Equal(t, stored, r.Body.Bytes(), "served as embedded")
+					assert.Equal(t, stored, r.Body, "served as embedded")
 					continue
 				}
 				assert.Equal(t, "Accept-Encoding", h.Get("Vary"), "%q", ae.accept)
 				if ae.wantGzip {
 					assert.Equal(t, "gzip", h.Get("Content-Encoding"), "%q", ae.accept)
-					assert.Equal(t, stored, r.Body.Bytes(), "the embedded gzip, as it is (%q)", ae.accept)
+					assert.Equal(t, stored, r.Body, "the embedded gzip, as it is (%q)", ae.accept)
 				} else {
 					assert.Empty(t, h.Get("Content-Encoding"), "%q", ae.accept)
-					assert.Equal(t, plain, r.Body.Bytes(), "decompressed on the fly (%q)", ae.accept)
+					assert.Equal(t, plain, r.Body, "decompressed on the fly (%q)", ae.accept)
 				}
-				assert.Equal(t, strconv.Itoa(r.Body.Len()), h.Get("Content-Length"))
+				assert.Equal(t, strconv.Itoa(len(r.Body)), h.Get("Content-Length"))
 			}
 			head := s.do(req{method: "HEAD", url: url})
-			assert.Equal(t, 200, head.Code)
-			assert.Equal(t, strconv.Itoa(len(plain)), head.Header().Get("Content-Length"))
+			assert.Equal(t, 200, head.StatusCode)
+			assert.Equal(t, strconv.Itoa(len(plain)), head.Header.Get("Content-Length"))
 		})
 	}
 
@@ -278,10 +278,10 @@ func TestDocsAssets(t *testing.T) {
 			"/api/v1/docs/", "/api/v1/docs/assets/" + v + "/swagger-ui.js", "/api/v1/docs/assets/5.0.0/swagger-ui.css",
 			"/api/v1/docs/assets/000000000000/init.js", "/api/v1/docs/assets/" + v + "/update.sh",
 		} {
-			assert.Equal(t, 404, s.get("", path).Code, path)
+			assert.Equal(t, 404, s.as("").Get(path).StatusCode, path)
 		}
 		r := s.do(req{method: "POST", url: "/api/v1/docs", body: "{}"})
-		assert.Equal(t, 405, r.Code)
+		assert.Equal(t, 405, r.StatusCode)
 	})
 }
 
@@ -289,9 +289,9 @@ func TestDocsOff(t *testing.T) {
 	t.Parallel()
 	s := docsServer(t, false)
 	for _, path := range []string{"/api/v1/docs", "/api/v1/docs/assets/" + swaggerUIVersion(t) + "/swagger-ui-bundle.js"} {
-		r := s.get("", path)
-		assert.Equal(t, 404, r.Code, path)
-		assert.Equal(t, "default-src 'none'; frame-ancestors 'none'", r.Header().Get("Content-Security-Policy"))
+		r := s.as("").Get(path)
+		assert.Equal(t, 404, r.StatusCode, path)
+		assert.Equal(t, "default-src 'none'; frame-ancestors 'none'", r.Header.Get("Content-Security-Policy"))
 	}
 }
 
@@ -305,8 +305,8 @@ func TestDocsInABrowser(t *testing.T) {
 	s := docsServer(t, true)
 	created := s.do(req{method: "POST", url: "/api/v1/data/crm_account", body: `{"name":"Acme Docs"}`,
 		header: map[string]string{"x-api-key": docsKey}})
-	require.Equal(t, 201, created.Code, created.Body.String())
-	srv := httptest.NewServer(s.h)
+	created.Status(t, 201)
+	srv := httptest.NewServer(s.Handler)
 	t.Cleanup(srv.Close)
 	pageURL := srv.URL + "/api/v1/docs"
 	docURL := srv.URL + "/api/v1/openapi.json"

@@ -19,7 +19,7 @@ import (
 func TestEstimatedTotal(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		s := newServer(t, st, restArtifact())
-		o := s.stack.Object("account")
+		o := s.Stack.Object("account")
 		inds := []string{"tech", "finance"}
 		at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 		n := objectos.EstimateAbove + 20_000
@@ -33,28 +33,28 @@ func TestEstimatedTotal(t *testing.T) {
 		}
 		require.NoError(t, st.Analyze(t.Context()))
 
-		r := s.get("alice", "/api/v1/data/account?limit=5&count=estimate")
-		require.Equal(t, 200, r.Code, r.Body.String())
-		total := r.json["total"].(float64)
+		r := s.as("alice").Get("/api/v1/data/account?limit=5&count=estimate")
+		r.Status(t, 200)
+		total := r.Value("total").(float64)
 		if st.Dialect() == "pg" {
-			assert.Equal(t, true, r.json["totalEstimated"])
+			assert.Equal(t, true, r.Value("totalEstimated"))
 			assert.InEpsilon(t, n, total, 0.1, "an estimate near the truth")
 		} else {
-			assert.NotContains(t, r.json, "totalEstimated")
+			assert.NotContains(t, r.Map(), "totalEstimated")
 			assert.EqualValues(t, n, total)
 		}
 		// a small total is counted
-		r = s.get("alice", `/api/v1/data/account?limit=5&count=estimate&filter={"name":"nobody"}`)
-		require.Equal(t, 200, r.Code)
-		assert.EqualValues(t, 0, r.json["total"])
-		assert.NotContains(t, r.json, "totalEstimated")
+		r = s.as("alice").Get(`/api/v1/data/account?limit=5&count=estimate&filter={"name":"nobody"}`)
+		require.Equal(t, 200, r.StatusCode)
+		assert.EqualValues(t, 0, r.Value("total"))
+		assert.NotContains(t, r.Map(), "totalEstimated")
 		// the query document takes it too; a bad value is refused
-		r = s.post("alice", "/api/v1/data/account/query", `{"limit": 5, "count": "estimate"}`)
-		require.Equal(t, 200, r.Code, r.Body.String())
-		assert.NotNil(t, r.json["total"])
+		r = s.as("alice").Post("/api/v1/data/account/query", `{"limit": 5, "count": "estimate"}`)
+		r.Status(t, 200)
+		assert.NotNil(t, r.Value("total"))
 		for _, bad := range []string{"/api/v1/data/account?count=maybe"} {
-			assert.Equal(t, 400, s.get("alice", bad).Code)
+			assert.Equal(t, 400, s.as("alice").Get(bad).StatusCode)
 		}
-		assert.Equal(t, 400, s.post("alice", "/api/v1/data/account/query", `{"count": "maybe"}`).Code)
+		assert.Equal(t, 400, s.as("alice").Post("/api/v1/data/account/query", `{"count": "maybe"}`).StatusCode)
 	})
 }

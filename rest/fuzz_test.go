@@ -65,7 +65,7 @@ func FuzzDataAPI(f *testing.F) {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Test-User", "fuzzer")
 		rec := httptest.NewRecorder()
-		s.h.ServeHTTP(rec, req)
+		s.Handler.ServeHTTP(rec, req)
 		if rec.Code >= 500 {
 			t.Fatalf("%s /api/v1/data/%s %q: %d %s", method, path, body, rec.Code, rec.Body.String())
 		}
@@ -84,7 +84,7 @@ func FuzzCrossObjectBatch(f *testing.F) {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Test-User", "fuzzer")
 		rec := httptest.NewRecorder()
-		s.h.ServeHTTP(rec, req)
+		s.Handler.ServeHTTP(rec, req)
 		if rec.Code >= 500 {
 			t.Fatalf("POST /api/v1/batch %q: %d %s", body, rec.Code, rec.Body.String())
 		}

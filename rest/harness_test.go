@@ -2,18 +2,13 @@ package rest_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/stretchr/testify/require"
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/internal/openapitest"
+	"github.com/objectos-go/objectos/objectostest"
 	"github.com/objectos-go/objectos/rest"
 )
 
@@ -74,86 +69,61 @@ func roomyRates(o *objectos.Options) {
 	o.RateLimits.Write = o.RateLimits.Read
 }
 
+// server is the REST plugin (bodies up to 4 KiB) with the X-Test-User
+// authenticator and the default rate limits, mounted as an application
+// mounts it (with the well-known discovery route), every exchange checked
+// against the OpenAPI document. mod changes the Stack's options last.
 type server struct {
-	t     testing.TB
-	stack *objectos.Stack
-	h     http.Handler
+	*objectostest.Env
+	t testing.TB
 }
 
 func newServer(t testing.TB, st objectos.Store, a *objectos.Artifact, mod ...func(*objectos.Options)) *server {
 	t.Helper()
-	opts := objectos.Options{
-		Artifact: a,
-		Store:    st,
-		Plugins:  []objectos.Plugin{rest.New(rest.Options{MaxBodyBytes: 4096}), testAuth},
-		Clock:    func() time.Time { return time.Date(2026, 7, 28, 12, 0, 0, 0, time.UTC) },
-	}
-	for _, m := range mod {
-		m(&opts)
-	}
-	s, err := objectos.New(context.Background(), opts)
-	require.NoError(t, err)
-	mux := http.NewServeMux()
-	api := openapitest.Handler(t, s) // every exchange of the suite is checked against the document
-	mux.Handle("/api/v1/", api)
-	mux.Handle("/api/v1", api)
-	mux.Handle("/.well-known/objectstack", rest.WellKnownHandler(s))
-	return &server{t: t, stack: s, h: mux}
+	env := objectostest.New(t, a, objectostest.Options{
+		Store:   st,
+		Without: []string{"auth", "apikey", "security"},
+		Plugins: []objectos.Plugin{rest.New(rest.Options{MaxBodyBytes: 4096}), testAuth},
+		Configure: func(o *objectos.Options) {
+			o.RateLimits = objectos.RateLimits{}
+			for _, m := range mod {
+				m(o)
+			}
+		},
+		Handler: func(s *objectos.Stack) http.Handler {
+			mux := http.NewServeMux()
+			api := openapitest.Handler(t, s) // every exchange of the suite is checked against the document
+			mux.Handle("/api/v1/", api)
+			mux.Handle("/api/v1", api)
+			mux.Handle("/.well-known/objectstack", rest.WellKnownHandler(s))
+			return mux
+		},
+	})
+	return &server{Env: env, t: t}
 }
 
-// req is one HTTP exchange.
+// as is a client of the principal named user (see testAuth), or an
+// anonymous one.
+func (s *server) as(user string) *objectostest.Client {
+	if user == "" {
+		return s.Client()
+	}
+	return s.Client().With("X-Test-User", user)
+}
+
+// req is one HTTP exchange of a scenario table.
 type req struct {
 	method, url, body string
 	user              string
-	header            map[string]string
+	header            map[string]string // an empty value removes the header
 }
 
-type resp struct {
-	*httptest.ResponseRecorder
-	json map[string]any
-}
-
-func (s *server) do(r req) *resp {
-	s.t.Helper()
-	var body io.Reader
-	if r.body != "" {
-		body = strings.NewReader(r.body)
-	}
-	hr := httptest.NewRequest(r.method, r.url, body)
-	if r.body != "" {
-		hr.Header.Set("Content-Type", "application/json")
-	}
-	if r.user != "" {
-		hr.Header.Set("X-Test-User", r.user)
-	}
+func (s *server) do(r req) *objectostest.Response {
+	c := s.as(r.user)
 	for k, v := range r.header {
-		if v == "" {
-			hr.Header.Del(k)
-		} else {
-			hr.Header.Set(k, v)
-		}
+		c = c.With(k, v)
 	}
-	rec := httptest.NewRecorder()
-	s.h.ServeHTTP(rec, hr)
-	out := &resp{ResponseRecorder: rec}
-	if rec.Body.Len() > 0 && strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
-		dec := json.NewDecoder(strings.NewReader(rec.Body.String()))
-		_ = dec.Decode(&out.json)
-	}
-	return out
-}
-
-func (s *server) get(user, url string) *resp { return s.do(req{method: "GET", url: url, user: user}) }
-
-func (s *server) post(user, url, body string) *resp {
-	return s.do(req{method: "POST", url: url, body: body, user: user})
-}
-
-func (s *server) mustCreate(user, object, body string) map[string]any {
-	s.t.Helper()
-	r := s.post(user, "/api/v1/data/"+object, body)
-	require.Equal(s.t, 201, r.Code, r.Body.String())
-	return r.json["record"].(map[string]any)
+	return c.Do(r.method, r.url, r.body)
 }
 
 type contextT = context.Context

@@ -16,16 +16,17 @@ import (
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/internal/openapitest"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/objectostest"
 	"github.com/objectos-go/objectos/rest"
 	"github.com/objectos-go/objectos/store"
 )
 
-func openAPIOf(t *testing.T, s *server, query string) (*resp, map[string]any) {
+func openAPIOf(t *testing.T, s *server, query string) (*objectostest.Response, map[string]any) {
 	t.Helper()
-	r := s.get("alice", "/api/v1/openapi.json"+query)
-	require.Equal(t, http.StatusOK, r.Code, r.Body.String())
+	r := s.as("alice").Get("/api/v1/openapi.json" + query)
+	require.Equal(t, http.StatusOK, r.StatusCode, r.String())
 	var doc map[string]any
-	require.NoError(t, json.Unmarshal(r.Body.Bytes(), &doc))
+	require.NoError(t, json.Unmarshal(r.Body, &doc))
 	return r, doc
 }
 
@@ -34,10 +35,10 @@ func TestOpenAPIDocument(t *testing.T) {
 		s := newServer(t, st, restArtifact())
 		r, doc := openAPIOf(t, s, "")
 		assert.Equal(t, "3.1.0", doc["openapi"])
-		assert.NotEmpty(t, r.Header().Get("ETag"))
+		assert.NotEmpty(t, r.Header.Get("ETag"))
 
 		// an independent validator reads it as valid OpenAPI 3.1
-		_, err := openapitest.NewChecker(r.Body.Bytes())
+		_, err := openapitest.NewChecker(r.Body)
 		require.NoError(t, err)
 
 		paths := doc["paths"].(map[string]any)
@@ -112,36 +113,36 @@ func TestOpenAPIServing(t *testing.T) {
 	s := newServer(t, st, restArtifact())
 	first, _ := openAPIOf(t, s, "")
 	// the same for every caller, and for every call
-	other := s.get("bob", "/api/v1/openapi.json")
-	require.Equal(t, http.StatusOK, other.Code)
-	assert.Equal(t, first.Body.String(), other.Body.String())
+	other := s.as("bob").Get("/api/v1/openapi.json")
+	require.Equal(t, http.StatusOK, other.StatusCode)
+	assert.Equal(t, first.String(), other.String())
 	// deterministic: another stack on the same artifact renders the same bytes
 	again := newServer(t, testenv.Open(t, testenv.SQLite), restArtifact())
-	assert.Equal(t, first.Body.String(), again.get("alice", "/api/v1/openapi.json").Body.String())
+	assert.Equal(t, first.String(), again.as("alice").Get("/api/v1/openapi.json").String())
 
-	etag := first.Header().Get("ETag")
+	etag := first.Header.Get("ETag")
 	r := s.do(req{method: "GET", url: "/api/v1/openapi.json", user: "alice", header: map[string]string{"If-None-Match": etag}})
-	assert.Equal(t, http.StatusNotModified, r.Code)
-	assert.Zero(t, r.Body.Len())
+	assert.Equal(t, http.StatusNotModified, r.StatusCode)
+	assert.Zero(t, len(r.Body))
 
 	// authenticated by default
-	r = s.get("", "/api/v1/openapi.json")
-	assert.Equal(t, http.StatusUnauthorized, r.Code)
-	assert.Equal(t, "UNAUTHENTICATED", r.json["error"].(map[string]any)["code"])
+	r = s.as("").Get("/api/v1/openapi.json")
+	assert.Equal(t, http.StatusUnauthorized, r.StatusCode)
+	assert.Equal(t, "UNAUTHENTICATED", r.Value("error.code"))
 	public := newServer(t, testenv.Open(t, testenv.SQLite), restArtifact(), func(o *objectos.Options) {
 		o.Plugins = []objectos.Plugin{rest.New(rest.Options{PublicOpenAPI: true}), testAuth}
 	})
-	assert.Equal(t, http.StatusOK, public.get("", "/api/v1/openapi.json").Code)
+	assert.Equal(t, http.StatusOK, public.as("").Get("/api/v1/openapi.json").StatusCode)
 
 	// YAML, the same document
 	for _, u := range []string{"/api/v1/openapi.yaml", "/api/v1/openapi.json?format=yaml"} {
-		y := s.get("alice", u)
-		require.Equal(t, http.StatusOK, y.Code)
-		assert.Equal(t, "application/yaml; charset=utf-8", y.Header().Get("Content-Type"))
+		y := s.as("alice").Get(u)
+		require.Equal(t, http.StatusOK, y.StatusCode)
+		assert.Equal(t, "application/yaml; charset=utf-8", y.Header.Get("Content-Type"))
 		var fromYAML map[string]any
-		require.NoError(t, yaml.Unmarshal(y.Body.Bytes(), &fromYAML))
+		require.NoError(t, yaml.Unmarshal(y.Body, &fromYAML))
 		var fromJSON map[string]any
-		require.NoError(t, json.Unmarshal(first.Body.Bytes(), &fromJSON))
+		require.NoError(t, json.Unmarshal(first.Body, &fromJSON))
 		ja, _ := json.Marshal(fromJSON)
 		ya, _ := json.Marshal(fromYAML)
 		assert.JSONEq(t, string(ja), string(ya), u)
@@ -149,9 +150,9 @@ func TestOpenAPIServing(t *testing.T) {
 
 	// bad parameters are 400, not another document
 	for _, u := range []string{"?version=2.0", "?format=xml", "?pretty=1"} {
-		r := s.get("alice", "/api/v1/openapi.json"+u)
-		assert.Equal(t, http.StatusBadRequest, r.Code, u)
-		assert.Equal(t, "INVALID_QUERY", r.json["error"].(map[string]any)["code"], u)
+		r := s.as("alice").Get("/api/v1/openapi.json" + u)
+		assert.Equal(t, http.StatusBadRequest, r.StatusCode, u)
+		assert.Equal(t, "INVALID_QUERY", r.Value("error.code"), u)
 	}
 }
 
@@ -160,13 +161,13 @@ func TestOpenAPI30Rendering(t *testing.T) {
 	r, doc := openAPIOf(t, s, "?version=3.0")
 	assert.Equal(t, "3.0.3", doc["openapi"])
 	assert.NotContains(t, doc, "jsonSchemaDialect")
-	body := r.Body.String()
+	body := r.String()
 	assert.NotContains(t, body, `"null"`, "no type lists with null")
 	assert.NotContains(t, body, `"const"`)
 	props := doc["components"].(map[string]any)["schemas"].(map[string]any)["account"].(map[string]any)["properties"].(map[string]any)
 	assert.Equal(t, map[string]any{"type": "string", "nullable": true, "enum": []any{"tech", "finance", "retail"}}, props["industry"])
 
-	d, err := libopenapi.NewDocument(r.Body.Bytes())
+	d, err := libopenapi.NewDocument(r.Body)
 	require.NoError(t, err)
 	v, errs := validator.NewValidator(d)
 	require.Empty(t, errs)
@@ -180,7 +181,7 @@ func TestOpenAPI30Rendering(t *testing.T) {
 // and a request the document refuses but the server accepts.
 func TestOpenAPICheckerCatchesDrift(t *testing.T) {
 	s := newServer(t, testenv.Open(t, testenv.SQLite), restArtifact())
-	doc, err := rest.OpenAPIDocument(s.stack, "3.1")
+	doc, err := rest.OpenAPIDocument(s.Stack, "3.1")
 	require.NoError(t, err)
 	c, err := openapitest.NewChecker(doc)
 	require.NoError(t, err)

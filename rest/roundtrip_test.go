@@ -13,6 +13,7 @@ import (
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/objectostest"
 	"github.com/objectos-go/objectos/store"
 )
 
@@ -79,8 +80,8 @@ func TestFieldTypesRoundTripOverHTTP(t *testing.T) {
 
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		s := newServer(t, st, a)
-		s.mustCreate("u", "peer", `{"id":"p1"}`)
-		s.mustCreate("u", "peer", `{"id":"p2"}`)
+		s.as("u").Post("/api/v1/data/peer", `{"id":"p1"}`).Status(t, 201)
+		s.as("u").Post("/api/v1/data/peer", `{"id":"p2"}`).Status(t, 201)
 		lo, hi := map[string]any{"id": "lo"}, map[string]any{"id": "hi"}
 		for _, tr := range rows {
 			lo["f_"+string(tr.field.Type)] = tr.lo
@@ -88,13 +89,13 @@ func TestFieldTypesRoundTripOverHTTP(t *testing.T) {
 		}
 		for _, rec := range []map[string]any{lo, hi} {
 			body, _ := json.Marshal(rec)
-			s.mustCreate("u", "zoo", string(body))
+			s.as("u").Post("/api/v1/data/zoo", string(body)).Status(t, 201)
 		}
 		got := map[string]map[string]any{}
 		for _, id := range []string{"lo", "hi"} {
-			r := s.get("u", "/api/v1/data/zoo/"+id)
-			require.Equal(t, 200, r.Code, r.Body.String())
-			got[id] = r.json["record"].(map[string]any)
+			r := s.as("u").Get("/api/v1/data/zoo/" + id)
+			r.Status(t, 200)
+			got[id] = r.Value("record").(map[string]any)
 		}
 		assert.Equal(t, "Z-0001", got["lo"]["f_autonumber"])
 		assert.Equal(t, "Z-0002", got["hi"]["f_autonumber"])
@@ -104,36 +105,36 @@ func TestFieldTypesRoundTripOverHTTP(t *testing.T) {
 				assert.Equal(t, tr.loWire, got["lo"][name], "read lo")
 				assert.Equal(t, tr.hiWire, got["hi"][name], "read hi")
 				if tr.param != "" {
-					r := s.get("u", "/api/v1/data/zoo?fields=id&"+url.Values{name: {tr.param}}.Encode())
-					require.Equal(t, 200, r.Code, r.Body.String())
+					r := s.as("u").Get("/api/v1/data/zoo?fields=id&" + url.Values{name: {tr.param}}.Encode())
+					r.Status(t, 200)
 					assert.Equal(t, []string{"hi"}, idsOf(r), "implicit equality")
 					filter, _ := json.Marshal(map[string]any{name: map[string]any{"$eq": tr.hiWire}})
 					if tr.field.Kind() == objectos.KindMulti {
 						filter, _ = json.Marshal(map[string]any{name: tr.param})
 					}
-					r = s.get("u", "/api/v1/data/zoo?fields=id&filter="+url.QueryEscape(string(filter)))
-					require.Equal(t, 200, r.Code, r.Body.String())
+					r = s.as("u").Get("/api/v1/data/zoo?fields=id&filter=" + url.QueryEscape(string(filter)))
+					r.Status(t, 200)
 					assert.Equal(t, []string{"hi"}, idsOf(r), "filter %s", filter)
 				}
 				if tr.unsortable {
-					r := s.get("u", "/api/v1/data/zoo?sort="+name)
-					assert.Equal(t, 400, r.Code)
-					assert.Equal(t, "INVALID_SORT", r.json["code"])
+					r := s.as("u").Get("/api/v1/data/zoo?sort=" + name)
+					assert.Equal(t, 400, r.StatusCode)
+					assert.Equal(t, "INVALID_SORT", r.Value("code"))
 					return
 				}
-				r := s.get("u", "/api/v1/data/zoo?fields=id&sort="+name)
-				require.Equal(t, 200, r.Code, r.Body.String())
+				r := s.as("u").Get("/api/v1/data/zoo?fields=id&sort=" + name)
+				r.Status(t, 200)
 				assert.Equal(t, []string{"lo", "hi"}, idsOf(r), "ascending")
-				r = s.get("u", "/api/v1/data/zoo?fields=id&sort=-"+name)
+				r = s.as("u").Get("/api/v1/data/zoo?fields=id&sort=-" + name)
 				assert.Equal(t, []string{"hi", "lo"}, idsOf(r), "descending")
 			})
 		}
 	})
 }
 
-func idsOf(r *resp) []string {
+func idsOf(r *objectostest.Response) []string {
 	var out []string
-	for _, rec := range r.json["records"].([]any) {
+	for _, rec := range r.Value("records").([]any) {
 		out = append(out, rec.(map[string]any)["id"].(string))
 	}
 	return out
@@ -147,9 +148,9 @@ func TestCursorWalkOverHTTP(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		s := newServer(t, st, a)
 		want := map[string]bool{}
-		require.NoError(t, s.stack.Transact(objectos.AsSystem(t.Context()), func(ctx contextT) error {
+		require.NoError(t, s.Stack.Transact(objectos.AsSystem(t.Context()), func(ctx contextT) error {
 			for i := range 1000 {
-				r, err := s.stack.Create(ctx, "row", objectos.Record{"n": float64(i), "bucket": fmt.Sprint(i % 9)})
+				r, err := s.Stack.Create(ctx, "row", objectos.Record{"n": float64(i), "bucket": fmt.Sprint(i % 9)})
 				if err != nil {
 					return err
 				}
@@ -163,22 +164,22 @@ func TestCursorWalkOverHTTP(t *testing.T) {
 				next := "/api/v1/data/row?limit=73&fields=id" + sortParam
 				var wg sync.WaitGroup
 				for page := 0; page < 100; page++ {
-					r := s.get("u", next)
-					require.Equal(t, 200, r.Code, r.Body.String())
+					r := s.as("u").Get(next)
+					r.Status(t, 200)
 					for _, id := range idsOf(r) {
 						seen[id]++
 					}
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						w := s.post("w", "/api/v1/data/row", `{"n":-1,"bucket":"4"}`)
-						assert.Equal(t, 201, w.Code)
+						w := s.as("w").Post("/api/v1/data/row", `{"n":-1,"bucket":"4"}`)
+						assert.Equal(t, 201, w.StatusCode)
 					}()
-					if r.json["hasMore"] != true {
-						assert.NotContains(t, r.json, "nextCursor")
+					if r.Value("hasMore") != true {
+						assert.NotContains(t, r.Map(), "nextCursor")
 						break
 					}
-					next = "/api/v1/data/row?limit=73&fields=id" + sortParam + "&cursor=" + url.QueryEscape(r.json["nextCursor"].(string))
+					next = "/api/v1/data/row?limit=73&fields=id" + sortParam + "&cursor=" + url.QueryEscape(r.Value("nextCursor").(string))
 				}
 				wg.Wait()
 				for id := range want {
@@ -191,18 +192,18 @@ func TestCursorWalkOverHTTP(t *testing.T) {
 		}
 		t.Run("offset and cursor pages agree", func(t *testing.T) {
 			var byOffset, byCursor []string
-			total := int(s.get("u", "/api/v1/data/row?limit=0").json["total"].(float64))
+			total := int(s.as("u").Get("/api/v1/data/row?limit=0").Value("total").(float64))
 			for off := 0; off < total; off += 250 {
-				byOffset = append(byOffset, idsOf(s.get("u", fmt.Sprintf("/api/v1/data/row?sort=-bucket,n&fields=id&limit=250&offset=%d", off)))...)
+				byOffset = append(byOffset, idsOf(s.as("u").Get(fmt.Sprintf("/api/v1/data/row?sort=-bucket,n&fields=id&limit=250&offset=%d", off)))...)
 			}
 			next := "/api/v1/data/row?sort=-bucket,n&fields=id&limit=250"
 			for {
-				r := s.get("u", next)
+				r := s.as("u").Get(next)
 				byCursor = append(byCursor, idsOf(r)...)
-				if r.json["hasMore"] != true {
+				if r.Value("hasMore") != true {
 					break
 				}
-				next = "/api/v1/data/row?sort=-bucket,n&fields=id&limit=250&cursor=" + url.QueryEscape(r.json["nextCursor"].(string))
+				next = "/api/v1/data/row?sort=-bucket,n&fields=id&limit=250&cursor=" + url.QueryEscape(r.Value("nextCursor").(string))
 			}
 			assert.Len(t, byOffset, total)
 			assert.Equal(t, byOffset, byCursor)

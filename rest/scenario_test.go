@@ -10,6 +10,7 @@ import (
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/objectostest"
 	"github.com/objectos-go/objectos/store"
 )
 
@@ -20,7 +21,7 @@ type scenario struct {
 	code   string         // wanted "code" of an error body
 	want   map[string]any // top-level members the body must have (nil value: must be absent)
 	header map[string]string
-	check  func(t *testing.T, r *resp)
+	check  func(t *testing.T, r *objectostest.Response)
 }
 
 func seedREST(t *testing.T, s *server) {
@@ -33,7 +34,7 @@ func seedREST(t *testing.T, s *server) {
 		{"id": "occ1", "name": "Versioned"},
 		{"id": "del1", "name": "To delete"},
 	} {
-		_, err := s.stack.Create(ctx, "account", rec)
+		_, err := s.Stack.Create(ctx, "account", rec)
 		require.NoError(t, err)
 	}
 }
@@ -53,34 +54,34 @@ func scenarios() []scenario {
 		{name: "anonymous query", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{}`}, status: 401, code: "UNAUTHENTICATED"},
 		{name: "bad credentials", req: req{method: "GET", url: "/api/v1/data/account", user: "!bad"}, status: 401, code: "INVALID_TOKEN"},
 		{name: "auth failure is a 500 without detail", req: req{method: "GET", url: "/api/v1/data/account", user: "!broken"}, status: 500, code: "INTERNAL_ERROR",
-			check: func(t *testing.T, r *resp) { assert.NotContains(t, r.Body.String(), "EOF") }},
+			check: func(t *testing.T, r *objectostest.Response) { assert.NotContains(t, r.String(), "EOF") }},
 
 		// reads
 		{name: "list", req: req{method: "GET", url: "/api/v1/data/account?sort=name", user: alice}, status: 200,
 			want: map[string]any{"object": "account", "total": 5.0, "hasMore": false, "nextCursor": nil},
-			check: func(t *testing.T, r *resp) {
-				recs := r.json["records"].([]any)
+			check: func(t *testing.T, r *objectostest.Response) {
+				recs := r.Value("records").([]any)
 				require.Len(t, recs, 5)
 				first := recs[0].(map[string]any)
 				assert.Equal(t, "Acme", first["name"])
 				assert.NotContains(t, first, "token_hash", "internal fields never leave the server")
-				assert.Equal(t, "application/json; charset=utf-8", r.Header().Get("Content-Type"))
+				assert.Equal(t, "application/json; charset=utf-8", r.Header.Get("Content-Type"))
 			}},
 		{name: "get", req: req{method: "GET", url: "/api/v1/data/account/acc1", user: alice}, status: 200,
 			want: map[string]any{"object": "account", "id": "acc1"},
-			check: func(t *testing.T, r *resp) {
-				rec := r.json["record"].(map[string]any)
+			check: func(t *testing.T, r *objectostest.Response) {
+				rec := r.Value("record").(map[string]any)
 				assert.Equal(t, "Acme", rec["name"])
 				assert.Equal(t, 100.0, rec["revenue"])
-				assert.Equal(t, `"`+rec["updated_at"].(string)+`"`, r.Header().Get("ETag"))
+				assert.Equal(t, `"`+rec["updated_at"].(string)+`"`, r.Header.Get("ETag"))
 			}},
 		{name: "get with fields", req: req{method: "GET", url: "/api/v1/data/account/acc1?select=name", user: alice}, status: 200,
-			check: func(t *testing.T, r *resp) {
-				assert.Equal(t, map[string]any{"id": "acc1", "name": "Acme"}, r.json["record"])
+			check: func(t *testing.T, r *objectostest.Response) {
+				assert.Equal(t, map[string]any{"id": "acc1", "name": "Acme"}, r.Value("record"))
 			}},
 		{name: "get with expand", req: req{method: "GET", url: "/api/v1/data/account/acc2?$expand=parent&fields=name,parent", user: alice}, status: 200,
-			check: func(t *testing.T, r *resp) {
-				parent := r.json["record"].(map[string]any)["parent"].(map[string]any)
+			check: func(t *testing.T, r *objectostest.Response) {
+				parent := r.Value("record.parent").(map[string]any)
 				assert.Equal(t, "Acme", parent["name"])
 			}},
 		{name: "get with If-None-Match", req: req{method: "GET", url: "/api/v1/data/account/acc1", user: alice,
@@ -120,9 +121,9 @@ func scenarios() []scenario {
 
 		// list parameters and their aliases
 		{name: "limit", req: req{method: "GET", url: "/api/v1/data/account?limit=2", user: alice}, status: 200, want: map[string]any{"hasMore": true, "total": 5.0},
-			check: func(t *testing.T, r *resp) {
-				assert.Len(t, r.json["records"], 2)
-				assert.NotEmpty(t, r.json["nextCursor"])
+			check: func(t *testing.T, r *objectostest.Response) {
+				assert.Len(t, r.Value("records"), 2)
+				assert.NotEmpty(t, r.Value("nextCursor"))
 			}},
 		{name: "top", req: req{method: "GET", url: "/api/v1/data/account?top=1", user: alice}, status: 200, check: records(1)},
 		{name: "$top", req: req{method: "GET", url: "/api/v1/data/account?%24top=3", user: alice}, status: 200, check: records(3)},
@@ -162,9 +163,13 @@ func scenarios() []scenario {
 		{name: "two spellings of one parameter", req: req{method: "GET", url: "/api/v1/data/account?limit=1&top=2", user: alice}, status: 400, code: "INVALID_QUERY"},
 		{name: "two spellings of filter", req: req{method: "GET", url: `/api/v1/data/account?filter={}&where={}`, user: alice}, status: 400, code: "INVALID_QUERY"},
 		{name: "unknown parameter with a hint", req: req{method: "GET", url: "/api/v1/data/account?pageSize=10", user: alice}, status: 400, code: "INVALID_FIELD",
-			check: func(t *testing.T, r *resp) { assert.Contains(t, r.json["error"], "Did you mean 'limit' (top, $top)?") }},
+			check: func(t *testing.T, r *objectostest.Response) {
+				assert.Contains(t, r.Value("error"), "Did you mean 'limit' (top, $top)?")
+			}},
 		{name: "unknown field parameter with a suggestion", req: req{method: "GET", url: "/api/v1/data/account?industri=tech", user: alice}, status: 400, code: "INVALID_FIELD",
-			check: func(t *testing.T, r *resp) { assert.Contains(t, r.json["error"], "Did you mean 'industry'?") }},
+			check: func(t *testing.T, r *objectostest.Response) {
+				assert.Contains(t, r.Value("error"), "Did you mean 'industry'?")
+			}},
 		{name: "internal field is not a parameter", req: req{method: "GET", url: "/api/v1/data/account?token_hash=x", user: alice}, status: 400, code: "INVALID_FIELD"},
 		{name: "aggregations are not supported yet", req: req{method: "GET", url: "/api/v1/data/account?aggregations=[]", user: alice}, status: 400, code: "INVALID_QUERY"},
 		{name: "bad limit", req: req{method: "GET", url: "/api/v1/data/account?limit=ten", user: alice}, status: 400, code: "INVALID_QUERY"},
@@ -193,12 +198,12 @@ func scenarios() []scenario {
 		{name: "query with nested expand", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"where":{"id":"acc2"},"expand":{"parent":{}}}`, user: alice},
 			status: 200, check: parentName("Acme")},
 		{name: "query with nested expand fields", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"where":{"id":"acc2"},"expand":{"parent":{"object":"account","fields":["name"]}}}`, user: alice},
-			status: 200, check: func(t *testing.T, r *resp) {
-				assert.Equal(t, map[string]any{"id": "acc1", "name": "Acme"}, r.json["records"].([]any)[0].(map[string]any)["parent"])
+			status: 200, check: func(t *testing.T, r *objectostest.Response) {
+				assert.Equal(t, map[string]any{"id": "acc1", "name": "Acme"}, r.Value("records.0.parent"))
 			}},
 		{name: "query with nested expand where, not matching", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"where":{"id":"acc2"},"expand":{"parent":{"where":{"industry":"retail"}}}}`, user: alice},
-			status: 200, check: func(t *testing.T, r *resp) {
-				assert.Equal(t, "acc1", r.json["records"].([]any)[0].(map[string]any)["parent"], "the reference keeps its id")
+			status: 200, check: func(t *testing.T, r *objectostest.Response) {
+				assert.Equal(t, "acc1", r.Value("records.0.parent"), "the reference keeps its id")
 			}},
 		{name: "query with nested expand where, matching", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"where":{"id":"acc2"},"expand":{"parent":{"where":["industry","=","tech"]}}}`, user: alice},
 			status: 200, check: parentName("Acme")},
@@ -208,7 +213,9 @@ func scenarios() []scenario {
 		{name: "query, search object", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"search":{"query":"acm","fields":["name"]}}`, user: alice},
 			status: 200, check: names("Acme")},
 		{name: "query, unknown key", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"wher":{}}`, user: alice}, status: 400, code: "INVALID_QUERY",
-			check: func(t *testing.T, r *resp) { assert.Contains(t, r.json["error"], "Did you mean 'where'?") }},
+			check: func(t *testing.T, r *objectostest.Response) {
+				assert.Contains(t, r.Value("error"), "Did you mean 'where'?")
+			}},
 		{name: "query, conflicting keys", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"limit":1,"top":2}`, user: alice}, status: 400, code: "INVALID_QUERY"},
 		{name: "query, other object", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"object":"contact"}`, user: alice}, status: 400, code: "INVALID_QUERY"},
 		{name: "query, bad limit", req: req{method: "POST", url: "/api/v1/data/account/query", body: `{"limit":"ten"}`, user: alice}, status: 400, code: "INVALID_QUERY"},
@@ -219,12 +226,12 @@ func scenarios() []scenario {
 		// writes
 		{name: "create", req: req{method: "POST", url: "/api/v1/data/account", body: `{"name":"New Co","industry":"retail","status":"hacked","created_by":"mallory"}`, user: alice}, status: 201,
 			want: map[string]any{"object": "account", "droppedFields": []any{map[string]any{"object": "account", "fields": []any{"created_by", "status"}, "reason": "readonly"}}},
-			check: func(t *testing.T, r *resp) {
-				id := r.json["id"].(string)
-				assert.Equal(t, "/api/v1/data/account/"+id, r.Header().Get("Location"))
-				assert.Equal(t, "created_by,status", r.Header().Get("X-ObjectStack-Dropped-Fields"))
-				assert.NotEmpty(t, r.Header().Get("ETag"))
-				rec := r.json["record"].(map[string]any)
+			check: func(t *testing.T, r *objectostest.Response) {
+				id := r.Value("id").(string)
+				assert.Equal(t, "/api/v1/data/account/"+id, r.Header.Get("Location"))
+				assert.Equal(t, "created_by,status", r.Header.Get("X-ObjectStack-Dropped-Fields"))
+				assert.NotEmpty(t, r.Header.Get("ETag"))
+				rec := r.Value("record").(map[string]any)
 				assert.Equal(t, "new", rec["status"])
 				assert.Equal(t, "alice", rec["owner_id"])
 			}},
@@ -248,9 +255,9 @@ func scenarios() []scenario {
 			want: map[string]any{"field": "token_hash"}},
 		{name: "create, invalid values", req: req{method: "POST", url: "/api/v1/data/account", body: `{"name":"` + longName + `","industry":"mining","revenue":-1}`, user: alice},
 			status: 400, code: "VALIDATION_FAILED",
-			check: func(t *testing.T, r *resp) {
+			check: func(t *testing.T, r *objectostest.Response) {
 				codes := map[string]string{}
-				for _, f := range r.json["fields"].([]any) {
+				for _, f := range r.Value("fields").([]any) {
 					fm := f.(map[string]any)
 					codes[fm["field"].(string)] = fm["code"].(string)
 				}
@@ -258,16 +265,16 @@ func scenarios() []scenario {
 			}},
 		{name: "create, missing required", req: req{method: "POST", url: "/api/v1/data/account", body: `{}`, user: alice}, status: 400, code: "VALIDATION_FAILED"},
 		{name: "create, bad lookup", req: req{method: "POST", url: "/api/v1/data/contact", body: `{"last_name":"x","account":"nope"}`, user: alice}, status: 400, code: "VALIDATION_FAILED",
-			check: func(t *testing.T, r *resp) {
-				assert.Equal(t, "reference_not_found", r.json["fields"].([]any)[0].(map[string]any)["code"])
+			check: func(t *testing.T, r *objectostest.Response) {
+				assert.Equal(t, "reference_not_found", r.Value("fields.0.code"))
 			}},
 		{name: "create, duplicate unique value", req: req{method: "POST", url: "/api/v1/data/account", body: `{"name":"x","code":"A1"}`, user: alice}, status: 409, code: "UNIQUE_VIOLATION",
 			want: map[string]any{"field": "code"}},
 		{name: "create refuses query parameters", req: req{method: "POST", url: "/api/v1/data/account?x=1", body: `{"name":"x"}`, user: alice}, status: 400, code: "INVALID_QUERY"},
 		{name: "update", req: req{method: "PATCH", url: "/api/v1/data/account/upd1", body: `{"industry":"tech","id":"other"}`, user: alice}, status: 200,
 			want: map[string]any{"object": "account", "id": "upd1", "droppedFields": []any{map[string]any{"object": "account", "fields": []any{"id"}, "reason": "primary_key"}}},
-			check: func(t *testing.T, r *resp) {
-				assert.Equal(t, "tech", r.json["record"].(map[string]any)["industry"])
+			check: func(t *testing.T, r *objectostest.Response) {
+				assert.Equal(t, "tech", r.Value("record.industry"))
 			}},
 		{name: "update, stale If-Match", req: req{method: "PATCH", url: "/api/v1/data/account/occ1", body: `{"name":"x"}`, user: alice,
 			header: map[string]string{"If-Match": `"2000-01-01T00:00:00.000Z"`}}, status: 409, code: "CONCURRENT_UPDATE",
@@ -287,42 +294,42 @@ func scenarios() []scenario {
 
 		// discovery
 		{name: "discovery at the base path", req: req{method: "GET", url: "/api/v1"}, status: 200,
-			check: func(t *testing.T, r *resp) {
-				assert.Equal(t, "v1", r.json["version"])
-				assert.Equal(t, "/api/v1/data", r.json["routes"].(map[string]any)["data"])
+			check: func(t *testing.T, r *objectostest.Response) {
+				assert.Equal(t, "v1", r.Value("version"))
+				assert.Equal(t, "/api/v1/data", r.Value("routes.data"))
 			}},
 		{name: "discovery", req: req{method: "GET", url: "/api/v1/discovery"}, status: 200,
-			check: func(t *testing.T, r *resp) {
-				assert.Equal(t, "ObjectStack API", r.json["apiName"])
-				assert.NotContains(t, r.json["routes"], "auth", "no auth plugin, no auth route")
+			check: func(t *testing.T, r *objectostest.Response) {
+				assert.Equal(t, "ObjectStack API", r.Value("apiName"))
+				assert.NotContains(t, r.Value("routes"), "auth", "no auth plugin, no auth route")
 			}},
 		{name: "well-known discovery", req: req{method: "GET", url: "/.well-known/objectstack"}, status: 200,
-			check: func(t *testing.T, r *resp) {
-				assert.Equal(t, "/api/v1/data", r.json["routes"].(map[string]any)["data"])
-				assert.NotEmpty(t, r.Header().Get("X-Request-Id"))
+			check: func(t *testing.T, r *objectostest.Response) {
+				assert.Equal(t, "/api/v1/data", r.Value("routes.data"))
+				assert.NotEmpty(t, r.Header.Get("X-Request-Id"))
 			}},
 		{name: "request id is echoed", req: req{method: "GET", url: "/api/v1/data/account?limit=1", user: alice, header: map[string]string{"X-Request-Id": "req-42"}}, status: 200,
 			header: map[string]string{"X-Request-Id": "req-42"}},
 	}
 }
 
-func records(n int) func(t *testing.T, r *resp) {
-	return func(t *testing.T, r *resp) { assert.Len(t, r.json["records"], n) }
+func records(n int) func(t *testing.T, r *objectostest.Response) {
+	return func(t *testing.T, r *objectostest.Response) { assert.Len(t, r.Value("records"), n) }
 }
 
-func names(want ...string) func(t *testing.T, r *resp) {
-	return func(t *testing.T, r *resp) {
+func names(want ...string) func(t *testing.T, r *objectostest.Response) {
+	return func(t *testing.T, r *objectostest.Response) {
 		var got []string
-		for _, rec := range r.json["records"].([]any) {
+		for _, rec := range r.Value("records").([]any) {
 			got = append(got, rec.(map[string]any)["name"].(string))
 		}
 		assert.Equal(t, want, got)
 	}
 }
 
-func keys(want ...string) func(t *testing.T, r *resp) {
-	return func(t *testing.T, r *resp) {
-		rec := r.json["records"].([]any)[0].(map[string]any)
+func keys(want ...string) func(t *testing.T, r *objectostest.Response) {
+	return func(t *testing.T, r *objectostest.Response) {
+		rec := r.Value("records.0").(map[string]any)
 		var got []string
 		for k := range rec {
 			got = append(got, k)
@@ -331,9 +338,9 @@ func keys(want ...string) func(t *testing.T, r *resp) {
 	}
 }
 
-func parentName(want string) func(t *testing.T, r *resp) {
-	return func(t *testing.T, r *resp) {
-		recs := r.json["records"].([]any)
+func parentName(want string) func(t *testing.T, r *objectostest.Response) {
+	return func(t *testing.T, r *objectostest.Response) {
+		recs := r.Value("records").([]any)
 		require.Len(t, recs, 1)
 		parent := recs[0].(map[string]any)["parent"].(map[string]any)
 		assert.Equal(t, want, parent["name"])
@@ -347,28 +354,28 @@ func TestScenarios(t *testing.T) {
 		for _, sc := range scenarios() {
 			t.Run(sc.name, func(t *testing.T) {
 				r := s.do(sc.req)
-				require.Equal(t, sc.status, r.Code, "body: %s", r.Body.String())
-				assert.NotEmpty(t, r.Header().Get("X-Request-Id"))
+				require.Equal(t, sc.status, r.StatusCode, "body: %s", r.String())
+				assert.NotEmpty(t, r.Header.Get("X-Request-Id"))
 				if sc.status != 304 {
-					require.NotNil(t, r.json, "a JSON body")
+					require.NotNil(t, r.Map(), "a JSON body")
 				}
 				if sc.code != "" {
-					assert.Equal(t, sc.code, r.json["code"])
-					assert.IsType(t, "", r.json["error"], "flat envelope")
-					assert.NotContains(t, r.json, "success")
+					assert.Equal(t, sc.code, r.Value("code"))
+					assert.IsType(t, "", r.Value("error"), "flat envelope")
+					assert.NotContains(t, r.Map(), "success")
 				}
 				for k, v := range sc.want {
 					if v == nil {
-						assert.NotContains(t, r.json, k)
+						assert.NotContains(t, r.Map(), k)
 						continue
 					}
-					assert.Equal(t, v, r.json[k], k)
+					assert.Equal(t, v, r.Map()[k], k)
 				}
 				for k, v := range sc.header {
-					assert.Equal(t, v, r.Header().Get(k), k)
+					assert.Equal(t, v, r.Header.Get(k), k)
 				}
 				for _, leak := range []string{"SELECT", "sqlite", "pgx", "constraint failed", "duplicate key", "uq_", "ix_", "goroutine"} {
-					assert.NotContains(t, r.Body.String(), leak)
+					assert.NotContains(t, r.String(), leak)
 				}
 				if sc.check != nil {
 					sc.check(t, r)

@@ -46,21 +46,21 @@ func TestTooManyValues(t *testing.T) {
 			"where and having": `{"aggregations": [{"function": "count", "alias": "n"}], "where": ` + inLists(10, 1000) +
 				`, "having": {"n": {"$in": [1, 2, 3]}}}`,
 		} {
-			r := s.post("alice", "/api/v1/data/account/query", body)
-			require.Equal(t, 400, r.Code, "%s: %.300s", name, r.Body.String())
-			assert.Equal(t, "INVALID_FILTER", r.json["code"], name)
-			assert.Contains(t, r.json["error"], "10000", name)
+			r := s.as("alice").Post("/api/v1/data/account/query", body)
+			require.Equal(t, 400, r.StatusCode, "%s: %.300s", name, r.String())
+			assert.Equal(t, "INVALID_FILTER", r.Value("code"), name)
+			assert.Contains(t, r.Value("error"), "10000", name)
 		}
 		// At the limit the query runs.
-		r := s.post("alice", "/api/v1/data/account/query", `{"where": `+inLists(10, 1000)+`}`)
-		require.Equal(t, 200, r.Code, "%.300s", r.Body.String())
+		r := s.as("alice").Post("/api/v1/data/account/query", `{"where": `+inLists(10, 1000)+`}`)
+		require.Equal(t, 200, r.StatusCode, "%.300s", r.String())
 
 		// The limit is an option.
 		s = newServer(t, st, restArtifact(), func(o *objectos.Options) { o.MaxQueryValues = 100 })
-		r = s.post("alice", "/api/v1/data/account/query", `{"where": `+inLists(1, 101)+`}`)
-		require.Equal(t, 400, r.Code, "%.300s", r.Body.String())
-		assert.Contains(t, r.json["error"], "100")
-		r = s.post("alice", "/api/v1/data/account/query", `{"where": `+inLists(1, 100)+`}`)
-		require.Equal(t, 200, r.Code, "%.300s", r.Body.String())
+		r = s.as("alice").Post("/api/v1/data/account/query", `{"where": `+inLists(1, 101)+`}`)
+		require.Equal(t, 400, r.StatusCode, "%.300s", r.String())
+		assert.Contains(t, r.Value("error"), "100")
+		r = s.as("alice").Post("/api/v1/data/account/query", `{"where": `+inLists(1, 100)+`}`)
+		require.Equal(t, 200, r.StatusCode, "%.300s", r.String())
 	})
 }

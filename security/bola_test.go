@@ -12,6 +12,7 @@ import (
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/objectostest"
 	"github.com/objectos-go/objectos/store"
 )
 
@@ -24,39 +25,39 @@ func TestBOLA(t *testing.T) {
 		base := "/api/v1/data/" + obj
 		aliceID := s.seed("alice", obj, objectos.Record{"title": "alice's secret", "secret_note": "x"})
 		ghost := "00000000-0000-7000-8000-000000000000"
-		same := func(name string, probe, control resp) {
+		same := func(name string, probe, control *objectostest.Response) {
 			t.Helper()
-			assert.Equal(t, control.code, probe.code, name)
-			assert.Equal(t, errCode(control), errCode(probe), name)
-			ctl := control.raw
-			prb := probe.raw
+			assert.Equal(t, control.StatusCode, probe.StatusCode, name)
+			assert.Equal(t, control.ErrorCode(), probe.ErrorCode(), name)
+			ctl := control.String()
+			prb := probe.String()
 			// the bodies differ only by the id they echo
 			assert.Equal(t, len(ctl)-len(ghost), len(prb)-len(aliceID), "%s: %s vs %s", name, prb, ctl)
 		}
 
 		// id guess: read, write, delete
-		same("get", s.do("bob", "GET", base+"/"+aliceID, ""), s.do("bob", "GET", base+"/"+ghost, ""))
-		same("patch", s.do("bob", "PATCH", base+"/"+aliceID, `{"title":"mine"}`), s.do("bob", "PATCH", base+"/"+ghost, `{"title":"mine"}`))
-		same("delete", s.do("bob", "DELETE", base+"/"+aliceID, ""), s.do("bob", "DELETE", base+"/"+ghost, ""))
-		same("patch with If-Match", s.do("bob", "PATCH", base+"/"+aliceID, `{"title":"x","expectedVersion":"x"}`),
-			s.do("bob", "PATCH", base+"/"+ghost, `{"title":"x","expectedVersion":"x"}`))
+		same("get", s.as("bob").Get(base+"/"+aliceID), s.as("bob").Get(base+"/"+ghost))
+		same("patch", s.as("bob").Patch(base+"/"+aliceID, `{"title":"mine"}`), s.as("bob").Patch(base+"/"+ghost, `{"title":"mine"}`))
+		same("delete", s.as("bob").Delete(base+"/"+aliceID), s.as("bob").Delete(base+"/"+ghost))
+		same("patch with If-Match", s.as("bob").Patch(base+"/"+aliceID, `{"title":"x","expectedVersion":"x"}`),
+			s.as("bob").Patch(base+"/"+ghost, `{"title":"x","expectedVersion":"x"}`))
 
 		// a lookup in a body
-		probe := s.do("bob", "POST", "/api/v1/data/child", `{"label":"l","ref_private":"`+aliceID+`"}`)
-		control := s.do("bob", "POST", "/api/v1/data/child", `{"label":"l","ref_private":"`+ghost+`"}`)
-		assert.Equal(t, 400, probe.code)
-		assert.Equal(t, "reference_not_found", probe.body["fields"].([]any)[0].(map[string]any)["code"])
+		probe := s.as("bob").Post("/api/v1/data/child", `{"label":"l","ref_private":"`+aliceID+`"}`)
+		control := s.as("bob").Post("/api/v1/data/child", `{"label":"l","ref_private":"`+ghost+`"}`)
+		assert.Equal(t, 400, probe.StatusCode)
+		assert.Equal(t, "reference_not_found", probe.Value("fields.0.code"))
 		same("lookup in a body", probe, control)
-		probe = s.do("bob", "POST", "/api/v1/data/child/createMany", `[{"label":"ok"},{"label":"l","ref_private":"`+aliceID+`"}]`)
-		control = s.do("bob", "POST", "/api/v1/data/child/createMany", `[{"label":"ok"},{"label":"l","ref_private":"`+ghost+`"}]`)
-		assert.Equal(t, 400, probe.code)
-		assert.Equal(t, "reference_not_found", probe.body["fields"].([]any)[0].(map[string]any)["code"])
+		probe = s.as("bob").Post("/api/v1/data/child/createMany", `[{"label":"ok"},{"label":"l","ref_private":"`+aliceID+`"}]`)
+		control = s.as("bob").Post("/api/v1/data/child/createMany", `[{"label":"ok"},{"label":"l","ref_private":"`+ghost+`"}]`)
+		assert.Equal(t, 400, probe.StatusCode)
+		assert.Equal(t, "reference_not_found", probe.Value("fields.0.code"))
 		same("lookup in a createMany body", probe, control)
 
 		// expand of a reference someone else wrote
 		childID := s.seed("admin", "child", objectos.Record{"label": "c", "ref_private": aliceID})
-		r := must(t, s.do("bob", "GET", "/api/v1/data/child/"+childID+"?expand=ref_private", ""), 200)
-		assert.Equal(t, aliceID, r.body["record"].(map[string]any)["ref_private"])
+		r := s.as("bob").Get("/api/v1/data/child/"+childID+"?expand=ref_private").Status(t, 200)
+		assert.Equal(t, aliceID, r.Value("record.ref_private"))
 
 		// filters and searches see nothing of it, totals included
 		for _, q := range []string{
@@ -67,24 +68,24 @@ func TestBOLA(t *testing.T) {
 			"?limit=0&title=alice%27s%20secret",
 			"?filter=" + url.QueryEscape(`{"$or":[{"owner_id":"alice"},{"owner_id":{"$ne":"bob"}}]}`),
 		} {
-			r := must(t, s.do("bob", "GET", base+q, ""), 200)
-			assert.Empty(t, ids(r), q)
-			assert.EqualValues(t, 0, r.body["total"], q)
+			r := s.as("bob").Get(base+q).Status(t, 200)
+			assert.Empty(t, r.IDs(), q)
+			assert.EqualValues(t, 0, r.Value("total"), q)
 		}
 
 		// a cursor of alice's does not work for bob
 		s.seed("alice", obj, objectos.Record{"title": "alice 2"})
-		page := must(t, s.do("alice", "GET", base+"?limit=1", ""), 200)
-		cursor := page.body["nextCursor"].(string)
-		r = s.do("bob", "GET", base+"?limit=1&cursor="+url.QueryEscape(cursor), "")
-		assert.Equal(t, 400, r.code)
-		assert.Equal(t, "INVALID_CURSOR", errCode(r))
+		page := s.as("alice").Get(base+"?limit=1").Status(t, 200)
+		cursor := page.Value("nextCursor").(string)
+		r = s.as("bob").Get(base + "?limit=1&cursor=" + url.QueryEscape(cursor))
+		assert.Equal(t, 400, r.StatusCode)
+		assert.Equal(t, "INVALID_CURSOR", r.ErrorCode())
 
 		// actions with a foreign record id
-		same("action", s.do("bob", "POST", "/api/v1/actions/"+obj+"/touch/"+aliceID, `{}`),
-			s.do("bob", "POST", "/api/v1/actions/"+obj+"/touch/"+ghost, `{}`))
-		same("action recordId in the body", s.do("bob", "POST", "/api/v1/actions/"+obj+"/archive", `{"recordId":"`+aliceID+`"}`),
-			s.do("bob", "POST", "/api/v1/actions/"+obj+"/archive", `{"recordId":"`+ghost+`"}`))
+		same("action", s.as("bob").Post("/api/v1/actions/"+obj+"/touch/"+aliceID, `{}`),
+			s.as("bob").Post("/api/v1/actions/"+obj+"/touch/"+ghost, `{}`))
+		same("action recordId in the body", s.as("bob").Post("/api/v1/actions/"+obj+"/archive", `{"recordId":"`+aliceID+`"}`),
+			s.as("bob").Post("/api/v1/actions/"+obj+"/archive", `{"recordId":"`+ghost+`"}`))
 
 		// bulk writes naming the foreign record fail on that row as on a
 		// missing one
@@ -96,30 +97,30 @@ func TestBOLA(t *testing.T) {
 			{"cross-object update", "/api/v1/batch", `{"operations":[{"object":"` + obj + `","action":"update","id":"%s","data":{"title":"mine"}}]}`},
 			{"cross-object delete", "/api/v1/batch", `{"operations":[{"object":"` + obj + `","action":"delete","id":"%s"}]}`},
 		} {
-			probe := s.do("bob", "POST", tc.url, fmt.Sprintf(tc.body, aliceID))
-			control := s.do("bob", "POST", tc.url, fmt.Sprintf(tc.body, ghost))
+			probe := s.as("bob").Post(tc.url, fmt.Sprintf(tc.body, aliceID))
+			control := s.as("bob").Post(tc.url, fmt.Sprintf(tc.body, ghost))
 			same(tc.name, probe, control)
-			if rows, ok := probe.body["results"].([]any); ok {
+			if rows, ok := probe.Value("results").([]any); ok {
 				row := rows[0].(map[string]any)
 				assert.Equal(t, false, row["success"], tc.name)
 				assert.Equal(t, "RECORD_NOT_FOUND", row["errors"].([]any)[0].(map[string]any)["code"], tc.name)
 			} else {
-				assert.Equal(t, "RECORD_NOT_FOUND", errCode(probe), tc.name)
+				assert.Equal(t, "RECORD_NOT_FOUND", probe.ErrorCode(), tc.name)
 			}
 		}
 
 		// owner_id cannot be assigned away or to oneself without transfer
 		bobsID := s.seed("bob", obj, objectos.Record{"title": "bob's"})
-		r = s.do("bob", "PATCH", base+"/"+bobsID, `{"owner_id":"alice"}`)
-		assert.Equal(t, 403, r.code)
-		r = s.do("bob", "POST", base, `{"title":"planted","owner_id":"alice"}`)
-		assert.Equal(t, 403, r.code)
-		r = s.do("bob", "POST", base, `{"title":"stamped","created_by":"alice","id":"chosen-id"}`)
-		require.Equal(t, 201, r.code, r.raw)
-		assert.Equal(t, "bob", r.body["record"].(map[string]any)["created_by"], "created_by is dropped")
+		r = s.as("bob").Patch(base+"/"+bobsID, `{"owner_id":"alice"}`)
+		assert.Equal(t, 403, r.StatusCode)
+		r = s.as("bob").Post(base, `{"title":"planted","owner_id":"alice"}`)
+		assert.Equal(t, 403, r.StatusCode)
+		r = s.as("bob").Post(base, `{"title":"stamped","created_by":"alice","id":"chosen-id"}`)
+		r.Status(t, 201)
+		assert.Equal(t, "bob", r.Value("record.created_by"), "created_by is dropped")
 
 		// alice's record is untouched by all of this
-		got, err := s.stack.Get(objectos.AsSystem(context.Background()), obj, aliceID, objectos.GetOptions{})
+		got, err := s.Stack.Get(objectos.AsSystem(context.Background()), obj, aliceID, objectos.GetOptions{})
 		require.NoError(t, err)
 		assert.Equal(t, "alice's secret", got.Record["title"])
 		assert.Equal(t, "alice", got.Record["owner_id"])
@@ -177,11 +178,13 @@ func TestActionFailureModes(t *testing.T) {
 		s := newServer(t, st, a, h)
 		obj := pub.Name
 		rec := s.seed("alice", obj, objectos.Record{"title": "original"})
-		act := func(user, path, body string) resp { return s.do(user, "POST", "/api/v1/actions/"+obj+"/"+path, body) }
+		act := func(user, path, body string) *objectostest.Response {
+			return s.as(user).Post("/api/v1/actions/"+obj+"/"+path, body)
+		}
 
-		r := must(t, act("alice", "strict", `{"params":{"count":3,"when":"2026-01-02T03:04:05+01:00"}}`), 200)
-		assert.Equal(t, true, r.body["success"])
-		assert.Equal(t, map[string]any{"params": map[string]any{"count": 3.0, "mode": "slow", "when": "2026-01-02T02:04:05.000Z"}}, r.body["data"])
+		r := act("alice", "strict", `{"params":{"count":3,"when":"2026-01-02T03:04:05+01:00"}}`).Status(t, 200)
+		assert.Equal(t, true, r.Value("success"))
+		assert.Equal(t, map[string]any{"params": map[string]any{"count": 3.0, "mode": "slow", "when": "2026-01-02T02:04:05.000Z"}}, r.Value("data"))
 		assert.Equal(t, "alice", seen.Principal.UserID)
 		assert.Empty(t, seen.RecordID)
 
@@ -211,42 +214,42 @@ func TestActionFailureModes(t *testing.T) {
 				if name == "unknown object" {
 					path = "/api/v1/actions/nothing/touch"
 				}
-				r := s.do(tc.user, "POST", path, tc.body)
-				assert.Equal(t, tc.status, r.code, r.raw)
-				assert.Equal(t, false, r.body["success"])
-				assert.Equal(t, tc.code, errCode(r))
-				assert.EqualValues(t, tc.status, r.body["error"].(map[string]any)["httpStatus"])
-				assert.NotContains(t, r.raw, "secret@db")
+				r := s.as(tc.user).Post(path, tc.body)
+				assert.Equal(t, tc.status, r.StatusCode, r.String())
+				assert.Equal(t, false, r.Value("success"))
+				assert.Equal(t, tc.code, r.ErrorCode())
+				assert.EqualValues(t, tc.status, r.Value("error.httpStatus"))
+				assert.NotContains(t, r.String(), "secret@db")
 			})
 		}
 		// The admin holds every permission.
-		must(t, act("admin", "gated", `{}`), 200)
-		assert.Equal(t, "ok", must(t, s.do("analyst", "POST", "/api/v1/actions/"+obj+"/gated", "{}"), 200).body["data"])
+		act("admin", "gated", `{}`).Status(t, 200)
+		assert.Equal(t, "ok", s.as("analyst").Post("/api/v1/actions/"+obj+"/gated", "{}").Status(t, 200).Value("data"))
 
 		// The handler that failed half way left nothing behind.
-		got, err := s.stack.Get(objectos.AsSystem(context.Background()), obj, rec, objectos.GetOptions{})
+		got, err := s.Stack.Get(objectos.AsSystem(context.Background()), obj, rec, objectos.GetOptions{})
 		require.NoError(t, err)
 		assert.Equal(t, "original", got.Record["title"])
-		n, err := s.stack.Count(objectos.AsSystem(context.Background()), obj, objectos.Query{Filter: objectos.Eq("title", "half")})
+		n, err := s.Stack.Count(objectos.AsSystem(context.Background()), obj, objectos.Query{Filter: objectos.Eq("title", "half")})
 		require.NoError(t, err)
 		assert.Zero(t, n)
 
 		// A handled failure inside a handler leaves the rest of its work.
-		r = must(t, act("alice", "recovers/"+rec, `{}`), 200)
-		recovered, err := s.stack.Get(objectos.AsSystem(context.Background()), obj, r.body["data"].(string), objectos.GetOptions{})
+		r = act("alice", "recovers/"+rec, `{}`).Status(t, 200)
+		recovered, err := s.Stack.Get(objectos.AsSystem(context.Background()), obj, r.Value("data").(string), objectos.GetOptions{})
 		require.NoError(t, err)
 		assert.Equal(t, "recovered", recovered.Record["title"])
-		n, err = s.stack.Count(objectos.AsSystem(context.Background()), obj, objectos.Query{Filter: objectos.Eq("title", "clash")})
+		n, err = s.Stack.Count(objectos.AsSystem(context.Background()), obj, objectos.Query{Filter: objectos.Eq("title", "clash")})
 		require.NoError(t, err)
 		assert.Zero(t, n)
 
 		// GET is not an action call.
-		r = s.do("alice", "GET", "/api/v1/actions/"+obj+"/touch/"+rec, "")
-		assert.Equal(t, 405, r.code)
+		r = s.as("alice").Get("/api/v1/actions/" + obj + "/touch/" + rec)
+		assert.Equal(t, 405, r.StatusCode)
 
 		// An api action runs its data call as the caller.
-		r = must(t, s.do("bob", "POST", "/api/v1/actions/"+obj+"/archive/"+rec, ""), 200)
-		assert.Equal(t, "archived", r.body["data"].(map[string]any)["record"].(map[string]any)["title"])
-		assert.Equal(t, "bob", r.body["data"].(map[string]any)["record"].(map[string]any)["updated_by"])
+		r = s.as("bob").Post("/api/v1/actions/"+obj+"/archive/"+rec, nil).Status(t, 200)
+		assert.Equal(t, "archived", r.Value("data.record.title"))
+		assert.Equal(t, "bob", r.Value("data.record.updated_by"))
 	})
 }

@@ -2,20 +2,14 @@ package security_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/internal/openapitest"
-	"github.com/objectos-go/objectos/rest"
-	"github.com/objectos-go/objectos/security"
+	"github.com/objectos-go/objectos/objectostest"
 )
 
 // Principals of the matrix, by the X-Test-User header.
@@ -93,91 +87,40 @@ func touch(ctx context.Context, call *objectos.ActionCall) (any, error) {
 	return res.Record, nil
 }
 
+// server is the stack of the matrix: rest, the X-Test-User authenticator
+// and security, with the default rate limits, every exchange checked
+// against the OpenAPI document.
 type server struct {
-	t     testing.TB
-	stack *objectos.Stack
-	h     http.Handler
+	*objectostest.Env
+	t testing.TB
 }
 
 func newServer(t testing.TB, st objectos.Store, a *objectos.Artifact, handlers map[string]objectos.ActionHandler) *server {
 	t.Helper()
-	s, err := objectos.New(context.Background(), objectos.Options{
-		Artifact:       a,
+	env := objectostest.New(t, a, objectostest.Options{
 		Store:          st,
-		Plugins:        []objectos.Plugin{rest.New(rest.Options{}), testAuth, security.New()},
+		Without:        []string{"auth", "apikey"},
+		Plugins:        []objectos.Plugin{testAuth},
 		ActionHandlers: handlers,
+		Configure:      func(o *objectos.Options) { o.RateLimits = objectos.RateLimits{} },
+		Handler:        func(s *objectos.Stack) http.Handler { return openapitest.Handler(t, s) },
 	})
-	require.NoError(t, err)
-	mux := http.NewServeMux()
-	mux.Handle("/api/v1/", openapitest.Handler(t, s)) // every exchange is checked against the document
-	return &server{t: t, stack: s, h: mux}
+	return &server{Env: env, t: t}
 }
 
-type resp struct {
-	code int
-	body map[string]any
-	raw  string
-}
-
-func (s *server) do(user, method, path, body string) resp {
-	s.t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
+// as is a client of the principal named user, or an anonymous one.
+func (s *server) as(user string) *objectostest.Client {
+	if user == "" {
+		return s.Client()
 	}
-	req := httptest.NewRequest(method, path, r)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if user != "" {
-		req.Header.Set("X-Test-User", user)
-	}
-	rec := httptest.NewRecorder()
-	s.h.ServeHTTP(rec, req)
-	out := resp{code: rec.Code, raw: rec.Body.String()}
-	_ = json.Unmarshal(rec.Body.Bytes(), &out.body)
-	return out
+	return s.Client().With("X-Test-User", user)
 }
 
 // seed creates a record owned by the user, through the system.
 func (s *server) seed(owner, object string, rec objectos.Record) string {
 	s.t.Helper()
 	ctx := objectos.WithPrincipal(objectos.AsSystem(context.Background()), &objectos.Principal{UserID: principals[owner].UserID})
-	r, err := s.stack.Create(ctx, object, rec)
+	r, err := s.Stack.Create(ctx, object, rec)
 	require.NoError(s.t, err)
 	return r.ID
 }
-
-// errCode reads the code of either error envelope.
-func errCode(r resp) string {
-	if c, ok := r.body["code"].(string); ok {
-		return c
-	}
-	if e, ok := r.body["error"].(map[string]any); ok {
-		c, _ := e["code"].(string)
-		return c
-	}
-	return ""
-}
-
-func ids(r resp) []string {
-	var out []string
-	recs, _ := r.body["records"].([]any)
-	for _, x := range recs {
-		out = append(out, x.(map[string]any)["id"].(string))
-	}
-	return out
-}
-
-func must(t testing.TB, r resp, code int) resp {
-	t.Helper()
-	require.Equal(t, code, r.code, r.raw)
-	return r
-}
-
-func jsonBody(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
-var _ = fmt.Sprint

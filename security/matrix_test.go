@@ -9,6 +9,7 @@ import (
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/objectostest"
 	"github.com/objectos-go/objectos/store"
 )
 
@@ -74,46 +75,46 @@ func TestPermissionMatrix(t *testing.T) {
 			for _, user := range matrixUsers {
 				exp := expectations(sm, user)
 				t.Run(string(sm)+"/"+user, func(t *testing.T) {
-					check := func(op string, r resp) {
+					check := func(op string, r *objectostest.Response) {
 						t.Helper()
 						w := exp[op]
-						assert.Equal(t, w.status, r.code, "%s: %s", op, r.raw)
+						assert.Equal(t, w.status, r.StatusCode, "%s: %s", op, r.String())
 						if w.code != "" {
-							assert.Equal(t, w.code, errCode(r), op)
+							assert.Equal(t, w.code, r.ErrorCode(), op)
 						}
 					}
 					// list: exactly the visible rows, with the right total
 					seeded := "&filter=" + url.QueryEscape(`{"title":{"$in":["alice's","bob's"]}}`)
-					r := s.do(user, "GET", base+"?limit=1"+seeded, "")
+					r := s.as(user).Get(base + "?limit=1" + seeded)
 					check("list", r)
-					if r.code == 200 {
-						assert.Equal(t, visibleTotal(sm, user), r.body["total"], "total")
-						assert.Equal(t, visibleTotal(sm, user) > 1, r.body["hasMore"], "hasMore")
-						all := s.do(user, "GET", base+"?limit=1000", "")
-						for _, rec := range all.body["records"].([]any) {
+					if r.StatusCode == 200 {
+						assert.Equal(t, visibleTotal(sm, user), r.Value("total"), "total")
+						assert.Equal(t, visibleTotal(sm, user) > 1, r.Value("hasMore"), "hasMore")
+						all := s.as(user).Get(base + "?limit=1000")
+						for _, rec := range all.Value("records").([]any) {
 							_, hasSecret := rec.(map[string]any)["secret_note"]
 							assert.Equal(t, user != "analyst", hasSecret, "secret_note visibility")
 						}
 					}
 					// get
-					r = s.do(user, "GET", base+"/"+aliceID, "")
+					r = s.as(user).Get(base + "/" + aliceID)
 					check("get", r)
-					if r.code == 200 {
-						_, hasSecret := r.body["record"].(map[string]any)["secret_note"]
+					if r.StatusCode == 200 {
+						_, hasSecret := r.Lookup("record.secret_note")
 						assert.Equal(t, user != "analyst", hasSecret)
 					}
 					// create
-					check("create", s.do(user, "POST", base, `{"title":"new"}`))
+					check("create", s.as(user).Post(base, `{"title":"new"}`))
 					// update, delete, actions: each on a fresh record of alice's
-					check("update", s.do(user, "PATCH", base+"/"+s.seed("alice", obj, objectos.Record{"title": "u"}), `{"title":"changed"}`))
-					check("delete", s.do(user, "DELETE", base+"/"+s.seed("alice", obj, objectos.Record{"title": "d"}), ""))
-					check("filter_hidden", s.do(user, "GET", base+"?filter="+url.QueryEscape(`{"secret_note":"s-a"}`), ""))
-					check("action", s.do(user, "POST", "/api/v1/actions/"+obj+"/touch/"+s.seed("alice", obj, objectos.Record{"title": "a"}), `{"params":{}}`))
-					check("api_action", s.do(user, "POST", "/api/v1/actions/"+obj+"/archive", `{"recordId":"`+s.seed("alice", obj, objectos.Record{"title": "a"})+`"}`))
+					check("update", s.as(user).Patch(base+"/"+s.seed("alice", obj, objectos.Record{"title": "u"}), `{"title":"changed"}`))
+					check("delete", s.as(user).Delete(base+"/"+s.seed("alice", obj, objectos.Record{"title": "d"})))
+					check("filter_hidden", s.as(user).Get(base+"?filter="+url.QueryEscape(`{"secret_note":"s-a"}`)))
+					check("action", s.as(user).Post("/api/v1/actions/"+obj+"/touch/"+s.seed("alice", obj, objectos.Record{"title": "a"}), `{"params":{}}`))
+					check("api_action", s.as(user).Post("/api/v1/actions/"+obj+"/archive", `{"recordId":"`+s.seed("alice", obj, objectos.Record{"title": "a"})+`"}`))
 					// expand: the referenced record as the caller may see it
 					if user != "nobody" {
-						r = must(t, s.do(user, "GET", "/api/v1/data/child/"+childID+"?expand=ref_"+string(sm), ""), 200)
-						ref := r.body["record"].(map[string]any)["ref_"+string(sm)]
+						r = s.as(user).Get("/api/v1/data/child/"+childID+"?expand=ref_"+string(sm)).Status(t, 200)
+						ref := r.Value("record").(map[string]any)["ref_"+string(sm)]
 						if user == "bob" && sm == objectos.SharingPrivate {
 							assert.Equal(t, aliceID, ref, "an invisible record stays an id")
 						} else {

@@ -2,7 +2,6 @@ package security_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/objectostest"
 	"github.com/objectos-go/objectos/store"
 )
 
@@ -33,13 +33,13 @@ func metaArtifact() *objectos.Artifact {
 	return a
 }
 
-func metaData(t *testing.T, r resp) map[string]any {
+func metaData(t *testing.T, r *objectostest.Response) map[string]any {
 	t.Helper()
-	require.Equal(t, true, r.body["success"], r.raw)
-	return r.body["data"].(map[string]any)
+	require.Equal(t, true, r.Value("success"), r.String())
+	return r.Value("data").(map[string]any)
 }
 
-func itemNames(t *testing.T, r resp) []string {
+func itemNames(t *testing.T, r *objectostest.Response) []string {
 	t.Helper()
 	var out []string
 	for _, it := range metaData(t, r)["items"].([]any) {
@@ -55,26 +55,26 @@ func TestMetadataByCaller(t *testing.T) {
 		docs := []string{"doc_private", "doc_public_read", "doc_public_read_write", "child"}
 
 		// types: permission sets are for administrators
-		assert.Equal(t, []any{"object", "view", "action", "permission"}, metaData(t, must(t, s.do("admin", "GET", "/api/v1/meta", ""), 200))["types"])
-		types := metaData(t, must(t, s.do("analyst", "GET", "/api/v1/meta/types", ""), 200))
+		assert.Equal(t, []any{"object", "view", "action", "permission"}, metaData(t, s.as("admin").Get("/api/v1/meta").Status(t, 200))["types"])
+		types := metaData(t, s.as("analyst").Get("/api/v1/meta/types").Status(t, 200))
 		assert.Equal(t, []any{"object", "view", "action"}, types["types"])
 		assert.Len(t, types["entries"], 3)
 
 		// objects: what each caller may read, never one hidden from the API
-		assert.Equal(t, docs, itemNames(t, must(t, s.do("admin", "GET", "/api/v1/meta/object", ""), 200)))
-		assert.Equal(t, docs, itemNames(t, must(t, s.do("analyst", "GET", "/api/v1/meta/objects", ""), 200)), "plurals fold")
-		assert.Empty(t, itemNames(t, must(t, s.do("nobody", "GET", "/api/v1/meta/object", ""), 200)))
-		r := s.do("nobody", "GET", "/api/v1/meta/object/doc_private", "")
-		assert.Equal(t, 404, r.code)
-		assert.Equal(t, "OBJECT_NOT_FOUND", errCode(r), "an unreadable object does not exist for the caller")
+		assert.Equal(t, docs, itemNames(t, s.as("admin").Get("/api/v1/meta/object").Status(t, 200)))
+		assert.Equal(t, docs, itemNames(t, s.as("analyst").Get("/api/v1/meta/objects").Status(t, 200)), "plurals fold")
+		assert.Empty(t, itemNames(t, s.as("nobody").Get("/api/v1/meta/object").Status(t, 200)))
+		r := s.as("nobody").Get("/api/v1/meta/object/doc_private")
+		assert.Equal(t, 404, r.StatusCode)
+		assert.Equal(t, "OBJECT_NOT_FOUND", r.ErrorCode(), "an unreadable object does not exist for the caller")
 		for _, u := range []string{"admin", "analyst"} {
-			r := s.do(u, "GET", "/api/v1/meta/object/internal_log", "")
-			assert.Equal(t, 404, r.code, "apiEnabled false: 404 as for data")
-			assert.Equal(t, "OBJECT_NOT_FOUND", errCode(r))
+			r := s.as(u).Get("/api/v1/meta/object/internal_log")
+			assert.Equal(t, 404, r.StatusCode, "apiEnabled false: 404 as for data")
+			assert.Equal(t, "OBJECT_NOT_FOUND", r.ErrorCode())
 		}
 
 		// fields: the analyst does not see secret_note, nor may write anything
-		item := metaData(t, must(t, s.do("analyst", "GET", "/api/v1/meta/object/doc_private", ""), 200))["item"].(map[string]any)
+		item := metaData(t, s.as("analyst").Get("/api/v1/meta/object/doc_private").Status(t, 200))["item"].(map[string]any)
 		fields := item["fields"].(map[string]any)
 		assert.NotContains(t, fields, "secret_note")
 		assert.Contains(t, fields, "title")
@@ -82,7 +82,7 @@ func TestMetadataByCaller(t *testing.T) {
 		assert.Equal(t, true, fields["created_at"].(map[string]any)["readonly"])
 		assert.Equal(t, false, fields["title"].(map[string]any)["editable"])
 		assert.Equal(t, map[string]any{"allowRead": true, "allowCreate": false, "allowEdit": false, "allowDelete": false}, item["permissions"])
-		item = metaData(t, must(t, s.do("alice", "GET", "/api/v1/meta/object/doc_private", ""), 200))["item"].(map[string]any)
+		item = metaData(t, s.as("alice").Get("/api/v1/meta/object/doc_private").Status(t, 200))["item"].(map[string]any)
 		assert.Contains(t, item["fields"], "secret_note")
 		assert.Equal(t, true, item["fields"].(map[string]any)["title"].(map[string]any)["editable"])
 		assert.Equal(t, false, item["fields"].(map[string]any)["created_at"].(map[string]any)["editable"])
@@ -90,76 +90,73 @@ func TestMetadataByCaller(t *testing.T) {
 		assert.Equal(t, []any{"touch", "archive", "escalate"}, item["actions"])
 
 		// views: of readable objects, with the caller's columns and sorts
-		views := must(t, s.do("analyst", "GET", "/api/v1/meta/view", ""), 200)
+		views := s.as("analyst").Get("/api/v1/meta/view").Status(t, 200)
 		assert.Equal(t, []string{"public_titles", "children"}, itemNames(t, views))
-		v := metaData(t, must(t, s.do("analyst", "GET", "/api/v1/meta/view/public_titles", ""), 200))["item"].(map[string]any)
+		v := metaData(t, s.as("analyst").Get("/api/v1/meta/view/public_titles").Status(t, 200))["item"].(map[string]any)
 		assert.Equal(t, []any{"title"}, v["columns"], "a hidden field is not a column")
 		assert.Equal(t, []any{"title"}, v["sort"])
-		assert.Equal(t, 404, s.do("nobody", "GET", "/api/v1/meta/view/children", "").code)
+		assert.Equal(t, 404, s.as("nobody").Get("/api/v1/meta/view/children").StatusCode)
 
 		// actions: those the caller may run
-		actions := itemNames(t, must(t, s.do("analyst", "GET", "/api/v1/meta/action", ""), 200))
+		actions := itemNames(t, s.as("analyst").Get("/api/v1/meta/action").Status(t, 200))
 		assert.NotContains(t, actions, "escalate", "requiredPermissions the analyst lacks")
-		assert.Contains(t, itemNames(t, must(t, s.do("alice", "GET", "/api/v1/meta/action", ""), 200)), "escalate")
-		a := metaData(t, must(t, s.do("alice", "GET", "/api/v1/meta/action/doc_private.touch", ""), 200))["item"].(map[string]any)
+		assert.Contains(t, itemNames(t, s.as("alice").Get("/api/v1/meta/action").Status(t, 200)), "escalate")
+		a := metaData(t, s.as("alice").Get("/api/v1/meta/action/doc_private.touch").Status(t, 200))["item"].(map[string]any)
 		assert.Equal(t, "doc_private", a["objectName"])
 		assert.Equal(t, "title", a["params"].([]any)[0].(map[string]any)["name"])
-		r = s.do("alice", "GET", "/api/v1/meta/action/touch", "")
-		assert.Equal(t, 404, r.code, "a bare name that several objects declare is ambiguous")
-		assert.Equal(t, "NOT_FOUND", errCode(r))
-		assert.Equal(t, "ACTION_NOT_FOUND", errCode(s.do("alice", "GET", "/api/v1/meta/action/doc_private.nope", "")))
+		r = s.as("alice").Get("/api/v1/meta/action/touch")
+		assert.Equal(t, 404, r.StatusCode, "a bare name that several objects declare is ambiguous")
+		assert.Equal(t, "NOT_FOUND", r.ErrorCode())
+		assert.Equal(t, "ACTION_NOT_FOUND", s.as("alice").Get("/api/v1/meta/action/doc_private.nope").ErrorCode())
 
 		// permission sets: administrators only
-		assert.Equal(t, []string{"member", "analyst"}, itemNames(t, must(t, s.do("admin", "GET", "/api/v1/meta/permissions", ""), 200)))
-		ps := metaData(t, must(t, s.do("admin", "GET", "/api/v1/meta/permission/analyst", ""), 200))["item"].(map[string]any)
+		assert.Equal(t, []string{"member", "analyst"}, itemNames(t, s.as("admin").Get("/api/v1/meta/permissions").Status(t, 200)))
+		ps := metaData(t, s.as("admin").Get("/api/v1/meta/permission/analyst").Status(t, 200))["item"].(map[string]any)
 		assert.Contains(t, ps["fields"], "doc_private.secret_note")
-		r = s.do("analyst", "GET", "/api/v1/meta/permission", "")
-		assert.Equal(t, 403, r.code)
-		assert.Equal(t, "PERMISSION_DENIED", errCode(r))
+		r = s.as("analyst").Get("/api/v1/meta/permission")
+		assert.Equal(t, 403, r.StatusCode)
+		assert.Equal(t, "PERMISSION_DENIED", r.ErrorCode())
 
 		// errors
-		r = s.do("", "GET", "/api/v1/meta/object", "")
-		assert.Equal(t, 401, r.code)
-		assert.Equal(t, "UNAUTHENTICATED", errCode(r))
-		r = s.do("admin", "GET", "/api/v1/meta/widget", "")
-		assert.Equal(t, 404, r.code)
-		assert.Equal(t, "NOT_FOUND", errCode(r))
-		assert.Equal(t, 405, s.do("admin", "PUT", "/api/v1/meta/object/doc_private", `{}`).code)
+		r = s.as("").Get("/api/v1/meta/object")
+		assert.Equal(t, 401, r.StatusCode)
+		assert.Equal(t, "UNAUTHENTICATED", r.ErrorCode())
+		r = s.as("admin").Get("/api/v1/meta/widget")
+		assert.Equal(t, 404, r.StatusCode)
+		assert.Equal(t, "NOT_FOUND", r.ErrorCode())
+		assert.Equal(t, 405, s.as("admin").Put("/api/v1/meta/object/doc_private", `{}`).StatusCode)
 	})
 }
 
 func TestMetadataETags(t *testing.T) {
 	s := newServer(t, testenv.Open(t, testenv.SQLite), metaArtifact(), map[string]objectos.ActionHandler{
 		"doc_private.touch": touch, "doc_public_read.touch": touch, "doc_public_read_write.touch": touch})
-	get := func(user, path, inm string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest("GET", path, nil)
-		req.Header.Set("X-Test-User", user)
+	get := func(user, path, inm string) *objectostest.Response {
+		c := s.as(user)
 		if inm != "" {
-			req.Header.Set("If-None-Match", inm)
+			c = c.With("If-None-Match", inm)
 		}
-		rec := httptest.NewRecorder()
-		s.h.ServeHTTP(rec, req)
-		return rec
+		return c.Get(path)
 	}
 	tags := map[string]string{}
 	for _, p := range []string{"/api/v1/meta", "/api/v1/meta/object", "/api/v1/meta/object/doc_private", "/api/v1/meta/view",
 		"/api/v1/meta/view/children", "/api/v1/meta/action", "/api/v1/meta/action/doc_private.touch", "/api/v1/meta/permission"} {
 		first := get("admin", p, "")
-		require.Equal(t, http.StatusOK, first.Code, p)
-		tag := first.Header().Get("ETag")
+		require.Equal(t, http.StatusOK, first.StatusCode, p)
+		tag := first.Header.Get("ETag")
 		require.NotEmpty(t, tag, p)
-		assert.Equal(t, tag, get("admin", p, "").Header().Get("ETag"), "stable")
+		assert.Equal(t, tag, get("admin", p, "").Header.Get("ETag"), "stable")
 		again := get("admin", p, tag)
-		assert.Equal(t, http.StatusNotModified, again.Code, p)
-		assert.Zero(t, again.Body.Len())
-		assert.Equal(t, http.StatusOK, get("admin", p, `"stale"`).Code)
+		assert.Equal(t, http.StatusNotModified, again.StatusCode, p)
+		assert.Empty(t, again.Body)
+		assert.Equal(t, http.StatusOK, get("admin", p, `"stale"`).StatusCode)
 		tags[p] = tag
 	}
 	// callers who see differently get different tags: a cached answer of one
 	// never answers another
 	analyst := get("analyst", "/api/v1/meta/object/doc_private", tags["/api/v1/meta/object/doc_private"])
-	assert.Equal(t, http.StatusOK, analyst.Code)
-	assert.NotEqual(t, tags["/api/v1/meta/object/doc_private"], analyst.Header().Get("ETag"))
+	assert.Equal(t, http.StatusOK, analyst.StatusCode)
+	assert.NotEqual(t, tags["/api/v1/meta/object/doc_private"], analyst.Header.Get("ETag"))
 }
 
 // TestOpenAPISameForEveryone: the document describes the deployment, not
@@ -167,13 +164,13 @@ func TestMetadataETags(t *testing.T) {
 func TestOpenAPISameForEveryone(t *testing.T) {
 	s := newServer(t, testenv.Open(t, testenv.SQLite), metaArtifact(), map[string]objectos.ActionHandler{
 		"doc_private.touch": touch, "doc_public_read.touch": touch, "doc_public_read_write.touch": touch})
-	admin := must(t, s.do("admin", "GET", "/api/v1/openapi.json", ""), 200)
+	admin := s.as("admin").Get("/api/v1/openapi.json").Status(t, 200)
 	for _, u := range []string{"analyst", "nobody", "alice"} {
-		assert.Equal(t, admin.raw, must(t, s.do(u, "GET", "/api/v1/openapi.json", ""), 200).raw, u)
+		assert.Equal(t, admin.String(), s.as(u).Get("/api/v1/openapi.json").Status(t, 200).String(), u)
 	}
-	schemas := admin.body["components"].(map[string]any)["schemas"].(map[string]any)
+	schemas := admin.Value("components.schemas").(map[string]any)
 	assert.Contains(t, schemas["doc_private"].(map[string]any)["properties"], "secret_note")
 	assert.NotContains(t, schemas, "internal_log", "not exposed through the API")
-	paths := admin.body["paths"].(map[string]any)
+	paths := admin.Value("paths").(map[string]any)
 	assert.True(t, slices.ContainsFunc([]string{"/actions/doc_private/escalate"}, func(p string) bool { return paths[p] != nil }))
 }

@@ -1,6 +1,8 @@
 // Package unittest shows how an application that embeds objectos tests its
-// own rules: a private in-memory store per test, the engine called directly
-// as a given user, and the HTTP surface through httptest. See todo_test.go.
+// own rules with objectostest: a Stack of the application's artifact on a
+// private in-memory store per test, users holding its permission sets, the
+// engine called directly as one of them, and the HTTP API driven as them.
+// See todo_test.go.
 package unittest
 
 import (

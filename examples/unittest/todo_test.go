@@ -1,81 +1,76 @@
 package unittest
 
 import (
-	"context"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/objectos-go/objectos"
-	"github.com/objectos-go/objectos/rest"
-	"github.com/objectos-go/objectos/security"
-	"github.com/objectos-go/objectos/store"
+	"github.com/objectos-go/objectos/objectostest"
 )
 
-// newStack gives each test its own in-memory database.
-func newStack(t *testing.T) *objectos.Stack {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Memory(ctx)
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	auth := objectos.AuthFunc(func(r *http.Request) (*objectos.Principal, error) {
-		if u := r.Header.Get("X-User"); u != "" {
-			return &objectos.Principal{UserID: u}, nil
-		}
-		return nil, objectos.ErrNoCredentials
+// newEnv gives each test its own Stack (rest, auth, apikey and security)
+// on its own in-memory database, with the application's hook.
+func newEnv(t *testing.T) *objectostest.Env {
+	return objectostest.New(t, Artifact(), objectostest.Options{
+		Hooks: []objectos.Hook{NoDoneWithoutTitle},
 	})
-	s, err := objectos.New(ctx, objectos.Options{
-		Artifact: Artifact(),
-		Store:    st,
-		Plugins:  []objectos.Plugin{rest.New(rest.Options{}), auth, security.New()},
-		Hooks:    []objectos.Hook{NoDoneWithoutTitle},
-	})
-	require.NoError(t, err)
-	return s
 }
 
-func as(user string) context.Context {
-	return objectos.WithPrincipal(context.Background(), &objectos.Principal{UserID: user})
+// TestTodoHTTP drives the HTTP API as signed-in users, in a table.
+func TestTodoHTTP(t *testing.T) {
+	env := newEnv(t)
+	alice, bob := env.User(t, "alice"), env.User(t, "bob") // signed in
+
+	todo := alice.Post("/api/v1/data/todo", map[string]any{"title": "TBD"}).Status(t, 201)
+	path := "/api/v1/data/todo/" + todo.ID()
+
+	for _, tc := range []struct {
+		name   string
+		as     *objectostest.Client
+		method string
+		path   string
+		body   any
+		status int
+		code   string
+	}{
+		{"the hook refuses", alice.Client, "PATCH", path, map[string]any{"done": true}, 400, "VALIDATION_FAILED"},
+		{"a title is required", alice.Client, "POST", "/api/v1/data/todo", map[string]any{}, 400, "VALIDATION_FAILED"},
+		{"to-dos are private", bob.Client, "GET", path, nil, 404, "RECORD_NOT_FOUND"},
+		{"no deletes", alice.Client, "DELETE", path, nil, 403, "PERMISSION_DENIED"},
+		{"anonymous", env.Client(), "GET", "/api/v1/data/todo", nil, 401, "UNAUTHENTICATED"},
+		{"by API key", alice.APIKey(t), "GET", path, nil, 200, ""},
+		{"from a browser", alice.Browser(t), "PATCH", path, map[string]any{"title": "Buy milk"}, 200, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.as.Do(tc.method, tc.path, tc.body).Status(t, tc.status).Code(t, tc.code)
+		})
+	}
+
+	alice.Patch(path, map[string]any{"done": true}).Status(t, 200).Equal(t, "record.done", true)
+	bob.Get("/api/v1/data/todo").Status(t, 200).Equal(t, "total", 0)
 }
 
+// TestTodoRules calls the engine directly, as a given user.
 func TestTodoRules(t *testing.T) {
-	s := newStack(t)
-	todo, err := s.Create(as("alice"), "todo", objectos.Record{"title": "TBD"})
+	env := newEnv(t)
+	alice, bob := env.User(t, "alice"), env.User(t, "bob")
+	s := env.Stack
+	todo, err := s.Create(alice.Context(), "todo", objectos.Record{"title": "TBD"})
 	require.NoError(t, err)
 
-	_, err = s.Update(as("alice"), "todo", todo.ID, objectos.Record{"done": true}, objectos.WriteOptions{})
+	_, err = s.Update(alice.Context(), "todo", todo.ID, objectos.Record{"done": true}, objectos.WriteOptions{})
 	assert.True(t, objectos.IsCode(err, objectos.CodeValidationFailed), "the hook refuses: %v", err)
 
-	_, err = s.Update(as("bob"), "todo", todo.ID, objectos.Record{"title": "mine now"}, objectos.WriteOptions{})
+	_, err = s.Update(bob.Context(), "todo", todo.ID, objectos.Record{"title": "mine now"}, objectos.WriteOptions{})
 	assert.True(t, objectos.IsCode(err, objectos.CodeRecordNotFound), "to-dos are private: %v", err)
 
-	_, err = s.Update(as("alice"), "todo", todo.ID, objectos.Record{"title": "Buy milk", "done": true}, objectos.WriteOptions{})
+	_, err = s.Update(alice.Context(), "todo", todo.ID, objectos.Record{"title": "Buy milk", "done": true}, objectos.WriteOptions{})
 	assert.True(t, objectos.IsCode(err, objectos.CodeValidationFailed), "the hook sees the stored title")
-	_, err = s.Update(as("alice"), "todo", todo.ID, objectos.Record{"title": "Buy milk"}, objectos.WriteOptions{})
+	_, err = s.Update(alice.Context(), "todo", todo.ID, objectos.Record{"title": "Buy milk"}, objectos.WriteOptions{})
 	require.NoError(t, err)
-	done, err := s.Update(as("alice"), "todo", todo.ID, objectos.Record{"done": true}, objectos.WriteOptions{})
+	done, err := s.Update(alice.Context(), "todo", todo.ID, objectos.Record{"done": true}, objectos.WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, true, done.Record["done"])
-}
-
-func TestTodoHTTP(t *testing.T) {
-	s := newStack(t)
-	req := httptest.NewRequest("POST", "/api/v1/data/todo", strings.NewReader(`{"title":"Write tests"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-User", "alice")
-	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, req)
-	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
-
-	req = httptest.NewRequest("GET", "/api/v1/data/todo", nil)
-	req.Header.Set("X-User", "bob")
-	rec = httptest.NewRecorder()
-	s.ServeHTTP(rec, req)
-	assert.Equal(t, http.StatusOK, rec.Code)
-	assert.Contains(t, rec.Body.String(), `"total":0`, "bob sees none of alice's to-dos")
 }

@@ -5,18 +5,11 @@ package testenv
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for schema set-up
-
+	"github.com/objectos-go/objectos/internal/pgschema"
+	"github.com/objectos-go/objectos/objectostest"
 	"github.com/objectos-go/objectos/store"
 )
 
@@ -87,30 +80,6 @@ func Open(t testing.TB, k Kind) *store.Store {
 	return OpenIn(t, dsn)
 }
 
-var (
-	adminMu sync.Mutex
-	admins  = map[string]*sql.DB{}
-)
-
-// adminFor returns a shared connection to the database of dsn.
-func adminFor(t testing.TB, dsn string) *sql.DB {
-	t.Helper()
-	adminMu.Lock()
-	defer adminMu.Unlock()
-	if db, ok := admins[dsn]; ok {
-		return db
-	}
-	db, err := sql.Open("pgx", dsn)
-	if err == nil {
-		err = db.Ping()
-	}
-	if err != nil {
-		t.Fatalf("PostgreSQL at %s is configured but unreachable: %v", EnvPostgres, err)
-	}
-	admins[dsn] = db
-	return db
-}
-
 // Schema creates a PostgreSQL schema of its own for the test and returns a
 // DSN whose search_path points at it. The schema is dropped at cleanup.
 func Schema(t testing.TB) string {
@@ -125,24 +94,12 @@ func Schema(t testing.TB) string {
 // SchemaIn is Schema in the database of dsn.
 func SchemaIn(t testing.TB, dsn string) string {
 	t.Helper()
-	admin := adminFor(t, dsn)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "ot_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
+	schemaDSN, drop, err := pgschema.Create(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("%s: %v", EnvPostgres, err)
 	}
-	t.Cleanup(func() {
-		_, _ = admin.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE")
-	})
-	u, err := url.Parse(dsn)
-	if err != nil || !strings.HasPrefix(u.Scheme, "postgres") {
-		t.Fatalf("%s must be a postgres:// URL", EnvPostgres)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	t.Cleanup(drop)
+	return schemaDSN
 }
 
 // OpenIn returns a fresh PostgreSQL store in a schema of its own in the
@@ -157,27 +114,9 @@ func OpenIn(t testing.TB, dsn string) *store.Store {
 	return st
 }
 
-// Clock is a settable clock for tests, safe for concurrent use. Pass its
-// Now as the Clock of a Stack, a limiter or a plugin, and move it with
-// Advance.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// Clock is objectostest's settable clock: pass its Now as the Clock of a
+// Stack, a limiter or a plugin, and move it with Advance.
+type Clock = objectostest.Clock
 
 // NewClock returns a clock at 2026-07-28 12:00 UTC.
-func NewClock() *Clock { return &Clock{t: time.Date(2026, 7, 28, 12, 0, 0, 0, time.UTC)} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func NewClock() *Clock { return objectostest.NewClock() }
