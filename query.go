@@ -1,5 +1,12 @@
 package objectos
 
+import (
+	"context"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
 // DefaultPageSize is the page size of a list without a limit.
 const DefaultPageSize = 50
 
@@ -44,4 +51,167 @@ type Query struct {
 	// UPDATE on PostgreSQL; SQLite serializes write transactions anyway),
 	// for a read-modify-write inside Stack.Transact.
 	Lock bool
+}
+
+// pageSize checks a limit and an offset and returns the page size: the
+// limit, DefaultPageSize when it is 0, at most the Stack's MaxPageSize.
+func (s *Stack) pageSize(limit, offset int) (int, error) {
+	switch {
+	case limit < 0:
+		return 0, Errorf(CodeInvalidQuery, "limit must be zero or more.").With("param", "limit")
+	case offset < 0:
+		return 0, Errorf(CodeInvalidQuery, "offset must be zero or more.").With("param", "offset")
+	case limit == 0:
+		return DefaultPageSize, nil
+	}
+	return min(limit, s.maxPage), nil
+}
+
+// queryPlan is a list query checked against the object and the grant.
+type queryPlan struct {
+	where  *Filter
+	sort   []SortKey // with the id tie-breaker
+	fields []string
+	expand []*expandNode
+	digest string // binds cursors to the query and the caller
+}
+
+func (s *Stack) plan(ctx context.Context, c *call, q *Query) (*queryPlan, error) {
+	o, g, rf, p, sys := c.o, c.g, c.rf, c.p, c.sys
+	pl := &queryPlan{}
+	var err error
+	if pl.fields, err = s.projection(o, g, sys, q.Fields); err != nil {
+		return nil, err
+	}
+	if pl.expand, err = s.parseExpand(ctx, p, o, g, sys, q.Expand, q.ExpandSpecs); err != nil {
+		return nil, err
+	}
+	pl.fields = withExpand(pl.fields, pl.expand)
+	var user *Filter
+	if q.Filter != nil {
+		if user, err = s.bindReadableFilter(o, g, sys, p, q.Filter); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.checkValues(user.values() + expandValues(pl.expand)); err != nil {
+		return nil, err
+	}
+	keys, err := bindSort(o, q.Sort)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if !sys && !g.CanRead(k.Field) {
+			return nil, fieldError(o, k.Field, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be sorted.", k.Field)
+		}
+	}
+	pl.sort = withTieBreaker(keys)
+	var search *Filter
+	if q.Search != "" {
+		if search, err = s.searchFilter(o, g, sys, q.Search, q.SearchFields); err != nil {
+			return nil, err
+		}
+	}
+	pl.where = And(rf, user, search)
+	if pl.where != nil && pl.where.IsTrue() {
+		pl.where = nil
+	}
+	pl.digest = queryDigest(o, q, keys, userID(p), sys)
+	return pl, nil
+}
+
+// searchFilter builds the case-insensitive containment search over the
+// object's searchable fields that the caller may read.
+func (s *Stack) searchFilter(o *Object, g *Grant, sys bool, term string, only []string) (*Filter, error) {
+	if !o.Searchable() {
+		return nil, Errorf(CodeInvalidQuery, "Object '%s' is not searchable.", o.Name).With("param", "search")
+	}
+	if strings.IndexByte(term, 0) >= 0 || len(term) > 500 || !utf8.ValidString(term) {
+		return nil, Errorf(CodeInvalidQuery, "search must be text of at most 500 characters.").With("param", "search")
+	}
+	var names []string
+	for _, name := range only {
+		f := o.Field(name)
+		switch {
+		case f == nil || (f.Internal && !sys):
+			return nil, s.unknownField(o, name, sys, CodeInvalidField)
+		case !sys && !g.CanRead(name):
+			return nil, fieldError(o, name, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be searched.", name)
+		case f.Kind() != KindText && f.Kind() != KindChoice && f.Kind() != KindAutonumber:
+			return nil, fieldError(o, name, CodeInvalidField, "Field '%s' is not a text field and cannot be searched.", name)
+		}
+		names = append(names, name)
+	}
+	for _, f := range o.Fields {
+		if len(only) == 0 && f.Searchable && !f.Internal {
+			names = append(names, f.Name)
+		}
+	}
+	if len(names) == 0 {
+		for _, f := range o.Fields {
+			if !f.System && !f.Internal && (f.Kind() == KindText || f.Kind() == KindChoice || f.Kind() == KindAutonumber) {
+				names = append(names, f.Name)
+			}
+		}
+	}
+	folded := asciiLower(term)
+	or := &Filter{Op: OpOr}
+	for _, name := range names {
+		if sys || g.CanRead(name) {
+			or.Children = append(or.Children, &Filter{Op: OpIContains, Field: name, Value: folded})
+		}
+	}
+	return or, nil
+}
+
+// bindReadableFilter binds a caller's filter to the object and checks that
+// it names only fields the caller may read.
+func (s *Stack) bindReadableFilter(o *Object, g *Grant, sys bool, p *Principal, f *Filter) (*Filter, error) {
+	bound, err := BindFilter(o, f, BindOptions{Now: s.clock(), UserID: userID(p), AllowInternal: sys})
+	if err != nil {
+		return nil, err
+	}
+	if !sys {
+		for _, name := range bound.Fields() {
+			if !g.CanRead(name) {
+				return nil, fieldError(o, name, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be filtered.", name)
+			}
+		}
+	}
+	return bound, nil
+}
+
+// checkValues refuses a query whose filters bind more than
+// Options.MaxQueryValues values.
+func (s *Stack) checkValues(n int) error {
+	if n > s.maxValues {
+		return filterErr("the query's filters hold %d values; at most %d are allowed in one query", n, s.maxValues).
+			With("limit", s.maxValues)
+	}
+	return nil
+}
+
+// queryDigest identifies the query a cursor belongs to: the object, the
+// filter as written, the search, the sort and the caller.
+func queryDigest(o *Object, q *Query, keys []SortKey, uid string, sys bool) string {
+	var b strings.Builder
+	b.WriteString(o.Name)
+	b.WriteByte(0)
+	b.WriteString(q.Filter.String())
+	b.WriteByte(0)
+	b.WriteString(q.Search)
+	b.WriteByte(0)
+	b.WriteString(strings.Join(q.SearchFields, ","))
+	b.WriteByte(0)
+	for _, k := range keys {
+		b.WriteString(k.Field)
+		if k.Desc {
+			b.WriteString(" desc")
+		}
+		b.WriteByte(',')
+	}
+	b.WriteByte(0)
+	b.WriteString(uid)
+	b.WriteString(strconv.FormatBool(sys))
+	return b.String()
 }

@@ -149,3 +149,29 @@ func bindSort(o *Object, keys []SortKey) ([]SortKey, error) {
 	}
 	return keys, nil
 }
+
+func withTieBreaker(keys []SortKey) []SortKey {
+	out := make([]SortKey, 0, len(keys)+1)
+	desc := false
+	for _, k := range keys {
+		if k.Field == FieldID {
+			return append(out, k)
+		}
+		out = append(out, k)
+		desc = k.Desc
+	}
+	return append(out, SortKey{Field: FieldID, Desc: desc})
+}
+
+func withSortFields(fields []string, keys []SortKey) []string {
+	out := fields
+	for _, k := range keys {
+		if !contains(out, k.Field) {
+			if len(out) == len(fields) {
+				out = append([]string(nil), fields...)
+			}
+			out = append(out, k.Field)
+		}
+	}
+	return out
+}

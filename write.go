@@ -1,0 +1,353 @@
+package objectos
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// WriteOptions condition an update or delete.
+type WriteOptions struct {
+	// IfMatch makes the write conditional on the record's current version
+	// (an ETag from a read, with or without quotes); a stale value is
+	// CONCURRENT_UPDATE. "*" matches any version.
+	IfMatch string
+}
+
+// Create validates and stores a new record owned by the caller and returns
+// it. Readonly and system fields in data are dropped (see Result.Dropped);
+// unknown fields are INVALID_FIELD; invalid values are VALIDATION_FAILED with
+// one entry per field.
+func (s *Stack) Create(ctx context.Context, object string, data Record) (*Result, error) {
+	c, err := s.begin(ctx, object, AccessCreate)
+	if err != nil {
+		return nil, err
+	}
+	o, p, sys, g := c.o, c.p, c.sys, c.g
+	var res *Result
+	run := s.transact
+	if s.oneStatementCreate(ctx, o) {
+		run = s.untransacted
+	}
+	err = run(ctx, func(ctx context.Context, tx Tx) error {
+		input := copyRecord(data)
+		hc := &HookContext{Object: o, Event: BeforeCreate, Input: input, Principal: p}
+		if id, ok := input[FieldID].(string); ok {
+			hc.ID = id
+		}
+		if err := s.runHooks(ctx, hc); err != nil {
+			return err
+		}
+		now := s.clock().UTC().Truncate(time.Millisecond)
+		values, dropped, err := s.prepare(ctx, tx, o, g, p, sys, hc.Input, nil, now)
+		if err != nil {
+			return err
+		}
+		if err := tx.Insert(ctx, o, values); err != nil {
+			return err
+		}
+		id := values[FieldID].(string)
+		res = &Result{ID: id, Version: versionOf(values), Dropped: dropped}
+		if err := s.runHooks(ctx, &HookContext{Object: o, Event: AfterCreate, ID: id, Input: hc.Input,
+			Result: wire(o, values, allFields(o)), Principal: p}); err != nil {
+			return err
+		}
+		fields, _ := s.projection(o, g, sys, nil)
+		res.Record = wire(o, values, fields)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// oneStatementCreate reports whether a create of the object writes one row
+// and nothing else, so that it needs no transaction of its own (the store
+// runs the INSERT alone, one round trip instead of three): no hook may
+// write beside it, and no autonumber takes a number that a failed insert
+// would have to give back. Its reads (reference checks) see what a READ
+// COMMITTED transaction would, and the database's constraints still hold.
+func (s *Stack) oneStatementCreate(ctx context.Context, o *Object) bool {
+	if ctx.Value(txKey) != nil {
+		return false // joins the caller's transaction
+	}
+	for _, h := range s.hooks {
+		if (h.Object == "*" || h.Object == o.Name) && (contains(h.Events, BeforeCreate) || contains(h.Events, AfterCreate)) {
+			return false
+		}
+	}
+	for _, f := range o.Fields {
+		if f.Kind() == KindAutonumber {
+			return false
+		}
+	}
+	return true
+}
+
+// CreateMany validates and stores records of one object in one transaction,
+// all or nothing, and returns their results in order. Every record passes
+// the checks and hooks of Create; an error names the failing record's
+// position in its "index" detail. A store whose transactions offer
+// BatchInserter writes the records in few statements.
+func (s *Stack) CreateMany(ctx context.Context, object string, data []Record) ([]*Result, error) {
+	c, err := s.begin(ctx, object, AccessCreate)
+	if err != nil {
+		return nil, err
+	}
+	o, p, sys, g := c.o, c.p, c.sys, c.g
+	results := make([]*Result, len(data))
+	err = s.transact(ctx, func(ctx context.Context, tx Tx) error {
+		ids, err := s.knownReferences(ctx, tx, o, p, sys, data)
+		if err != nil {
+			return err
+		}
+		ctx = context.WithValue(ctx, refsKey, &knownRefs{object: o, p: p, sys: sys, ids: ids})
+		now := s.clock().UTC().Truncate(time.Millisecond)
+		rows := make([]Record, len(data))
+		inputs := make([]Record, len(data))
+		for i, rec := range data {
+			hc := &HookContext{Object: o, Event: BeforeCreate, Input: copyRecord(rec), Principal: p}
+			if id, ok := hc.Input[FieldID].(string); ok {
+				hc.ID = id
+			}
+			if err := s.runHooks(ctx, hc); err != nil {
+				return atIndex(err, i)
+			}
+			values, dropped, err := s.prepare(ctx, tx, o, g, p, sys, hc.Input, nil, now)
+			if err != nil {
+				return atIndex(err, i)
+			}
+			rows[i], inputs[i] = values, hc.Input
+			results[i] = &Result{ID: values[FieldID].(string), Version: versionOf(values), Dropped: dropped}
+		}
+		if err := insertMany(ctx, tx, o, rows); err != nil {
+			return err
+		}
+		fields, _ := s.projection(o, g, sys, nil)
+		for i, values := range rows {
+			if err := s.runHooks(ctx, &HookContext{Object: o, Event: AfterCreate, ID: results[i].ID, Input: inputs[i],
+				Result: wire(o, values, allFields(o)), Principal: p}); err != nil {
+				return atIndex(err, i)
+			}
+			results[i].Record = wire(o, values, fields)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// knownRefs are the references of a CreateMany checked up front, for
+// checkReferences of that object and caller only (a hook's own writes, as
+// another caller or on another object, look theirs up).
+type knownRefs struct {
+	object *Object
+	p      *Principal
+	sys    bool
+	ids    map[string]map[string]bool // target object → id → visible
+}
+
+// knownReferences looks up, one query per referenced object, which of the
+// ids the records reference the caller can see, so that checkReferences
+// needs no query per record. Ids the batch itself creates count as found.
+// Ids a hook adds later are not in the map and are looked up then.
+func (s *Stack) knownReferences(ctx context.Context, tx Tx, o *Object, p *Principal, sys bool, data []Record) (map[string]map[string]bool, error) {
+	wanted := map[string]map[string]bool{}
+	for _, f := range o.Fields {
+		if f.Kind() != KindReference || (f.System && sys) || s.objects[f.Target()] == nil {
+			continue
+		}
+		for _, rec := range data {
+			if id, ok := rec[f.Name].(string); ok && ValidID(id) {
+				if wanted[f.Target()] == nil {
+					wanted[f.Target()] = map[string]bool{}
+				}
+				wanted[f.Target()][id] = false
+			}
+		}
+	}
+	for name, ids := range wanted {
+		target := s.objects[name]
+		_, rf, err := s.authorize(ctx, p, sys, target, AccessRead)
+		if IsCode(err, CodePermissionDenied) {
+			continue // none of them is visible
+		}
+		if err != nil {
+			return nil, err
+		}
+		list := make([]any, 0, len(ids))
+		for id := range ids {
+			list = append(list, id)
+		}
+		for start := 0; start < len(list); start += MaxInValues {
+			rows, err := tx.Find(ctx, target, &Select{
+				Where:  And(&Filter{Op: OpIn, Field: FieldID, Value: list[start:min(start+MaxInValues, len(list))]}, rf),
+				Fields: []string{FieldID},
+			})
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rows {
+				if id, ok := r[FieldID].(string); ok {
+					ids[id] = true
+				}
+			}
+		}
+	}
+	if own := wanted[o.Name]; own != nil {
+		for _, rec := range data {
+			if id, ok := rec[FieldID].(string); ok {
+				if _, referenced := own[id]; referenced {
+					own[id] = true
+				}
+			}
+		}
+	}
+	return wanted, nil
+}
+
+func atIndex(err error, i int) error { return AsError(err).With("index", i) }
+
+// insertMany stores the rows with the Tx's BatchInserter when it has one.
+// When the batch fails on a record (a unique value taken, say) and the Tx
+// offers savepoints, the rows are inserted one by one to name that record.
+func insertMany(ctx context.Context, tx Tx, o *Object, rows []Record) error {
+	oneByOne := func() error {
+		for i, r := range rows {
+			if err := tx.Insert(ctx, o, r); err != nil {
+				return atIndex(err, i)
+			}
+		}
+		return nil
+	}
+	bi, ok := tx.(BatchInserter)
+	if !ok || len(rows) < 2 {
+		return oneByOne()
+	}
+	sp, ok := tx.(Savepointer)
+	if !ok {
+		return bi.InsertMany(ctx, o, rows)
+	}
+	err := sp.Savepoint(ctx, func() error { return bi.InsertMany(ctx, o, rows) })
+	if err == nil || AsError(err).HTTPStatus() >= 500 {
+		return err
+	}
+	return oneByOne()
+}
+
+// Update applies a partial update to one record and returns the result.
+func (s *Stack) Update(ctx context.Context, object, id string, data Record, opts WriteOptions) (*Result, error) {
+	c, err := s.begin(ctx, object, AccessUpdate)
+	if err != nil {
+		return nil, err
+	}
+	o, p, sys, g, writeF := c.o, c.p, c.sys, c.g, c.rf
+	_, readF, err := s.authorize(ctx, p, sys, o, AccessRead)
+	if err != nil {
+		return nil, err
+	}
+	var res *Result
+	err = s.transact(ctx, func(ctx context.Context, tx Tx) error {
+		existing, err := s.load(ctx, tx, o, id, readF, writeF, opts)
+		if err != nil {
+			return err
+		}
+		hc := &HookContext{Object: o, Event: BeforeUpdate, ID: id, Input: copyRecord(data),
+			Previous: wire(o, existing, allFields(o)), Principal: p}
+		if err := s.runHooks(ctx, hc); err != nil {
+			return err
+		}
+		now := s.clock().UTC().Truncate(time.Millisecond)
+		values, dropped, err := s.prepare(ctx, tx, o, g, p, sys, hc.Input, existing, now)
+		if err != nil {
+			return err
+		}
+		where := And(&Filter{Op: OpEq, Field: FieldID, Value: id},
+			&Filter{Op: OpEq, Field: FieldUpdatedAt, Value: existing[FieldUpdatedAt]})
+		n, err := tx.Update(ctx, o, where, values)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return Errorf(CodeConcurrentUpdate, "Record '%s' was changed by someone else; reload it and try again.", id).
+				With("object", o.Name)
+		}
+		merged := copyRecord(existing)
+		for k, v := range values {
+			merged[k] = v
+		}
+		res = &Result{ID: id, Version: versionOf(merged), Dropped: dropped}
+		if err := s.runHooks(ctx, &HookContext{Object: o, Event: AfterUpdate, ID: id, Input: hc.Input,
+			Previous: hc.Previous, Result: wire(o, merged, allFields(o)), Principal: p}); err != nil {
+			return err
+		}
+		fields, _ := s.projection(o, g, sys, nil)
+		res.Record = wire(o, merged, fields)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// load reads a record for a write: it must be visible to the caller (else
+// RECORD_NOT_FOUND), and within the write grant (else RECORD_NOT_ACCESSIBLE).
+func (s *Stack) load(ctx context.Context, tx Tx, o *Object, id string, readF, writeF *Filter, opts WriteOptions) (Record, error) {
+	if !ValidID(id) {
+		return nil, notFound(o, id)
+	}
+	byID := &Filter{Op: OpEq, Field: FieldID, Value: id}
+	rows, err := tx.Find(ctx, o, &Select{Where: And(byID, readF), Limit: 1, Lock: true})
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, notFound(o, id)
+	}
+	if writeF != nil && writeF.String() != readF.String() {
+		n, err := tx.Count(ctx, o, And(byID, writeF))
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, Errorf(CodeRecordNotAccessible, "Record '%s' in '%s' is not writable by the caller.", id, o.Name).
+				With("object", o.Name)
+		}
+	}
+	if opts.IfMatch != "" {
+		want := strings.TrimPrefix(strings.TrimSpace(opts.IfMatch), "W/")
+		want = strings.Trim(want, `"`)
+		if cur := versionOf(rows[0]); want != "*" && want != cur {
+			return nil, Errorf(CodeConcurrentUpdate, "Record '%s' was changed by someone else; reload it and try again.", id).
+				With("object", o.Name).With("currentVersion", cur)
+		}
+	}
+	return rows[0], nil
+}
+
+func copyRecord(r Record) Record {
+	out := make(Record, len(r))
+	for k, v := range r {
+		out[k] = v
+	}
+	return out
+}
+
+func (s *Stack) runHooks(ctx context.Context, hc *HookContext) error {
+	for _, h := range s.hooks {
+		if h.Object != "*" && h.Object != hc.Object.Name {
+			continue
+		}
+		if !contains(h.Events, hc.Event) {
+			continue
+		}
+		if err := h.Func(ctx, hc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
