@@ -8,6 +8,7 @@ import (
 // call is one data call: the object, the caller and the grant for its
 // access, with the grant's record filter bound.
 type call struct {
+	s   *Stack
 	o   *Object
 	p   *Principal
 	sys bool
@@ -29,7 +30,7 @@ func (s *Stack) begin(ctx context.Context, object string, access Access) (*call,
 	if err != nil {
 		return nil, err
 	}
-	return &call{o: o, p: p, sys: sys, g: g, rf: rf}, nil
+	return &call{s: s, o: o, p: p, sys: sys, g: g, rf: rf}, nil
 }
 
 func (s *Stack) lookup(name string) (*Object, error) {

@@ -39,7 +39,7 @@ func (s *Stack) Create(ctx context.Context, object string, data Record) (*Result
 			return err
 		}
 		now := s.clock().UTC().Truncate(time.Millisecond)
-		values, dropped, err := s.prepare(ctx, tx, o, g, p, sys, hc.Input, nil, now)
+		values, dropped, err := c.prepare(ctx, tx, hc.Input, nil, now)
 		if err != nil {
 			return err
 		}
@@ -114,7 +114,7 @@ func (s *Stack) CreateMany(ctx context.Context, object string, data []Record) ([
 			if err := s.runHooks(ctx, hc); err != nil {
 				return atIndex(err, i)
 			}
-			values, dropped, err := s.prepare(ctx, tx, o, g, p, sys, hc.Input, nil, now)
+			values, dropped, err := c.prepare(ctx, tx, hc.Input, nil, now)
 			if err != nil {
 				return atIndex(err, i)
 			}
@@ -261,7 +261,7 @@ func (s *Stack) Update(ctx context.Context, object, id string, data Record, opts
 			return err
 		}
 		now := s.clock().UTC().Truncate(time.Millisecond)
-		values, dropped, err := s.prepare(ctx, tx, o, g, p, sys, hc.Input, existing, now)
+		values, dropped, err := c.prepare(ctx, tx, hc.Input, existing, now)
 		if err != nil {
 			return err
 		}
