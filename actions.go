@@ -121,6 +121,7 @@ func (s *Stack) RunAction(ctx context.Context, object, action, recordID string, 
 	if err != nil {
 		return nil, err
 	}
+	rc := &call{s: s, o: o, p: p, sys: sys, g: g, rf: readF}
 	var out any
 	err = s.transact(ctx, func(ctx context.Context, tx Tx) error {
 		call := &ActionCall{Stack: s, Object: o, Action: a, Principal: p, RecordID: recordID, Params: checked}
@@ -135,7 +136,7 @@ func (s *Stack) RunAction(ctx context.Context, object, action, recordID string, 
 			if len(rows) == 0 {
 				return notFound(o, recordID)
 			}
-			fields, _ := s.projection(o, g, sys, nil)
+			fields, _ := rc.projection(nil)
 			call.Record = wireInPlace(o, rows[0], fields)
 		}
 		switch a.Type {

@@ -88,27 +88,27 @@ func fieldError(o *Object, name string, code Code, format string, args ...any) *
 	return quotedf(code, format, args...).With("field", name).With("object", o.Name)
 }
 
-func (s *Stack) unknownField(o *Object, name string, sys bool, code Code) *Error {
+func (c *call) unknownField(name string, code Code) *Error {
 	var names []string
-	for _, f := range o.Fields {
-		if !f.Internal || sys {
+	for _, f := range c.o.Fields {
+		if !f.Internal || c.sys {
 			names = append(names, f.Name)
 		}
 	}
-	msg := fmt.Sprintf("Unknown field '%s' on object '%s'.", clip(name), o.Name)
+	msg := fmt.Sprintf("Unknown field '%s' on object '%s'.", clip(name), c.o.Name)
 	if sg := suggest(name, names); sg != "" {
 		msg += fmt.Sprintf(" Did you mean '%s'?", sg)
 	}
-	return NewError(code, msg).With("field", name).With("object", o.Name)
+	return NewError(code, msg).With("field", name).With("object", c.o.Name)
 }
 
 // projection resolves the fields to return: the requested ones (plus id) or
 // every readable one.
-func (s *Stack) projection(o *Object, g *Grant, sys bool, fields []string) ([]string, error) {
+func (c *call) projection(fields []string) ([]string, error) {
 	if len(fields) == 0 {
-		out := make([]string, 0, len(o.Fields))
-		for _, f := range o.Fields {
-			if (sys || !f.Internal) && (sys || g.CanRead(f.Name)) {
+		out := make([]string, 0, len(c.o.Fields))
+		for _, f := range c.o.Fields {
+			if (c.sys || !f.Internal) && (c.sys || c.g.CanRead(f.Name)) {
 				out = append(out, f.Name)
 			}
 		}
@@ -117,12 +117,12 @@ func (s *Stack) projection(o *Object, g *Grant, sys bool, fields []string) ([]st
 	out := []string{FieldID}
 	seen := map[string]bool{FieldID: true}
 	for _, name := range fields {
-		f := o.Field(name)
-		if f == nil || (f.Internal && !sys) {
-			return nil, s.unknownField(o, name, sys, CodeInvalidField)
+		f := c.o.Field(name)
+		if f == nil || (f.Internal && !c.sys) {
+			return nil, c.unknownField(name, CodeInvalidField)
 		}
-		if !sys && !g.CanRead(name) {
-			return nil, fieldError(o, name, CodeFieldNotAccessible, "Field '%s' is not readable.", name)
+		if !c.sys && !c.g.CanRead(name) {
+			return nil, fieldError(c.o, name, CodeFieldNotAccessible, "Field '%s' is not readable.", name)
 		}
 		if !seen[name] {
 			seen[name] = true

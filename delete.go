@@ -13,33 +13,32 @@ func (s *Stack) Delete(ctx context.Context, object, id string, opts WriteOptions
 	if err != nil {
 		return err
 	}
-	o, p, sys, writeF := c.o, c.p, c.sys, c.rf
-	_, readF, err := s.authorize(ctx, p, sys, o, AccessRead)
+	_, readF, err := s.authorize(ctx, c.p, c.sys, c.o, AccessRead)
 	if err != nil {
 		return err
 	}
 	return s.transact(ctx, func(ctx context.Context, tx Tx) error {
-		existing, err := s.load(ctx, tx, o, id, readF, writeF, opts)
+		existing, err := c.load(ctx, tx, id, readF, opts)
 		if err != nil {
 			return err
 		}
-		prev := wire(o, existing, allFields(o))
-		if err := s.runHooks(ctx, &HookContext{Object: o, Event: BeforeDelete, ID: id, Previous: prev, Principal: p}); err != nil {
+		prev := wire(c.o, existing, allFields(c.o))
+		if err := s.runHooks(ctx, &HookContext{Object: c.o, Event: BeforeDelete, ID: id, Previous: prev, Principal: c.p}); err != nil {
 			return err
 		}
-		d := &deletion{p: p, sys: sys, now: s.clock().UTC().Truncate(time.Millisecond), visited: map[string]bool{}}
-		if err := s.deleteRows(ctx, tx, o, []any{id}, d); err != nil {
+		d := &deletion{c: c, now: s.clock().UTC().Truncate(time.Millisecond), visited: map[string]bool{}}
+		if err := s.deleteRows(ctx, tx, c.o, []any{id}, d); err != nil {
 			return err
 		}
-		return s.runHooks(ctx, &HookContext{Object: o, Event: AfterDelete, ID: id, Previous: prev, Principal: p})
+		return s.runHooks(ctx, &HookContext{Object: c.o, Event: AfterDelete, ID: id, Previous: prev, Principal: c.p})
 	})
 }
 
-// deletion is the state of one delete and its cascades: the caller, the
-// time of the change, and the records already reached (against cycles).
+// deletion is the state of one delete and its cascades: the call (its
+// caller), the time of the change, and the records already reached
+// (against cycles).
 type deletion struct {
-	p       *Principal
-	sys     bool
+	c       *call
 	now     time.Time
 	visited map[string]bool
 }
@@ -107,7 +106,7 @@ func (s *Stack) deleteBatch(ctx context.Context, tx Tx, o *Object, todo []any, d
 // it says nothing, so a refused delete reveals no record the caller cannot
 // see.
 func (s *Stack) restricted(ctx context.Context, tx Tx, o *Object, ref refEdge, where *Filter, d *deletion) error {
-	_, readF, err := s.authorize(ctx, d.p, d.sys, ref.Object, AccessRead)
+	_, readF, err := s.authorize(ctx, d.c.p, d.c.sys, ref.Object, AccessRead)
 	var visible int64
 	if err == nil {
 		if visible, err = tx.Count(ctx, ref.Object, And(where, readF)); err != nil {
@@ -130,7 +129,7 @@ func (s *Stack) restricted(ctx context.Context, tx Tx, o *Object, ref refEdge, w
 // and updated_by is the caller.
 func (s *Stack) setNull(ctx context.Context, tx Tx, ref refEdge, where *Filter, d *deletion) error {
 	values := Record{ref.Field.Name: nil, FieldUpdatedAt: d.now}
-	if uid := userID(d.p); uid != "" {
+	if uid := userID(d.c.p); uid != "" {
 		values[FieldUpdatedBy] = uid
 	}
 	// Most rows were last changed before now: one statement.

@@ -35,16 +35,19 @@ type expandNode struct {
 
 // parseExpand checks every level of the expand paths up front, so that a
 // mistake is reported whether or not any record has something to expand.
-func (s *Stack) parseExpand(ctx context.Context, p *Principal, o *Object, g *Grant, sys bool, paths []string, specs map[string]ExpandSpec) ([]*expandNode, error) {
+func (c *call) parseExpand(ctx context.Context, paths []string, specs map[string]ExpandSpec) ([]*expandNode, error) {
 	for path := range specs {
 		if !slices.Contains(paths, path) {
 			paths = append(slices.Clip(paths), path) // a spec names its path; expanding it is implied
 		}
 	}
-	return s.parseExpandLevel(ctx, p, o, g, sys, paths, specs, "")
+	return c.parseExpandLevel(ctx, paths, specs, "")
 }
 
-func (s *Stack) parseExpandLevel(ctx context.Context, p *Principal, o *Object, g *Grant, sys bool, paths []string, specs map[string]ExpandSpec, prefix string) ([]*expandNode, error) {
+// parseExpandLevel checks one level of expand paths (relative to prefix)
+// on the call's object; each target is read in a call of its own, with the
+// caller's grant on it.
+func (c *call) parseExpandLevel(ctx context.Context, paths []string, specs map[string]ExpandSpec, prefix string) ([]*expandNode, error) {
 	if len(paths) == 0 {
 		return nil, nil
 	}
@@ -58,19 +61,19 @@ func (s *Stack) parseExpandLevel(ctx context.Context, p *Principal, o *Object, g
 		}
 		head, rest, _ := strings.Cut(path, ".")
 		if _, ok := index[head]; !ok {
-			f := o.Field(head)
-			if f == nil || (f.Internal && !sys) {
-				return nil, s.unknownField(o, head, sys, CodeInvalidField)
+			f := c.o.Field(head)
+			if f == nil || (f.Internal && !c.sys) {
+				return nil, c.unknownField(head, CodeInvalidField)
 			}
 			if f.Kind() != KindReference {
-				return nil, fieldError(o, head, CodeInvalidField, "Field '%s' is not a reference and cannot be expanded.", head)
+				return nil, fieldError(c.o, head, CodeInvalidField, "Field '%s' is not a reference and cannot be expanded.", head)
 			}
-			if !sys && !g.CanRead(head) {
-				return nil, fieldError(o, head, CodeFieldNotAccessible, "Field '%s' is not readable.", head)
+			if !c.sys && !c.g.CanRead(head) {
+				return nil, fieldError(c.o, head, CodeFieldNotAccessible, "Field '%s' is not readable.", head)
 			}
-			target := s.objects[f.Target()]
+			target := c.s.objects[f.Target()]
 			if target == nil {
-				return nil, fieldError(o, head, CodeInvalidField, "Field '%s' references an object that is not installed.", head)
+				return nil, fieldError(c.o, head, CodeInvalidField, "Field '%s' references an object that is not installed.", head)
 			}
 			index[head] = len(out)
 			out = append(out, &expandNode{field: f, target: target})
@@ -81,7 +84,7 @@ func (s *Stack) parseExpandLevel(ctx context.Context, p *Principal, o *Object, g
 	}
 	for _, n := range out {
 		head := n.field.Name
-		tg, rf, err := s.authorize(ctx, p, sys, n.target, AccessRead)
+		tg, rf, err := c.s.authorize(ctx, c.p, c.sys, n.target, AccessRead)
 		switch {
 		case IsCode(err, CodePermissionDenied):
 			// Nothing of the target will be shown; its names are still
@@ -91,16 +94,17 @@ func (s *Stack) parseExpandLevel(ctx context.Context, p *Principal, o *Object, g
 			return nil, err
 		}
 		n.rf = rf
+		tc := &call{s: c.s, o: n.target, p: c.p, sys: c.sys, g: tg, rf: rf}
 		spec := specs[prefix+head]
-		if n.fields, err = s.projection(n.target, tg, sys, spec.Fields); err != nil {
+		if n.fields, err = tc.projection(spec.Fields); err != nil {
 			return nil, err
 		}
 		if spec.Filter != nil {
-			if n.where, err = s.bindReadableFilter(n.target, tg, sys, p, spec.Filter); err != nil {
+			if n.where, err = tc.bindReadableFilter(spec.Filter); err != nil {
 				return nil, err
 			}
 		}
-		if n.children, err = s.parseExpandLevel(ctx, p, n.target, tg, sys, nested[head], specs, prefix+head+"."); err != nil {
+		if n.children, err = tc.parseExpandLevel(ctx, nested[head], specs, prefix+head+"."); err != nil {
 			return nil, err
 		}
 		n.fields = withExpand(n.fields, n.children)

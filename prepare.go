@@ -66,7 +66,7 @@ func (c *call) checkKnown(keys []string) error {
 	if len(unknown) == 0 {
 		return nil
 	}
-	e := c.s.unknownField(c.o, unknown[0], c.sys, CodeInvalidField)
+	e := c.unknownField(unknown[0], CodeInvalidField)
 	if len(unknown) > 1 {
 		e.Message = fmt.Sprintf("Unknown fields on object '%s': %s.", c.o.Name, strings.Join(unknown, ", "))
 		e.With("fields", unknown)

@@ -76,79 +76,78 @@ type queryPlan struct {
 	digest string // binds cursors to the query and the caller
 }
 
-func (s *Stack) plan(ctx context.Context, c *call, q *Query) (*queryPlan, error) {
-	o, g, rf, p, sys := c.o, c.g, c.rf, c.p, c.sys
+func (c *call) plan(ctx context.Context, q *Query) (*queryPlan, error) {
 	pl := &queryPlan{}
 	var err error
-	if pl.fields, err = s.projection(o, g, sys, q.Fields); err != nil {
+	if pl.fields, err = c.projection(q.Fields); err != nil {
 		return nil, err
 	}
-	if pl.expand, err = s.parseExpand(ctx, p, o, g, sys, q.Expand, q.ExpandSpecs); err != nil {
+	if pl.expand, err = c.parseExpand(ctx, q.Expand, q.ExpandSpecs); err != nil {
 		return nil, err
 	}
 	pl.fields = withExpand(pl.fields, pl.expand)
 	var user *Filter
 	if q.Filter != nil {
-		if user, err = s.bindReadableFilter(o, g, sys, p, q.Filter); err != nil {
+		if user, err = c.bindReadableFilter(q.Filter); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.checkValues(user.values() + expandValues(pl.expand)); err != nil {
+	if err := c.s.checkValues(user.values() + expandValues(pl.expand)); err != nil {
 		return nil, err
 	}
-	keys, err := bindSort(o, q.Sort)
+	keys, err := bindSort(c.o, q.Sort)
 	if err != nil {
 		return nil, err
 	}
 	for _, k := range keys {
-		if !sys && !g.CanRead(k.Field) {
-			return nil, fieldError(o, k.Field, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be sorted.", k.Field)
+		if !c.sys && !c.g.CanRead(k.Field) {
+			return nil, fieldError(c.o, k.Field, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be sorted.", k.Field)
 		}
 	}
 	pl.sort = withTieBreaker(keys)
 	var search *Filter
 	if q.Search != "" {
-		if search, err = s.searchFilter(o, g, sys, q.Search, q.SearchFields); err != nil {
+		if search, err = c.searchFilter(q.Search, q.SearchFields); err != nil {
 			return nil, err
 		}
 	}
-	pl.where = And(rf, user, search)
+	pl.where = And(c.rf, user, search)
 	if pl.where != nil && pl.where.IsTrue() {
 		pl.where = nil
 	}
-	pl.digest = queryDigest(o, q, keys, userID(p), sys)
+	pl.digest = queryDigest(c.o, q, keys, userID(c.p), c.sys)
 	return pl, nil
 }
 
 // searchFilter builds the case-insensitive containment search over the
 // object's searchable fields that the caller may read.
-func (s *Stack) searchFilter(o *Object, g *Grant, sys bool, term string, only []string) (*Filter, error) {
-	if !o.Searchable() {
-		return nil, Errorf(CodeInvalidQuery, "Object '%s' is not searchable.", o.Name).With("param", "search")
+func (c *call) searchFilter(term string, only []string) (*Filter, error) {
+	if !c.o.Searchable() {
+		return nil, Errorf(CodeInvalidQuery, "Object '%s' is not searchable.", c.o.Name).With("param", "search")
 	}
 	if strings.IndexByte(term, 0) >= 0 || len(term) > 500 || !utf8.ValidString(term) {
 		return nil, Errorf(CodeInvalidQuery, "search must be text of at most 500 characters.").With("param", "search")
 	}
 	var names []string
 	for _, name := range only {
-		f := o.Field(name)
+		f := c.o.Field(name)
 		switch {
-		case f == nil || (f.Internal && !sys):
-			return nil, s.unknownField(o, name, sys, CodeInvalidField)
-		case !sys && !g.CanRead(name):
-			return nil, fieldError(o, name, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be searched.", name)
+		case f == nil || (f.Internal && !c.sys):
+			return nil, c.unknownField(name, CodeInvalidField)
+		case !c.sys && !c.g.CanRead(name):
+			return nil, fieldError(c.o, name, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be searched.", name)
 		case f.Kind() != KindText && f.Kind() != KindChoice && f.Kind() != KindAutonumber:
-			return nil, fieldError(o, name, CodeInvalidField, "Field '%s' is not a text field and cannot be searched.", name)
+			return nil, fieldError(c.o, name, CodeInvalidField, "Field '%s' is not a text field and cannot be searched.", name)
 		}
 		names = append(names, name)
 	}
-	for _, f := range o.Fields {
+	for _, f := range c.o.Fields {
 		if len(only) == 0 && f.Searchable && !f.Internal {
 			names = append(names, f.Name)
 		}
 	}
 	if len(names) == 0 {
-		for _, f := range o.Fields {
+		for _, f := range c.o.Fields {
 			if !f.System && !f.Internal && (f.Kind() == KindText || f.Kind() == KindChoice || f.Kind() == KindAutonumber) {
 				names = append(names, f.Name)
 			}
@@ -157,7 +156,7 @@ func (s *Stack) searchFilter(o *Object, g *Grant, sys bool, term string, only []
 	folded := asciiLower(term)
 	or := &Filter{Op: OpOr}
 	for _, name := range names {
-		if sys || g.CanRead(name) {
+		if c.sys || c.g.CanRead(name) {
 			or.Children = append(or.Children, &Filter{Op: OpIContains, Field: name, Value: folded})
 		}
 	}
@@ -166,15 +165,15 @@ func (s *Stack) searchFilter(o *Object, g *Grant, sys bool, term string, only []
 
 // bindReadableFilter binds a caller's filter to the object and checks that
 // it names only fields the caller may read.
-func (s *Stack) bindReadableFilter(o *Object, g *Grant, sys bool, p *Principal, f *Filter) (*Filter, error) {
-	bound, err := BindFilter(o, f, BindOptions{Now: s.clock(), UserID: userID(p), AllowInternal: sys})
+func (c *call) bindReadableFilter(f *Filter) (*Filter, error) {
+	bound, err := BindFilter(c.o, f, BindOptions{Now: c.s.clock(), UserID: userID(c.p), AllowInternal: c.sys})
 	if err != nil {
 		return nil, err
 	}
-	if !sys {
+	if !c.sys {
 		for _, name := range bound.Fields() {
-			if !g.CanRead(name) {
-				return nil, fieldError(o, name, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be filtered.", name)
+			if !c.g.CanRead(name) {
+				return nil, fieldError(c.o, name, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be filtered.", name)
 			}
 		}
 	}

@@ -19,21 +19,20 @@ func (s *Stack) Get(ctx context.Context, object, id string, opts GetOptions) (*R
 	if err != nil {
 		return nil, err
 	}
-	o, p, sys, g, rf := c.o, c.p, c.sys, c.g, c.rf
-	fields, err := s.projection(o, g, sys, opts.Fields)
+	fields, err := c.projection(opts.Fields)
 	if err != nil {
 		return nil, err
 	}
-	expand, err := s.parseExpand(ctx, p, o, g, sys, opts.Expand, opts.ExpandSpecs)
+	expand, err := c.parseExpand(ctx, opts.Expand, opts.ExpandSpecs)
 	if err != nil {
 		return nil, err
 	}
 	fields = withExpand(fields, expand)
 	if !ValidID(id) {
-		return nil, notFound(o, id)
+		return nil, notFound(c.o, id)
 	}
-	rows, err := s.reader(ctx).Find(ctx, o, &Select{
-		Where:  And(&Filter{Op: OpEq, Field: FieldID, Value: id}, rf),
+	rows, err := s.reader(ctx).Find(ctx, c.o, &Select{
+		Where:  And(&Filter{Op: OpEq, Field: FieldID, Value: id}, c.rf),
 		Fields: storedFields(fields),
 		Limit:  1,
 	})
@@ -41,10 +40,10 @@ func (s *Stack) Get(ctx context.Context, object, id string, opts GetOptions) (*R
 		return nil, err
 	}
 	if len(rows) == 0 {
-		return nil, notFound(o, id)
+		return nil, notFound(c.o, id)
 	}
 	version := versionOf(rows[0])
-	rec := wireInPlace(o, rows[0], fields)
+	rec := wireInPlace(c.o, rows[0], fields)
 	if err := s.expand(ctx, []Record{rec}, expand); err != nil {
 		return nil, err
 	}
@@ -77,8 +76,7 @@ func (s *Stack) List(ctx context.Context, object string, q Query) (*ListResult, 
 	if err != nil {
 		return nil, err
 	}
-	o := c.o
-	plan, err := s.plan(ctx, c, &q)
+	plan, err := c.plan(ctx, &q)
 	if err != nil {
 		return nil, err
 	}
@@ -92,14 +90,14 @@ func (s *Stack) List(ctx context.Context, object string, q Query) (*ListResult, 
 		if q.Offset != 0 {
 			return nil, Errorf(CodeInvalidCursor, "cursor cannot be combined with offset.").With("param", "cursor")
 		}
-		after, err := s.decodeCursor(o, q.Cursor, plan)
+		after, err := s.decodeCursor(c.o, q.Cursor, plan)
 		if err != nil {
 			return nil, err
 		}
 		sel.After = after
 	}
 	tx := s.reader(ctx)
-	rows, err := tx.Find(ctx, o, sel)
+	rows, err := tx.Find(ctx, c.o, sel)
 	if err != nil {
 		return nil, err
 	}
@@ -107,18 +105,18 @@ func (s *Stack) List(ctx context.Context, object string, q Query) (*ListResult, 
 	if len(rows) > limit {
 		res.HasMore = true
 		rows = rows[:limit]
-		res.NextCursor = s.encodeCursor(o, plan, rows[len(rows)-1])
+		res.NextCursor = s.encodeCursor(c.o, plan, rows[len(rows)-1])
 	}
 	if !q.SkipCount {
 		if q.Offset == 0 && q.Cursor == "" && !res.HasMore {
 			res.Total = int64(len(rows))
-		} else if res.Total, res.TotalEstimated, err = count(ctx, tx, o, plan.where, q.EstimateCount); err != nil {
+		} else if res.Total, res.TotalEstimated, err = count(ctx, tx, c.o, plan.where, q.EstimateCount); err != nil {
 			return nil, err
 		}
 	}
 	res.Records = make([]Record, len(rows))
 	for i, r := range rows {
-		res.Records[i] = wireInPlace(o, r, plan.fields)
+		res.Records[i] = wireInPlace(c.o, r, plan.fields)
 	}
 	if err := s.expand(ctx, res.Records, plan.expand); err != nil {
 		return nil, err
@@ -133,7 +131,7 @@ func (s *Stack) Count(ctx context.Context, object string, q Query) (int64, error
 	if err != nil {
 		return 0, err
 	}
-	plan, err := s.plan(ctx, c, &q)
+	plan, err := c.plan(ctx, &q)
 	if err != nil {
 		return 0, err
 	}

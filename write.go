@@ -23,15 +23,14 @@ func (s *Stack) Create(ctx context.Context, object string, data Record) (*Result
 	if err != nil {
 		return nil, err
 	}
-	o, p, sys, g := c.o, c.p, c.sys, c.g
 	var res *Result
 	run := s.transact
-	if s.oneStatementCreate(ctx, o) {
+	if s.oneStatementCreate(ctx, c.o) {
 		run = s.untransacted
 	}
 	err = run(ctx, func(ctx context.Context, tx Tx) error {
 		input := copyRecord(data)
-		hc := &HookContext{Object: o, Event: BeforeCreate, Input: input, Principal: p}
+		hc := &HookContext{Object: c.o, Event: BeforeCreate, Input: input, Principal: c.p}
 		if id, ok := input[FieldID].(string); ok {
 			hc.ID = id
 		}
@@ -43,17 +42,17 @@ func (s *Stack) Create(ctx context.Context, object string, data Record) (*Result
 		if err != nil {
 			return err
 		}
-		if err := tx.Insert(ctx, o, values); err != nil {
+		if err := tx.Insert(ctx, c.o, values); err != nil {
 			return err
 		}
 		id := values[FieldID].(string)
 		res = &Result{ID: id, Version: versionOf(values), Dropped: dropped}
-		if err := s.runHooks(ctx, &HookContext{Object: o, Event: AfterCreate, ID: id, Input: hc.Input,
-			Result: wire(o, values, allFields(o)), Principal: p}); err != nil {
+		if err := s.runHooks(ctx, &HookContext{Object: c.o, Event: AfterCreate, ID: id, Input: hc.Input,
+			Result: wire(c.o, values, allFields(c.o)), Principal: c.p}); err != nil {
 			return err
 		}
-		fields, _ := s.projection(o, g, sys, nil)
-		res.Record = wire(o, values, fields)
+		fields, _ := c.projection(nil)
+		res.Record = wire(c.o, values, fields)
 		return nil
 	})
 	if err != nil {
@@ -95,19 +94,18 @@ func (s *Stack) CreateMany(ctx context.Context, object string, data []Record) ([
 	if err != nil {
 		return nil, err
 	}
-	o, p, sys, g := c.o, c.p, c.sys, c.g
 	results := make([]*Result, len(data))
 	err = s.transact(ctx, func(ctx context.Context, tx Tx) error {
-		ids, err := s.knownReferences(ctx, tx, o, p, sys, data)
+		ids, err := c.knownReferences(ctx, tx, data)
 		if err != nil {
 			return err
 		}
-		ctx = context.WithValue(ctx, refsKey, &knownRefs{object: o, p: p, sys: sys, ids: ids})
+		ctx = context.WithValue(ctx, refsKey, &knownRefs{object: c.o, p: c.p, sys: c.sys, ids: ids})
 		now := s.clock().UTC().Truncate(time.Millisecond)
 		rows := make([]Record, len(data))
 		inputs := make([]Record, len(data))
 		for i, rec := range data {
-			hc := &HookContext{Object: o, Event: BeforeCreate, Input: copyRecord(rec), Principal: p}
+			hc := &HookContext{Object: c.o, Event: BeforeCreate, Input: copyRecord(rec), Principal: c.p}
 			if id, ok := hc.Input[FieldID].(string); ok {
 				hc.ID = id
 			}
@@ -121,16 +119,16 @@ func (s *Stack) CreateMany(ctx context.Context, object string, data []Record) ([
 			rows[i], inputs[i] = values, hc.Input
 			results[i] = &Result{ID: values[FieldID].(string), Version: versionOf(values), Dropped: dropped}
 		}
-		if err := insertMany(ctx, tx, o, rows); err != nil {
+		if err := insertMany(ctx, tx, c.o, rows); err != nil {
 			return err
 		}
-		fields, _ := s.projection(o, g, sys, nil)
+		fields, _ := c.projection(nil)
 		for i, values := range rows {
-			if err := s.runHooks(ctx, &HookContext{Object: o, Event: AfterCreate, ID: results[i].ID, Input: inputs[i],
-				Result: wire(o, values, allFields(o)), Principal: p}); err != nil {
+			if err := s.runHooks(ctx, &HookContext{Object: c.o, Event: AfterCreate, ID: results[i].ID, Input: inputs[i],
+				Result: wire(c.o, values, allFields(c.o)), Principal: c.p}); err != nil {
 				return atIndex(err, i)
 			}
-			results[i].Record = wire(o, values, fields)
+			results[i].Record = wire(c.o, values, fields)
 		}
 		return nil
 	})
@@ -154,10 +152,10 @@ type knownRefs struct {
 // ids the records reference the caller can see, so that checkReferences
 // needs no query per record. Ids the batch itself creates count as found.
 // Ids a hook adds later are not in the map and are looked up then.
-func (s *Stack) knownReferences(ctx context.Context, tx Tx, o *Object, p *Principal, sys bool, data []Record) (map[string]map[string]bool, error) {
+func (c *call) knownReferences(ctx context.Context, tx Tx, data []Record) (map[string]map[string]bool, error) {
 	wanted := map[string]map[string]bool{}
-	for _, f := range o.Fields {
-		if f.Kind() != KindReference || (f.System && sys) || s.objects[f.Target()] == nil {
+	for _, f := range c.o.Fields {
+		if f.Kind() != KindReference || (f.System && c.sys) || c.s.objects[f.Target()] == nil {
 			continue
 		}
 		for _, rec := range data {
@@ -170,8 +168,8 @@ func (s *Stack) knownReferences(ctx context.Context, tx Tx, o *Object, p *Princi
 		}
 	}
 	for name, ids := range wanted {
-		target := s.objects[name]
-		_, rf, err := s.authorize(ctx, p, sys, target, AccessRead)
+		target := c.s.objects[name]
+		_, rf, err := c.s.authorize(ctx, c.p, c.sys, target, AccessRead)
 		if IsCode(err, CodePermissionDenied) {
 			continue // none of them is visible
 		}
@@ -197,7 +195,7 @@ func (s *Stack) knownReferences(ctx context.Context, tx Tx, o *Object, p *Princi
 			}
 		}
 	}
-	if own := wanted[o.Name]; own != nil {
+	if own := wanted[c.o.Name]; own != nil {
 		for _, rec := range data {
 			if id, ok := rec[FieldID].(string); ok {
 				if _, referenced := own[id]; referenced {
@@ -244,19 +242,18 @@ func (s *Stack) Update(ctx context.Context, object, id string, data Record, opts
 	if err != nil {
 		return nil, err
 	}
-	o, p, sys, g, writeF := c.o, c.p, c.sys, c.g, c.rf
-	_, readF, err := s.authorize(ctx, p, sys, o, AccessRead)
+	_, readF, err := s.authorize(ctx, c.p, c.sys, c.o, AccessRead)
 	if err != nil {
 		return nil, err
 	}
 	var res *Result
 	err = s.transact(ctx, func(ctx context.Context, tx Tx) error {
-		existing, err := s.load(ctx, tx, o, id, readF, writeF, opts)
+		existing, err := c.load(ctx, tx, id, readF, opts)
 		if err != nil {
 			return err
 		}
-		hc := &HookContext{Object: o, Event: BeforeUpdate, ID: id, Input: copyRecord(data),
-			Previous: wire(o, existing, allFields(o)), Principal: p}
+		hc := &HookContext{Object: c.o, Event: BeforeUpdate, ID: id, Input: copyRecord(data),
+			Previous: wire(c.o, existing, allFields(c.o)), Principal: c.p}
 		if err := s.runHooks(ctx, hc); err != nil {
 			return err
 		}
@@ -267,25 +264,25 @@ func (s *Stack) Update(ctx context.Context, object, id string, data Record, opts
 		}
 		where := And(&Filter{Op: OpEq, Field: FieldID, Value: id},
 			&Filter{Op: OpEq, Field: FieldUpdatedAt, Value: existing[FieldUpdatedAt]})
-		n, err := tx.Update(ctx, o, where, values)
+		n, err := tx.Update(ctx, c.o, where, values)
 		if err != nil {
 			return err
 		}
 		if n == 0 {
 			return Errorf(CodeConcurrentUpdate, "Record '%s' was changed by someone else; reload it and try again.", id).
-				With("object", o.Name)
+				With("object", c.o.Name)
 		}
 		merged := copyRecord(existing)
 		for k, v := range values {
 			merged[k] = v
 		}
 		res = &Result{ID: id, Version: versionOf(merged), Dropped: dropped}
-		if err := s.runHooks(ctx, &HookContext{Object: o, Event: AfterUpdate, ID: id, Input: hc.Input,
-			Previous: hc.Previous, Result: wire(o, merged, allFields(o)), Principal: p}); err != nil {
+		if err := s.runHooks(ctx, &HookContext{Object: c.o, Event: AfterUpdate, ID: id, Input: hc.Input,
+			Previous: hc.Previous, Result: wire(c.o, merged, allFields(c.o)), Principal: c.p}); err != nil {
 			return err
 		}
-		fields, _ := s.projection(o, g, sys, nil)
-		res.Record = wire(o, merged, fields)
+		fields, _ := c.projection(nil)
+		res.Record = wire(c.o, merged, fields)
 		return nil
 	})
 	if err != nil {
@@ -294,28 +291,29 @@ func (s *Stack) Update(ctx context.Context, object, id string, data Record, opts
 	return res, nil
 }
 
-// load reads a record for a write: it must be visible to the caller (else
-// RECORD_NOT_FOUND), and within the write grant (else RECORD_NOT_ACCESSIBLE).
-func (s *Stack) load(ctx context.Context, tx Tx, o *Object, id string, readF, writeF *Filter, opts WriteOptions) (Record, error) {
+// load reads a record for a write: it must be visible to the caller (within
+// readF, else RECORD_NOT_FOUND), and within the call's grant (else
+// RECORD_NOT_ACCESSIBLE).
+func (c *call) load(ctx context.Context, tx Tx, id string, readF *Filter, opts WriteOptions) (Record, error) {
 	if !ValidID(id) {
-		return nil, notFound(o, id)
+		return nil, notFound(c.o, id)
 	}
 	byID := &Filter{Op: OpEq, Field: FieldID, Value: id}
-	rows, err := tx.Find(ctx, o, &Select{Where: And(byID, readF), Limit: 1, Lock: true})
+	rows, err := tx.Find(ctx, c.o, &Select{Where: And(byID, readF), Limit: 1, Lock: true})
 	if err != nil {
 		return nil, err
 	}
 	if len(rows) == 0 {
-		return nil, notFound(o, id)
+		return nil, notFound(c.o, id)
 	}
-	if writeF != nil && writeF.String() != readF.String() {
-		n, err := tx.Count(ctx, o, And(byID, writeF))
+	if c.rf != nil && c.rf.String() != readF.String() {
+		n, err := tx.Count(ctx, c.o, And(byID, c.rf))
 		if err != nil {
 			return nil, err
 		}
 		if n == 0 {
-			return nil, Errorf(CodeRecordNotAccessible, "Record '%s' in '%s' is not writable by the caller.", id, o.Name).
-				With("object", o.Name)
+			return nil, Errorf(CodeRecordNotAccessible, "Record '%s' in '%s' is not writable by the caller.", id, c.o.Name).
+				With("object", c.o.Name)
 		}
 	}
 	if opts.IfMatch != "" {
@@ -323,7 +321,7 @@ func (s *Stack) load(ctx context.Context, tx Tx, o *Object, id string, readF, wr
 		want = strings.Trim(want, `"`)
 		if cur := versionOf(rows[0]); want != "*" && want != cur {
 			return nil, Errorf(CodeConcurrentUpdate, "Record '%s' was changed by someone else; reload it and try again.", id).
-				With("object", o.Name).With("currentVersion", cur)
+				With("object", c.o.Name).With("currentVersion", cur)
 		}
 	}
 	return rows[0], nil
