@@ -14,6 +14,10 @@ type call struct {
 	sys bool
 	g   *Grant
 	rf  *Filter
+	// refs are the references of a CreateMany looked up up front (see
+	// knownReferences): target object → id → visible. Nil elsewhere; a
+	// hook's own writes are calls of their own and look theirs up.
+	refs map[string]map[string]bool
 }
 
 // begin resolves the object, the caller and the grant for the access.

@@ -259,10 +259,7 @@ func (c *call) checkReferences(ctx context.Context, tx Tx, values, existing Reco
 		if f.System && c.sys {
 			continue
 		}
-		found, known := false, false
-		if refs, ok := ctx.Value(refsKey).(*knownRefs); ok && refs.object == c.o && refs.p == c.p && refs.sys == c.sys {
-			found, known = refs.ids[target.Name][id]
-		}
+		found, known := c.refs[target.Name][id]
 		if !known {
 			_, rf, err := c.s.authorize(ctx, c.p, c.sys, target, AccessRead)
 			if err == nil {

@@ -96,11 +96,11 @@ func (s *Stack) CreateMany(ctx context.Context, object string, data []Record) ([
 	}
 	results := make([]*Result, len(data))
 	err = s.transact(ctx, func(ctx context.Context, tx Tx) error {
-		ids, err := c.knownReferences(ctx, tx, data)
+		refs, err := c.knownReferences(ctx, tx, data)
 		if err != nil {
 			return err
 		}
-		ctx = context.WithValue(ctx, refsKey, &knownRefs{object: c.o, p: c.p, sys: c.sys, ids: ids})
+		c.refs = refs
 		now := s.clock().UTC().Truncate(time.Millisecond)
 		rows := make([]Record, len(data))
 		inputs := make([]Record, len(data))
@@ -136,16 +136,6 @@ func (s *Stack) CreateMany(ctx context.Context, object string, data []Record) ([
 		return nil, err
 	}
 	return results, nil
-}
-
-// knownRefs are the references of a CreateMany checked up front, for
-// checkReferences of that object and caller only (a hook's own writes, as
-// another caller or on another object, look theirs up).
-type knownRefs struct {
-	object *Object
-	p      *Principal
-	sys    bool
-	ids    map[string]map[string]bool // target object → id → visible
 }
 
 // knownReferences looks up, one query per referenced object, which of the
