@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/objectos-go/objectos/internal/suggest"
 )
 
 // ActionHandler runs a script action. The context carries the caller's
@@ -173,7 +175,7 @@ func checkParams(o *Object, a *Action, params map[string]any) (map[string]any, e
 		prm := declared[k]
 		if prm == nil {
 			msg := fmt.Sprintf("unknown parameter %s", clip(k))
-			if sg := suggest(k, names); sg != "" {
+			if sg := suggest.Closest(k, names); sg != "" {
 				msg += fmt.Sprintf("; did you mean %s?", sg)
 			}
 			errs = append(errs, FieldError{Field: clip(k), Code: FieldUnknown, Message: msg})

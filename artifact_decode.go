@@ -13,7 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	suggestpkg "github.com/objectos-go/objectos/internal/suggest"
+	"github.com/objectos-go/objectos/internal/suggest"
 )
 
 // Problem is one thing wrong with an artifact, at a path such as
@@ -481,7 +481,7 @@ func (b *binder) bindStruct(path string, m *omap, dst reflect.Value) {
 			b.p.add(join(path, k), "retired upstream; not accepted")
 		default:
 			msg := "unknown key"
-			if s := suggest(k, names); s != "" {
+			if s := suggest.Closest(k, names); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			b.p.add(join(path, k), "%s", msg)
@@ -561,7 +561,3 @@ func contains[T comparable](list []T, v T) bool {
 	}
 	return false
 }
-
-// suggest returns the candidate closest to s, if it is close enough to be a
-// likely typo (see suggest.Closest; a name too long to be one gets none).
-func suggest(s string, candidates []string) string { return suggestpkg.Closest(s, candidates) }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/objectos-go/objectos/internal/suggest"
 )
 
 var nameRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
@@ -87,7 +89,7 @@ func (v *validator) refObject(path, name string) *Object {
 		return nil
 	}
 	msg := fmt.Sprintf("references undeclared object %q", name)
-	if s := suggest(name, v.objectNames); s != "" {
+	if s := suggest.Closest(name, v.objectNames); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	}
 	v.p.add(path, "%s", msg)
@@ -209,7 +211,7 @@ func (v *validator) name(path, kind, name string, seen map[string]bool) {
 
 func (v *validator) unknownField(path, name string, candidates []string) {
 	msg := fmt.Sprintf("unknown field %q", name)
-	if s := suggest(name, candidates); s != "" {
+	if s := suggest.Closest(name, candidates); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	}
 	v.p.add(path, "%s", msg)
@@ -229,7 +231,7 @@ func typeProblem(t FieldType) string {
 	msg := fmt.Sprintf("unknown field type %q", t)
 	if s, ok := typeSynonyms[strings.ToLower(string(t))]; ok {
 		msg += fmt.Sprintf("; did you mean %q?", s)
-	} else if s := suggest(string(t), names); s != "" {
+	} else if s := suggest.Closest(string(t), names); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	}
 	return msg

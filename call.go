@@ -3,6 +3,8 @@ package objectos
 import (
 	"context"
 	"fmt"
+
+	"github.com/objectos-go/objectos/internal/suggest"
 )
 
 // call is one data call: the object, the caller and the grant for its
@@ -100,7 +102,7 @@ func (c *call) unknownField(name string, code Code) *Error {
 		}
 	}
 	msg := fmt.Sprintf("Unknown field '%s' on object '%s'.", clip(name), c.o.Name)
-	if sg := suggest(name, names); sg != "" {
+	if sg := suggest.Closest(name, names); sg != "" {
 		msg += fmt.Sprintf(" Did you mean '%s'?", sg)
 	}
 	return NewError(code, msg).With("field", name).With("object", c.o.Name)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/objectos-go/objectos/internal/suggest"
 )
 
 // BindOptions controls [BindFilter].
@@ -81,7 +83,7 @@ func (b *filterBinder) field(name string) (*Field, error) {
 			}
 		}
 		msg := fmt.Sprintf("unknown field %q", clip(name))
-		if s := suggest(name, names); s != "" {
+		if s := suggest.Closest(name, names); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
 		return nil, NewError(CodeInvalidFilter, msg)

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/objectos-go/objectos/internal/suggest"
 )
 
 // ParseFilter parses an ObjectQL filter from JSON: the object form
@@ -132,7 +134,7 @@ func unknownOperator(op, where string) error {
 		names = append(names, string(o))
 	}
 	msg := fmt.Sprintf("unknown operator %s", clip(op))
-	if s := suggest(op, append(names, logicalKeys...)); s != "" {
+	if s := suggest.Closest(op, append(names, logicalKeys...)); s != "" {
 		msg += fmt.Sprintf("; did you mean %s?", s)
 	}
 	if where != "" {
@@ -412,7 +414,7 @@ func parseArrayComparison(arr []any) (*Filter, error) {
 			names = append(names, k)
 		}
 		msg := fmt.Sprintf("unknown operator %q", clip(opName))
-		if s := suggest(lower, names); s != "" {
+		if s := suggest.Closest(lower, names); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
 		return nil, NewError(CodeInvalidFilter, msg)

@@ -3,6 +3,8 @@ package objectos
 import (
 	"fmt"
 	"strings"
+
+	"github.com/objectos-go/objectos/internal/suggest"
 )
 
 // SortKey is one key of a sort.
@@ -138,7 +140,7 @@ func bindSort(o *Object, keys []SortKey) ([]SortKey, error) {
 				}
 			}
 			msg := fmt.Sprintf("unknown field %q", clip(k.Field))
-			if s := suggest(k.Field, names); s != "" {
+			if s := suggest.Closest(k.Field, names); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			return nil, NewError(CodeInvalidSort, msg)
