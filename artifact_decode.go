@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/objectos-go/objectos/internal/jsonkind"
 	"github.com/objectos-go/objectos/internal/suggest"
 )
 
@@ -311,22 +312,13 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
+// kindName names the kind of a value of the decoded tree, where an object
+// is the decoder's ordered *omap.
 func kindName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case *omap:
+	if _, ok := v.(*omap); ok {
 		return "an object"
-	case []any:
-		return "an array"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case json.Number:
-		return "a number"
 	}
-	return fmt.Sprintf("%T", v)
+	return jsonkind.Of(v)
 }
 
 func (b *binder) bind(path string, v any, dst reflect.Value) {

@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/objectos-go/objectos/internal/jsonkind"
 	"github.com/objectos-go/objectos/internal/suggest"
 )
 
@@ -356,19 +357,19 @@ func (b *filterBinder) comparand(fld *Field, op Op, v any) (any, string, error) 
 	case KindText, KindChoice, KindReference, KindAutonumber:
 		s, ok := v.(string)
 		if !ok {
-			return nil, "", filterErr("%s %s expects a string, not %s", fld.Name, op, jsonKind(v))
+			return nil, "", filterErr("%s %s expects a string, not %s", fld.Name, op, jsonkind.Of(v))
 		}
 		return s, "", nil
 	case KindNumber:
 		n, ok := toFloat(v)
 		if !ok {
-			return nil, "", filterErr("%s %s expects a number, not %s", fld.Name, op, jsonKind(v))
+			return nil, "", filterErr("%s %s expects a number, not %s", fld.Name, op, jsonkind.Of(v))
 		}
 		return n, "", nil
 	case KindBool:
 		x, ok := v.(bool)
 		if !ok {
-			return nil, "", filterErr("%s %s expects true or false, not %s", fld.Name, op, jsonKind(v))
+			return nil, "", filterErr("%s %s expects true or false, not %s", fld.Name, op, jsonkind.Of(v))
 		}
 		return x, "", nil
 	case KindDate:

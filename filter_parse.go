@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/objectos-go/objectos/internal/jsonkind"
 	"github.com/objectos-go/objectos/internal/suggest"
 )
 
@@ -44,26 +45,8 @@ func parseCondition(v any, depth int) (*Filter, error) {
 	case nil:
 		return nil, filterErr("filter must be an object or an array, not null")
 	default:
-		return nil, filterErr("filter must be an object or an array, not %s", jsonKind(v))
+		return nil, filterErr("filter must be an object or an array, not %s", jsonkind.Of(v))
 	}
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case map[string]any:
-		return "a plain object"
-	case []any:
-		return "an array"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case float64, json.Number, int, int64:
-		return "a number"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 var logicalKeys = []string{"$and", "$or", "$not"}
@@ -173,7 +156,7 @@ func checkScalar(field string, op Op, v any) error {
 		}
 		return nil
 	}
-	return filterErr("%s %s: the comparand is %s; it must be %s", field, op, jsonKind(v), comparandKinds)
+	return filterErr("%s %s: the comparand is %s; it must be %s", field, op, jsonkind.Of(v), comparandKinds)
 }
 
 func parseFieldCondition(field string, v any) (*Filter, error) {
@@ -296,7 +279,7 @@ func parseOperator(field string, op Op, v any) (*Filter, error) {
 	if isStringOp(op) {
 		s, ok := v.(string)
 		if !ok {
-			return nil, filterErr("%s %s needs a string comparand, not %s", field, op, jsonKind(v))
+			return nil, filterErr("%s %s needs a string comparand, not %s", field, op, jsonkind.Of(v))
 		}
 		if s == "" {
 			return nil, filterErr("%s %s: an empty comparand matches everything; leave the condition out instead", field, op)

@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strings"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/internal/jsonkind"
 )
 
 // fail writes the flat data-route error envelope
@@ -125,7 +125,7 @@ func decodeObject(raw []byte) (map[string]any, error) {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, objectos.Errorf(objectos.CodeInvalidJSON, "The request body must be a JSON object, not %s.", jsonKind(v))
+		return nil, objectos.Errorf(objectos.CodeInvalidJSON, "The request body must be a JSON object, not %s.", jsonkind.Of(v))
 	}
 	return m, nil
 }
@@ -145,22 +145,6 @@ func decodeValue(raw []byte) (any, error) {
 		return nil, objectos.NewError(objectos.CodeInvalidJSON, "The request body has data after the JSON value.")
 	}
 	return v, nil
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case []any:
-		return "an array"
-	case string:
-		return "a string"
-	case json.Number:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case nil:
-		return "null"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 func etag(version string) string { return `"` + version + `"` }
