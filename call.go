@@ -55,7 +55,7 @@ func (s *Stack) caller(ctx context.Context) (*Principal, bool, error) {
 		return p, true, nil
 	}
 	if p == nil {
-		return nil, false, NewError(CodeUnauthenticated, "Authentication is required to access this endpoint.")
+		return nil, false, AuthenticationRequired()
 	}
 	return p, false, nil
 }

@@ -474,7 +474,7 @@ func (s *Stack) authenticate(r *http.Request) (*Principal, error) {
 			return nil, err
 		}
 		if p == nil {
-			return nil, NewError(CodeUnauthenticated, "Authentication is required to access this endpoint.")
+			return nil, AuthenticationRequired()
 		}
 		return p, nil
 	}
@@ -487,7 +487,7 @@ func (s *Stack) authenticate(r *http.Request) (*Principal, error) {
 func (s *Stack) RequirePrincipal(w http.ResponseWriter, r *http.Request) (*Principal, bool) {
 	p, err := s.Authenticate(r)
 	if errors.Is(err, ErrNoCredentials) {
-		err = NewError(CodeUnauthenticated, "Authentication is required to access this endpoint.")
+		err = AuthenticationRequired()
 	}
 	if err != nil {
 		if AsError(err).HTTPStatus() == http.StatusUnauthorized {

@@ -41,8 +41,6 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	objectos.WriteJSON(w, e.HTTPStatus(), body)
 }
 
-const unauthenticatedMessage = "Authentication is required to access this endpoint."
-
 // authenticate resolves the caller. Without credentials it answers 401
 // UNAUTHENTICATED with the upstream anonymous-deny body; bad credentials
 // keep their own code.
@@ -53,8 +51,9 @@ func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (context.
 	}
 	if errors.Is(err, objectos.ErrNoCredentials) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="objectos"`)
-		objectos.WriteJSON(w, http.StatusUnauthorized, map[string]string{
-			"error": "UNAUTHENTICATED", "code": string(objectos.CodeUnauthenticated), "message": unauthenticatedMessage,
+		e := objectos.AuthenticationRequired()
+		objectos.WriteJSON(w, e.HTTPStatus(), map[string]string{
+			"error": string(e.Code), "code": string(e.Code), "message": e.Message,
 		})
 		return nil, false
 	}

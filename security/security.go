@@ -133,7 +133,7 @@ func denied(o *objectos.Object, a objectos.Access) error {
 // Authorize implements objectos.SecurityPlugin.
 func (p *Plugin) Authorize(_ context.Context, pr *objectos.Principal, o *objectos.Object, a objectos.Access) (*objectos.Grant, error) {
 	if pr == nil {
-		return nil, objectos.NewError(objectos.CodeUnauthenticated, "Authentication is required to access this endpoint.")
+		return nil, objectos.AuthenticationRequired()
 	}
 	if pr.IsAdmin() {
 		return &objectos.Grant{Transfer: true}, nil
