@@ -3,7 +3,9 @@ package objectos
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/objectos-go/objectos/internal/suggest"
@@ -47,7 +49,7 @@ func (s *Stack) checkActionHandlers() error {
 			}
 		}
 	}
-	for _, key := range sortedKeys(s.handlers) {
+	for _, key := range slices.Sorted(maps.Keys(s.handlers)) {
 		obj, name, _ := strings.Cut(key, ".")
 		o := s.objects[obj]
 		var a *Action
@@ -169,7 +171,7 @@ func checkParams(o *Object, a *Action, params map[string]any) (map[string]any, e
 		names = append(names, prm.Name)
 	}
 	var errs []FieldError
-	keys := sortedKeys(params)
+	keys := slices.Sorted(maps.Keys(params))
 	out := make(map[string]any, len(a.Params))
 	for _, k := range keys {
 		prm := declared[k]
@@ -230,12 +232,8 @@ func (s *Stack) runAPIAction(ctx context.Context, call *ActionCall) (any, error)
 	}
 	object := parts[1]
 	body := Record{}
-	for k, v := range call.Params {
-		body[k] = v
-	}
-	for k, v := range a.BodyExtra {
-		body[k] = v
-	}
+	maps.Copy(body, call.Params)
+	maps.Copy(body, a.BodyExtra)
 	method := strings.ToUpper(a.Method)
 	switch {
 	case len(parts) == 3 && (method == "PATCH" || method == ""):

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -463,13 +464,13 @@ func (b *binder) bindStruct(path string, m *omap, dst reflect.Value) {
 			continue
 		}
 		switch {
-		case contains(emptyOnlyKeys[t], k):
+		case slices.Contains(emptyOnlyKeys[t], k):
 			if !isEmptyValue(v) {
 				b.p.add(join(path, k), "not supported yet (only an empty value is accepted)")
 			}
-		case contains(unsupportedKeys[t], k) || (k == "system" || k == "isSystem"):
+		case slices.Contains(unsupportedKeys[t], k) || (k == "system" || k == "isSystem"):
 			b.p.add(join(path, k), "not supported yet")
-		case contains(retiredKeys[t], k):
+		case slices.Contains(retiredKeys[t], k):
 			b.p.add(join(path, k), "retired upstream; not accepted")
 		default:
 			msg := "unknown key"
@@ -543,13 +544,4 @@ func plain(v any) any {
 		return f
 	}
 	return v
-}
-
-func contains[T comparable](list []T, v T) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -2,7 +2,9 @@ package objectos
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/objectos-go/objectos/internal/suggest"
@@ -113,7 +115,7 @@ func (v *validator) object(path string, o *Object) {
 		p.add(path+".ownership", "%q is not one of user, none", o.Ownership)
 	}
 	for i, m := range o.Enable.APIMethods {
-		if !contains(AllAPIMethods, m) {
+		if !slices.Contains(AllAPIMethods, m) {
 			p.add(fmt.Sprintf("%s.enable.apiMethods[%d]", path, i), "%q is not one of get, list, create, update, delete, bulk", m)
 		}
 	}
@@ -221,7 +223,7 @@ func typeProblem(t FieldType) string {
 	if t == "" {
 		return "is required"
 	}
-	if contains(unsupportedTypes, string(t)) {
+	if slices.Contains(unsupportedTypes, string(t)) {
 		return fmt.Sprintf("%q is not supported yet", t)
 	}
 	names := make([]string, 0, len(typeKinds))
@@ -452,10 +454,10 @@ func (v *validator) permissionSets(sets []*PermissionSet) {
 			path = "permissionSets." + ps.Name
 		}
 		v.name(path, "permission set", ps.Name, seen)
-		for _, name := range sortedKeys(ps.Objects) {
+		for _, name := range slices.Sorted(maps.Keys(ps.Objects)) {
 			v.refObject(path+".objects."+name, name)
 		}
-		for _, key := range sortedKeys(ps.Fields) {
+		for _, key := range slices.Sorted(maps.Keys(ps.Fields)) {
 			obj, field, ok := strings.Cut(key, ".")
 			if !ok {
 				p.add(path+".fields."+key, "keys are written object.field")

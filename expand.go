@@ -124,7 +124,7 @@ func expandValues(nodes []*expandNode) int {
 func withExpand(fields []string, expand []*expandNode) []string {
 	out := fields
 	for _, e := range expand {
-		if !contains(out, e.field.Name) {
+		if !slices.Contains(out, e.field.Name) {
 			if len(out) == len(fields) {
 				out = append([]string(nil), fields...)
 			}

@@ -3,6 +3,8 @@ package objectos
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -52,7 +54,7 @@ func parseCondition(v any, depth int) (*Filter, error) {
 var logicalKeys = []string{"$and", "$or", "$not"}
 
 func parseObjectFilter(m map[string]any, depth int) (*Filter, error) {
-	keys := sortedKeys(m)
+	keys := slices.Sorted(maps.Keys(m))
 	var children []*Filter
 	for _, k := range keys {
 		v := m[k]
@@ -214,7 +216,7 @@ func parseFieldCondition(field string, v any) (*Filter, error) {
 }
 
 func parseOperator(field string, op Op, v any) (*Filter, error) {
-	if !contains(comparisonOps, op) {
+	if !slices.Contains(comparisonOps, op) {
 		return nil, unknownOperator(string(op), "")
 	}
 	ref, isRef, err := fieldRef(v)

@@ -3,6 +3,8 @@ package objectos
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +22,7 @@ import (
 // (stampCreate, stampUpdate).
 func (c *call) prepare(ctx context.Context, tx Tx, input, existing Record, now time.Time) (Record, []string, error) {
 	creating := existing == nil
-	keys := sortedKeys(input)
+	keys := slices.Sorted(maps.Keys(input))
 	if err := c.checkKnown(keys); err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,9 @@
 package objectos
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Result is one record returned by Create, Get and Update.
 type Result struct {
@@ -23,10 +26,8 @@ func versionOf(canon Record) string {
 
 // storedFields adds updated_at (for the version) to a projection.
 func storedFields(fields []string) []string {
-	for _, f := range fields {
-		if f == FieldUpdatedAt {
-			return fields
-		}
+	if slices.Contains(fields, FieldUpdatedAt) {
+		return fields
 	}
 	return append(append(make([]string, 0, len(fields)+1), fields...), FieldUpdatedAt)
 }
@@ -37,7 +38,7 @@ func wireInPlace(o *Object, canon Record, fields []string) Record {
 	if len(canon) > len(fields) {
 		// columns read only to sort by: not for the caller
 		for k := range canon {
-			if !contains(fields, k) {
+			if !slices.Contains(fields, k) {
 				delete(canon, k)
 			}
 		}

@@ -2,6 +2,7 @@ package objectos
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/objectos-go/objectos/internal/suggest"
@@ -168,7 +169,7 @@ func withTieBreaker(keys []SortKey) []SortKey {
 func withSortFields(fields []string, keys []SortKey) []string {
 	out := fields
 	for _, k := range keys {
-		if !contains(out, k.Field) {
+		if !slices.Contains(out, k.Field) {
 			if len(out) == len(fields) {
 				out = append([]string(nil), fields...)
 			}

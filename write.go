@@ -2,6 +2,8 @@ package objectos
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -29,7 +31,8 @@ func (s *Stack) Create(ctx context.Context, object string, data Record) (*Result
 		run = s.untransacted
 	}
 	err = run(ctx, func(ctx context.Context, tx Tx) error {
-		input := copyRecord(data)
+		input := make(Record, len(data))
+		maps.Copy(input, data)
 		hc := &HookContext{Object: c.o, Event: BeforeCreate, Input: input, Principal: c.p}
 		if id, ok := input[FieldID].(string); ok {
 			hc.ID = id
@@ -72,7 +75,7 @@ func (s *Stack) oneStatementCreate(ctx context.Context, o *Object) bool {
 		return false // joins the caller's transaction
 	}
 	for _, h := range s.hooks {
-		if (h.Object == "*" || h.Object == o.Name) && (contains(h.Events, BeforeCreate) || contains(h.Events, AfterCreate)) {
+		if (h.Object == "*" || h.Object == o.Name) && (slices.Contains(h.Events, BeforeCreate) || slices.Contains(h.Events, AfterCreate)) {
 			return false
 		}
 	}
@@ -105,7 +108,9 @@ func (s *Stack) CreateMany(ctx context.Context, object string, data []Record) ([
 		rows := make([]Record, len(data))
 		inputs := make([]Record, len(data))
 		for i, rec := range data {
-			hc := &HookContext{Object: c.o, Event: BeforeCreate, Input: copyRecord(rec), Principal: c.p}
+			input := make(Record, len(rec))
+			maps.Copy(input, rec)
+			hc := &HookContext{Object: c.o, Event: BeforeCreate, Input: input, Principal: c.p}
 			if id, ok := hc.Input[FieldID].(string); ok {
 				hc.ID = id
 			}
@@ -242,7 +247,9 @@ func (s *Stack) Update(ctx context.Context, object, id string, data Record, opts
 		if err != nil {
 			return err
 		}
-		hc := &HookContext{Object: c.o, Event: BeforeUpdate, ID: id, Input: copyRecord(data),
+		input := make(Record, len(data))
+		maps.Copy(input, data)
+		hc := &HookContext{Object: c.o, Event: BeforeUpdate, ID: id, Input: input,
 			Previous: wire(c.o, existing, allFields(c.o)), Principal: c.p}
 		if err := s.runHooks(ctx, hc); err != nil {
 			return err
@@ -262,10 +269,8 @@ func (s *Stack) Update(ctx context.Context, object, id string, data Record, opts
 			return Errorf(CodeConcurrentUpdate, "Record '%s' was changed by someone else; reload it and try again.", id).
 				With("object", c.o.Name)
 		}
-		merged := copyRecord(existing)
-		for k, v := range values {
-			merged[k] = v
-		}
+		merged := maps.Clone(existing)
+		maps.Copy(merged, values)
 		res = &Result{ID: id, Version: versionOf(merged), Dropped: dropped}
 		if err := s.runHooks(ctx, &HookContext{Object: c.o, Event: AfterUpdate, ID: id, Input: hc.Input,
 			Previous: hc.Previous, Result: wire(c.o, merged, allFields(c.o)), Principal: c.p}); err != nil {
@@ -317,20 +322,12 @@ func (c *call) load(ctx context.Context, tx Tx, id string, readF *Filter, opts W
 	return rows[0], nil
 }
 
-func copyRecord(r Record) Record {
-	out := make(Record, len(r))
-	for k, v := range r {
-		out[k] = v
-	}
-	return out
-}
-
 func (s *Stack) runHooks(ctx context.Context, hc *HookContext) error {
 	for _, h := range s.hooks {
 		if h.Object != "*" && h.Object != hc.Object.Name {
 			continue
 		}
-		if !contains(h.Events, hc.Event) {
+		if !slices.Contains(h.Events, hc.Event) {
 			continue
 		}
 		if err := h.Func(ctx, hc); err != nil {

@@ -217,15 +217,8 @@ func (p *Plugin) heldSets(pr *objectos.Principal) []string {
 			out = append(out, n)
 		}
 	}
-	sort.Strings(out)
-	j := 0
-	for i, n := range out {
-		if i == 0 || n != out[i-1] {
-			out[j] = n
-			j++
-		}
-	}
-	return out[:j]
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // compile unions the principal's sets for the object, cached by the set of
