@@ -3,8 +3,12 @@ package objectos
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
+
+	"github.com/objectos-go/objectos/internal/suggest"
 )
 
 // ActionHandler runs a script action. The context carries the caller's
@@ -45,7 +49,7 @@ func (s *Stack) checkActionHandlers() error {
 			}
 		}
 	}
-	for _, key := range sortedKeys(s.handlers) {
+	for _, key := range slices.Sorted(maps.Keys(s.handlers)) {
 		obj, name, _ := strings.Cut(key, ".")
 		o := s.objects[obj]
 		var a *Action
@@ -121,6 +125,7 @@ func (s *Stack) RunAction(ctx context.Context, object, action, recordID string, 
 	if err != nil {
 		return nil, err
 	}
+	rc := &call{s: s, o: o, p: p, sys: sys, g: g, rf: readF}
 	var out any
 	err = s.transact(ctx, func(ctx context.Context, tx Tx) error {
 		call := &ActionCall{Stack: s, Object: o, Action: a, Principal: p, RecordID: recordID, Params: checked}
@@ -135,7 +140,7 @@ func (s *Stack) RunAction(ctx context.Context, object, action, recordID string, 
 			if len(rows) == 0 {
 				return notFound(o, recordID)
 			}
-			fields, _ := s.projection(o, g, sys, nil)
+			fields, _ := rc.projection(nil)
 			call.Record = wireInPlace(o, rows[0], fields)
 		}
 		switch a.Type {
@@ -166,13 +171,13 @@ func checkParams(o *Object, a *Action, params map[string]any) (map[string]any, e
 		names = append(names, prm.Name)
 	}
 	var errs []FieldError
-	keys := sortedKeys(params)
+	keys := slices.Sorted(maps.Keys(params))
 	out := make(map[string]any, len(a.Params))
 	for _, k := range keys {
 		prm := declared[k]
 		if prm == nil {
 			msg := fmt.Sprintf("unknown parameter %s", clip(k))
-			if sg := suggest(k, names); sg != "" {
+			if sg := suggest.Closest(k, names); sg != "" {
 				msg += fmt.Sprintf("; did you mean %s?", sg)
 			}
 			errs = append(errs, FieldError{Field: clip(k), Code: FieldUnknown, Message: msg})
@@ -227,12 +232,8 @@ func (s *Stack) runAPIAction(ctx context.Context, call *ActionCall) (any, error)
 	}
 	object := parts[1]
 	body := Record{}
-	for k, v := range call.Params {
-		body[k] = v
-	}
-	for k, v := range a.BodyExtra {
-		body[k] = v
-	}
+	maps.Copy(body, call.Params)
+	maps.Copy(body, a.BodyExtra)
 	method := strings.ToUpper(a.Method)
 	switch {
 	case len(parts) == 3 && (method == "PATCH" || method == ""):

@@ -159,7 +159,6 @@ func (s *Stack) Aggregate(ctx context.Context, object string, q AggregateQuery) 
 	if err != nil {
 		return nil, err
 	}
-	o, g, sys := c.o, c.g, c.sys
 	ag, ok := s.reader(ctx).(Aggregator)
 	if !ok {
 		return nil, NewError(CodeInvalidQuery, "This store cannot aggregate.")
@@ -171,18 +170,18 @@ func (s *Stack) Aggregate(ctx context.Context, object string, q AggregateQuery) 
 		return nil, aggErr("An aggregate query takes at most %d group keys and %d aggregations.", maxGroupKeys, maxAggregations)
 	}
 	field := func(name, use string) (*Field, error) {
-		f := o.Field(name)
+		f := c.o.Field(name)
 		switch {
-		case f == nil || f.Internal && !sys:
-			return nil, s.unknownField(o, name, sys, CodeInvalidField)
-		case !sys && !g.CanRead(name):
-			return nil, fieldError(o, name, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be %s.", name, use)
+		case f == nil || f.Internal && !c.sys:
+			return nil, c.unknownField(name, CodeInvalidField)
+		case !c.sys && !c.g.CanRead(name):
+			return nil, fieldError(c.o, name, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be %s.", name, use)
 		case f.Kind() == KindPassword:
-			return nil, fieldError(o, name, CodeInvalidField, "Field '%s' is a password and cannot be %s.", name, use)
+			return nil, fieldError(c.o, name, CodeInvalidField, "Field '%s' is a password and cannot be %s.", name, use)
 		}
 		return f, nil
 	}
-	sel := &AggregateSelect{Result: &Object{Name: o.Name}}
+	sel := &AggregateSelect{Result: &Object{Name: c.o.Name}}
 	aliases := map[string]string{} // alias -> result column
 	out := make([]string, 0, len(q.GroupBy)+len(q.Aggregations))
 	addAlias := func(alias, col string) error {
@@ -206,7 +205,7 @@ func (s *Stack) Aggregate(ctx context.Context, object string, q AggregateQuery) 
 		rf := &Field{Name: col, Type: f.Type, Options: f.Options, Reference: f.Reference}
 		switch f.Kind() {
 		case KindMulti, KindJSON:
-			return nil, fieldError(o, f.Name, CodeInvalidQuery, "Field '%s' is a %s field and cannot be grouped.", f.Name, f.Type)
+			return nil, fieldError(c.o, f.Name, CodeInvalidQuery, "Field '%s' is a %s field and cannot be grouped.", f.Name, f.Type)
 		}
 		if k.Granularity != "" {
 			switch k.Granularity {
@@ -215,7 +214,7 @@ func (s *Stack) Aggregate(ctx context.Context, object string, q AggregateQuery) 
 				return nil, aggErr("Unknown date granularity '%s'; use day, week, month, quarter or year.", clip(string(k.Granularity)))
 			}
 			if f.Kind() != KindDate && f.Kind() != KindDatetime {
-				return nil, fieldError(o, f.Name, CodeInvalidQuery, "Field '%s' is not a date or datetime; it has no %s buckets.", f.Name, k.Granularity)
+				return nil, fieldError(c.o, f.Name, CodeInvalidQuery, "Field '%s' is not a date or datetime; it has no %s buckets.", f.Name, k.Granularity)
 			}
 			rf = &Field{Name: col, Type: TypeDate}
 		}
@@ -251,24 +250,24 @@ func (s *Stack) Aggregate(ctx context.Context, object string, q AggregateQuery) 
 			switch a.Function {
 			case AggSum, AggAvg:
 				if f.Kind() != KindNumber {
-					return nil, fieldError(o, f.Name, CodeInvalidQuery, "%s needs a number field; '%s' is %s.", a.Function, f.Name, f.Type)
+					return nil, fieldError(c.o, f.Name, CodeInvalidQuery, "%s needs a number field; '%s' is %s.", a.Function, f.Name, f.Type)
 				}
 			case AggMin, AggMax:
 				switch f.Kind() {
 				case KindNumber, KindDate, KindDatetime, KindTime, KindText, KindChoice, KindAutonumber:
 				default:
-					return nil, fieldError(o, f.Name, CodeInvalidQuery, "%s needs a number, date, time or text field; '%s' is %s.", a.Function, f.Name, f.Type)
+					return nil, fieldError(c.o, f.Name, CodeInvalidQuery, "%s needs a number, date, time or text field; '%s' is %s.", a.Function, f.Name, f.Type)
 				}
 				rf = &Field{Name: col, Type: f.Type, Options: f.Options}
 			case AggCountDistinct:
 				if f.Kind() == KindJSON || f.Kind() == KindMulti {
-					return nil, fieldError(o, f.Name, CodeInvalidQuery, "count_distinct cannot count %s values.", f.Type)
+					return nil, fieldError(c.o, f.Name, CodeInvalidQuery, "count_distinct cannot count %s values.", f.Type)
 				}
 			}
 			spec.Field = f.Name
 		}
 		if a.Filter != nil {
-			bound, err := s.bindReadableFilter(o, g, sys, c.p, a.Filter)
+			bound, err := c.bindReadableFilter(a.Filter)
 			if err != nil {
 				return nil, err
 			}
@@ -291,7 +290,7 @@ func (s *Stack) Aggregate(ctx context.Context, object string, q AggregateQuery) 
 
 	var user *Filter
 	if q.Filter != nil {
-		if user, err = s.bindReadableFilter(o, g, sys, c.p, q.Filter); err != nil {
+		if user, err = c.bindReadableFilter(q.Filter); err != nil {
 			return nil, err
 		}
 	}
@@ -337,7 +336,7 @@ func (s *Stack) Aggregate(ctx context.Context, object string, q AggregateQuery) 
 		return nil, err
 	}
 	sel.Limit, sel.Offset = limit+1, q.Offset
-	rows, err := ag.Aggregate(ctx, o, sel)
+	rows, err := ag.Aggregate(ctx, c.o, sel)
 	if err != nil {
 		return nil, err
 	}

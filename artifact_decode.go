@@ -8,12 +8,14 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
-	suggestpkg "github.com/objectos-go/objectos/internal/suggest"
+	"github.com/objectos-go/objectos/internal/jsonkind"
+	"github.com/objectos-go/objectos/internal/suggest"
 )
 
 // Problem is one thing wrong with an artifact, at a path such as
@@ -311,22 +313,13 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
+// kindName names the kind of a value of the decoded tree, where an object
+// is the decoder's ordered *omap.
 func kindName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case *omap:
+	if _, ok := v.(*omap); ok {
 		return "an object"
-	case []any:
-		return "an array"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case json.Number:
-		return "a number"
 	}
-	return fmt.Sprintf("%T", v)
+	return jsonkind.Of(v)
 }
 
 func (b *binder) bind(path string, v any, dst reflect.Value) {
@@ -471,17 +464,17 @@ func (b *binder) bindStruct(path string, m *omap, dst reflect.Value) {
 			continue
 		}
 		switch {
-		case contains(emptyOnlyKeys[t], k):
+		case slices.Contains(emptyOnlyKeys[t], k):
 			if !isEmptyValue(v) {
 				b.p.add(join(path, k), "not supported yet (only an empty value is accepted)")
 			}
-		case contains(unsupportedKeys[t], k) || (k == "system" || k == "isSystem"):
+		case slices.Contains(unsupportedKeys[t], k) || (k == "system" || k == "isSystem"):
 			b.p.add(join(path, k), "not supported yet")
-		case contains(retiredKeys[t], k):
+		case slices.Contains(retiredKeys[t], k):
 			b.p.add(join(path, k), "retired upstream; not accepted")
 		default:
 			msg := "unknown key"
-			if s := suggest(k, names); s != "" {
+			if s := suggest.Closest(k, names); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			b.p.add(join(path, k), "%s", msg)
@@ -552,16 +545,3 @@ func plain(v any) any {
 	}
 	return v
 }
-
-func contains[T comparable](list []T, v T) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-// suggest returns the candidate closest to s, if it is close enough to be a
-// likely typo (see suggest.Closest; a name too long to be one gets none).
-func suggest(s string, candidates []string) string { return suggestpkg.Closest(s, candidates) }

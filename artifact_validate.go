@@ -2,8 +2,12 @@ package objectos
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/objectos-go/objectos/internal/suggest"
 )
 
 var nameRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
@@ -87,7 +91,7 @@ func (v *validator) refObject(path, name string) *Object {
 		return nil
 	}
 	msg := fmt.Sprintf("references undeclared object %q", name)
-	if s := suggest(name, v.objectNames); s != "" {
+	if s := suggest.Closest(name, v.objectNames); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	}
 	v.p.add(path, "%s", msg)
@@ -111,7 +115,7 @@ func (v *validator) object(path string, o *Object) {
 		p.add(path+".ownership", "%q is not one of user, none", o.Ownership)
 	}
 	for i, m := range o.Enable.APIMethods {
-		if !contains(AllAPIMethods, m) {
+		if !slices.Contains(AllAPIMethods, m) {
 			p.add(fmt.Sprintf("%s.enable.apiMethods[%d]", path, i), "%q is not one of get, list, create, update, delete, bulk", m)
 		}
 	}
@@ -228,7 +232,7 @@ func (v *validator) name(path, kind, name string, seen map[string]bool) {
 
 func (v *validator) unknownField(path, name string, candidates []string) {
 	msg := fmt.Sprintf("unknown field %q", name)
-	if s := suggest(name, candidates); s != "" {
+	if s := suggest.Closest(name, candidates); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	}
 	v.p.add(path, "%s", msg)
@@ -238,7 +242,7 @@ func typeProblem(t FieldType) string {
 	if t == "" {
 		return "is required"
 	}
-	if contains(unsupportedTypes, string(t)) {
+	if slices.Contains(unsupportedTypes, string(t)) {
 		return fmt.Sprintf("%q is not supported yet", t)
 	}
 	names := make([]string, 0, len(typeKinds))
@@ -248,7 +252,7 @@ func typeProblem(t FieldType) string {
 	msg := fmt.Sprintf("unknown field type %q", t)
 	if s, ok := typeSynonyms[strings.ToLower(string(t))]; ok {
 		msg += fmt.Sprintf("; did you mean %q?", s)
-	} else if s := suggest(string(t), names); s != "" {
+	} else if s := suggest.Closest(string(t), names); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	}
 	return msg
@@ -469,10 +473,10 @@ func (v *validator) permissionSets(sets []*PermissionSet) {
 			path = "permissionSets." + ps.Name
 		}
 		v.name(path, "permission set", ps.Name, seen)
-		for _, name := range sortedKeys(ps.Objects) {
+		for _, name := range slices.Sorted(maps.Keys(ps.Objects)) {
 			v.refObject(path+".objects."+name, name)
 		}
-		for _, key := range sortedKeys(ps.Fields) {
+		for _, key := range slices.Sorted(maps.Keys(ps.Fields)) {
 			obj, field, ok := strings.Cut(key, ".")
 			if !ok {
 				p.add(path+".fields."+key, "keys are written object.field")

@@ -245,6 +245,15 @@ func (e *Error) With(key string, value any) *Error {
 // technical failure (any other error).
 var ErrNoCredentials = errors.New("objectos: no credentials")
 
+// AuthenticationRequired returns the error of a call that needs a caller
+// and has none: UNAUTHENTICATED (401) with the message "Authentication is
+// required to access this endpoint.". The engine, the Stack's
+// authentication and the plugins answer it alike. Each call returns a new
+// *Error, so details added to one change no other.
+func AuthenticationRequired() *Error {
+	return NewError(CodeUnauthenticated, "Authentication is required to access this endpoint.")
+}
+
 // AsError converts any error to an *Error. An *Error anywhere in the chain is
 // returned as is; a cancelled or timed-out context becomes SERVICE_UNAVAILABLE;
 // anything else becomes INTERNAL_ERROR with err as its cause.

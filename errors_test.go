@@ -28,3 +28,15 @@ func TestErrorsClipCallerText(t *testing.T) {
 	assert.Equal(t, "one of "+list, Errorf(CodeValidationFailed, "one of %s", list).Message, "Errorf repeats lists whole")
 	assert.Less(t, len(Errorf(CodeValidationFailed, "%s", strings.Repeat("x", 100<<10)).Message), 1100, "but never a request body")
 }
+
+// TestAuthenticationRequired: every surface answers a missing caller with
+// the same code, message and status, and each error is its own (details
+// added to one do not leak into the next answer).
+func TestAuthenticationRequired(t *testing.T) {
+	e := AuthenticationRequired()
+	assert.Equal(t, CodeUnauthenticated, e.Code)
+	assert.Equal(t, "Authentication is required to access this endpoint.", e.Message)
+	assert.Equal(t, 401, e.HTTPStatus())
+	e.With("index", 3)
+	assert.Empty(t, AuthenticationRequired().Details)
+}

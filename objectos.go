@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -533,7 +535,7 @@ func (s *Stack) authenticate(r *http.Request) (*Principal, error) {
 			return nil, err
 		}
 		if p == nil {
-			return nil, NewError(CodeUnauthenticated, "Authentication is required to access this endpoint.")
+			return nil, AuthenticationRequired()
 		}
 		return p, nil
 	}
@@ -546,7 +548,7 @@ func (s *Stack) authenticate(r *http.Request) (*Principal, error) {
 func (s *Stack) RequirePrincipal(w http.ResponseWriter, r *http.Request) (*Principal, bool) {
 	p, err := s.Authenticate(r)
 	if errors.Is(err, ErrNoCredentials) {
-		err = NewError(CodeUnauthenticated, "Authentication is required to access this endpoint.")
+		err = AuthenticationRequired()
 	}
 	if err != nil {
 		if AsError(err).HTTPStatus() == http.StatusUnauthorized {
@@ -722,7 +724,7 @@ func methodSwitch(s *Stack, handlers map[string]http.Handler) http.Handler {
 			allowed = append(allowed, m)
 		}
 	}
-	allow := strings.Join(sortStrings(allowed), ", ")
+	allow := strings.Join(slices.Sorted(slices.Values(allowed)), ", ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h, ok := handlers[r.Method]; ok {
 			h.ServeHTTP(w, r)
@@ -740,16 +742,6 @@ func methodSwitch(s *Stack, handlers map[string]http.Handler) http.Handler {
 		s.WriteError(w, r, Errorf(CodeMethodNotAllowed, "Method %s is not allowed here; use %s.", r.Method, allow).
 			With("allowed", allowed))
 	})
-}
-
-func sortStrings(in []string) []string {
-	out := append([]string(nil), in...)
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
 }
 
 // Response headers every answer of the Stack carries (SecurityHeaders).
@@ -936,9 +928,7 @@ func (s *Stack) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	details := e.Details
 	if len(e.Fields) > 0 {
 		details = make(map[string]any, len(e.Details)+1)
-		for k, v := range e.Details {
-			details[k] = v
-		}
+		maps.Copy(details, e.Details)
 		details["fields"] = e.Fields
 	}
 	WriteJSON(w, e.HTTPStatus(), struct {

@@ -60,7 +60,6 @@ const (
 	systemKey
 	txKey
 	savepointKey
-	refsKey
 	requestIDKey
 )
 

@@ -1,7 +1,7 @@
 package objectos
 
 import (
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -20,7 +20,7 @@ const (
 
 var systemFieldNames = []string{FieldID, FieldCreatedAt, FieldCreatedBy, FieldUpdatedAt, FieldUpdatedBy, FieldOwner}
 
-func isSystemFieldName(name string) bool { return contains(systemFieldNames, name) }
+func isSystemFieldName(name string) bool { return slices.Contains(systemFieldNames, name) }
 
 // systemFields returns the injected fields of o, in column order: id first,
 // the audit fields and owner_id last.
@@ -71,15 +71,6 @@ func resolveObject(o *Object) *Object {
 		r.fieldIndex[f.Name] = f
 	}
 	return &r
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func nowUTC() time.Time { return time.Now().UTC() }

@@ -400,7 +400,7 @@ func fieldErr(field, code, msg string) error {
 func (p *Plugin) Mint(ctx context.Context, body map[string]any) (*Minted, error) {
 	pr := objectos.PrincipalFrom(ctx)
 	if pr == nil {
-		return nil, objectos.NewError(objectos.CodeUnauthenticated, "Authentication is required to access this endpoint.")
+		return nil, objectos.AuthenticationRequired()
 	}
 	for k := range body {
 		switch k {

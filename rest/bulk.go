@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/internal/jsonkind"
 )
 
 // The bulk routes, as upstream's: createMany, updateMany, deleteMany and
@@ -189,7 +190,7 @@ func parseBatchOptions(object string, v any) (batchOptions, error) {
 func recordOf(object, what string, i int, v any) (map[string]any, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, bulkErr(object, "%s[%d] must be an object, not %s.", what, i, jsonKind(v)).With("index", i)
+		return nil, bulkErr(object, "%s[%d] must be an object, not %s.", what, i, jsonkind.Of(v)).With("index", i)
 	}
 	return m, nil
 }
@@ -324,7 +325,7 @@ func (h *handler) createMany(ctx context.Context, w http.ResponseWriter, r *http
 	}
 	list, ok := v.([]any)
 	if !ok {
-		return bulkErr(name, "Invalid createMany request: the body must be a JSON array of record objects, not %s.", jsonKind(v))
+		return bulkErr(name, "Invalid createMany request: the body must be a JSON array of record objects, not %s.", jsonkind.Of(v))
 	}
 	if err := h.maxBatch(len(list), name); err != nil {
 		return err

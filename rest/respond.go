@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strings"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/internal/jsonkind"
 )
 
 // fail writes the flat data-route error envelope
@@ -41,8 +41,6 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	objectos.WriteJSON(w, e.HTTPStatus(), body)
 }
 
-const unauthenticatedMessage = "Authentication is required to access this endpoint."
-
 // authenticate resolves the caller. Without credentials it answers 401
 // UNAUTHENTICATED with the upstream anonymous-deny body; bad credentials
 // keep their own code.
@@ -53,8 +51,9 @@ func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (context.
 	}
 	if errors.Is(err, objectos.ErrNoCredentials) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="objectos"`)
-		objectos.WriteJSON(w, http.StatusUnauthorized, map[string]string{
-			"error": "UNAUTHENTICATED", "code": string(objectos.CodeUnauthenticated), "message": unauthenticatedMessage,
+		e := objectos.AuthenticationRequired()
+		objectos.WriteJSON(w, e.HTTPStatus(), map[string]string{
+			"error": string(e.Code), "code": string(e.Code), "message": e.Message,
 		})
 		return nil, false
 	}
@@ -125,7 +124,7 @@ func decodeObject(raw []byte) (map[string]any, error) {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, objectos.Errorf(objectos.CodeInvalidJSON, "The request body must be a JSON object, not %s.", jsonKind(v))
+		return nil, objectos.Errorf(objectos.CodeInvalidJSON, "The request body must be a JSON object, not %s.", jsonkind.Of(v))
 	}
 	return m, nil
 }
@@ -145,22 +144,6 @@ func decodeValue(raw []byte) (any, error) {
 		return nil, objectos.NewError(objectos.CodeInvalidJSON, "The request body has data after the JSON value.")
 	}
 	return v, nil
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case []any:
-		return "an array"
-	case string:
-		return "a string"
-	case json.Number:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case nil:
-		return "null"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 func etag(version string) string { return `"` + version + `"` }

@@ -133,7 +133,7 @@ func denied(o *objectos.Object, a objectos.Access) error {
 // Authorize implements objectos.SecurityPlugin.
 func (p *Plugin) Authorize(_ context.Context, pr *objectos.Principal, o *objectos.Object, a objectos.Access) (*objectos.Grant, error) {
 	if pr == nil {
-		return nil, objectos.NewError(objectos.CodeUnauthenticated, "Authentication is required to access this endpoint.")
+		return nil, objectos.AuthenticationRequired()
 	}
 	if pr.IsAdmin() {
 		return &objectos.Grant{Transfer: true}, nil
@@ -217,15 +217,8 @@ func (p *Plugin) heldSets(pr *objectos.Principal) []string {
 			out = append(out, n)
 		}
 	}
-	sort.Strings(out)
-	j := 0
-	for i, n := range out {
-		if i == 0 || n != out[i-1] {
-			out[j] = n
-			j++
-		}
-	}
-	return out[:j]
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // compile unions the principal's sets for the object, cached by the set of
