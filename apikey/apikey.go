@@ -36,6 +36,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/audit"
 	"github.com/objectos-go/objectos/internal/snapshot"
 )
 
@@ -142,9 +143,12 @@ func (p *Plugin) Objects() []*objectos.Object {
 //     only set revoked to true; the guard stamps revoked_at, and a revoked
 //     key stays revoked;
 //   - a change to a user's role, permission sets, ban or name is written on
-//     the user's keys.
+//     the user's keys;
+//   - the audit log records each key minted (by the context's principal,
+//     for the key's user) and revoked, in the transaction of the write.
 func (p *Plugin) Hooks() []objectos.Hook {
-	return []objectos.Hook{{Object: objectos.UserObject, Events: []objectos.HookEvent{objectos.AfterUpdate},
+	return []objectos.Hook{{Object: Object, Events: []objectos.HookEvent{objectos.AfterCreate, objectos.AfterUpdate},
+		Func: p.auditKey}, {Object: objectos.UserObject, Events: []objectos.HookEvent{objectos.AfterUpdate},
 		Func: func(ctx context.Context, h *objectos.HookContext) error {
 			if !snapshot.Changed(h.Previous, h.Result) {
 				return nil
@@ -170,6 +174,21 @@ func (p *Plugin) Hooks() []objectos.Hook {
 			}
 			return nil
 		}}}
+}
+
+// auditKey records a key minted or revoked; the entry holds the key's id
+// and name, never the key or its hash.
+func (p *Plugin) auditKey(ctx context.Context, h *objectos.HookContext) error {
+	userID, _ := h.Result["user_id"].(string)
+	ev := audit.Event{Name: audit.APIKeyMinted, TargetUserID: userID, Object: Object, RecordID: h.ID,
+		Details: map[string]any{"name": h.Result["name"], "expires_at": h.Result["expires_at"]}}
+	if h.Event == objectos.AfterUpdate {
+		if h.Result["revoked"] != true || h.Previous["revoked"] == true {
+			return nil
+		}
+		ev.Name = audit.APIKeyRevoked
+	}
+	return audit.Record(ctx, p.st, ev)
 }
 
 // RevokeCredentials implements objectos.CredentialIssuer: it revokes every

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/audit"
 )
 
 // The signed-in user's own account routes, as better-auth's: change the
@@ -92,7 +93,7 @@ func (p *Plugin) changePassword(w http.ResponseWriter, r *http.Request) {
 	if len(current) > 4*MaxPasswordLength {
 		current = current[:4*MaxPasswordLength]
 	}
-	ctx := r.Context()
+	ctx := p.asCaller(r, s)
 	sys := objectos.AsSystem(ctx)
 	u, err := p.st.Get(sys, ObjUser, s.userID, objectos.GetOptions{})
 	if err != nil {
@@ -110,7 +111,8 @@ func (p *Plugin) changePassword(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, errNoCredentialAccount)
 		return
 	}
-	if err := p.verifyGuarded(ctx, attemptIdentifier(email), current, hash, true); err != nil {
+	who := audit.Event{TargetUserID: s.userID}.FromRequest(p.st, r)
+	if err := p.verifyGuarded(ctx, attemptIdentifier(email), current, hash, true, who); err != nil {
 		if err == errWrongPassword {
 			err = errInvalidPassword
 		}
@@ -203,7 +205,7 @@ func (p *Plugin) ConfirmPassword(ctx context.Context, userID, password string) e
 	if !known {
 		hash = p.dummyHash
 	}
-	err = p.verifyGuarded(ctx, attemptIdentifier(email), password, hash, known)
+	err = p.verifyGuarded(ctx, attemptIdentifier(email), password, hash, known, audit.Event{TargetUserID: userID})
 	var ae *authError
 	switch {
 	case err == nil:
@@ -319,7 +321,7 @@ func (p *Plugin) revokeSession(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, errTokenRequired)
 		return
 	}
-	ctx := r.Context()
+	ctx := p.asCaller(r, s)
 	row, err := p.findOne(objectos.AsSystem(ctx), ObjSession, objectos.And(liveSessionsOf(s.userID), sessionRef(ref)))
 	if err != nil {
 		p.fail(w, r, err)
@@ -354,7 +356,7 @@ func (p *Plugin) revokeSessions(w http.ResponseWriter, r *http.Request) {
 	if keys {
 		kinds = append(kinds, objectos.CredentialAPIKey)
 	}
-	if err := p.st.RevokeCredentials(r.Context(), s.userID, "revoked", kinds...); err != nil {
+	if err := p.st.RevokeCredentials(p.asCaller(r, s), s.userID, "revoked", kinds...); err != nil {
 		p.fail(w, r, err)
 		return
 	}
@@ -367,7 +369,7 @@ func (p *Plugin) revokeOtherSessions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := p.revokeSessionsExcept(r.Context(), s.userID, s.id, "revoked"); err != nil {
+	if err := p.revokeSessionsExcept(p.asCaller(r, s), s.userID, s.id, "revoked"); err != nil {
 		p.fail(w, r, err)
 		return
 	}

@@ -123,7 +123,7 @@ func (p *Plugin) revokeUserSession(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, errSessionTokenRequired)
 		return
 	}
-	ctx := r.Context()
+	ctx := p.asCaller(r, s)
 	row, err := p.findOne(objectos.AsSystem(ctx), ObjSession, objectos.And(objectos.Eq("revoked_at", nil), sessionRef(ref)))
 	if err != nil {
 		p.fail(w, r, err)
@@ -149,7 +149,7 @@ func (p *Plugin) revokeUserSessions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ctx := r.Context()
+	ctx := p.asCaller(r, s)
 	userID, err := userIDOf(body)
 	if err == nil {
 		err = p.checkUser(ctx, userID)

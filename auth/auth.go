@@ -49,6 +49,7 @@ import (
 	"github.com/alexedwards/argon2id"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/audit"
 	"github.com/objectos-go/objectos/internal/snapshot"
 )
 
@@ -283,9 +284,13 @@ var selfEditable = map[string]bool{"name": true, "image": true}
 // Hooks implements objectos.HookProvider:
 //   - the identity write guard: a caller who is not an administrator may
 //     change only the name and image of their own sys_user row;
-//   - banning a user revokes their sessions at once.
+//   - banning a user revokes their sessions at once;
+//   - the audit log records bans, unbans, changes of role or permission
+//     sets, and revoked sessions, in the transaction of the change.
 func (p *Plugin) Hooks() []objectos.Hook {
 	return []objectos.Hook{
+		{Object: ObjUser, Events: []objectos.HookEvent{objectos.AfterUpdate}, Func: p.auditUserChange},
+		{Object: ObjSession, Events: []objectos.HookEvent{objectos.AfterUpdate}, Func: p.auditRevocation},
 		{Object: ObjUser, Events: []objectos.HookEvent{objectos.BeforeUpdate},
 			Func: func(ctx context.Context, h *objectos.HookContext) error {
 				if objectos.IsSystem(ctx) || h.Principal.IsAdmin() {
@@ -315,6 +320,51 @@ func (p *Plugin) Hooks() []objectos.Hook {
 				return nil
 			}},
 	}
+}
+
+// auditUserChange records a ban, an unban, or a change of a user's role or
+// permission sets. The actor is the context's principal (the system when
+// there is none).
+func (p *Plugin) auditUserChange(ctx context.Context, h *objectos.HookContext) error {
+	ev := audit.Event{TargetUserID: h.ID, Object: ObjUser, RecordID: h.ID}
+	switch was, is := h.Previous["banned"] == true, h.Result["banned"] == true; {
+	case is && !was:
+		ev.Name, ev.Details = audit.UserBanned, map[string]any{"reason": h.Result["ban_reason"], "expires": h.Result["ban_expires"]}
+	case was && !is:
+		ev.Name = audit.UserUnbanned
+	}
+	if ev.Name != "" {
+		if err := audit.Record(ctx, p.st, ev); err != nil {
+			return err
+		}
+	}
+	changes := map[string]any{}
+	for _, k := range []string{"role", "permission_sets"} {
+		if fmt.Sprint(h.Previous[k]) != fmt.Sprint(h.Result[k]) {
+			changes[k] = map[string]any{"from": h.Previous[k], "to": h.Result[k]}
+		}
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	ev.Name, ev.Details = audit.PermissionsChanged, changes
+	return audit.Record(ctx, p.st, ev)
+}
+
+// auditRevocation records a session's revocation: a sign-out, or a
+// revocation whose reason ("revoked", "revoked_by_admin", "banned",
+// "password_changed") is the entry's code.
+func (p *Plugin) auditRevocation(ctx context.Context, h *objectos.HookContext) error {
+	if h.Previous["revoked_at"] != nil || h.Result["revoked_at"] == nil {
+		return nil
+	}
+	reason, _ := h.Result["revoke_reason"].(string)
+	userID, _ := h.Result["user_id"].(string)
+	ev := audit.Event{Name: audit.SessionRevoked, TargetUserID: userID, Object: ObjSession, RecordID: h.ID, Code: reason}
+	if reason == "sign_out" {
+		ev.Name = audit.SignOut
+	}
+	return audit.Record(ctx, p.st, ev)
 }
 
 // Init implements objectos.Initializer: it checks the providers and

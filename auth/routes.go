@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/audit"
 )
 
 // authError is better-auth's error body {code, message}.
@@ -309,16 +311,25 @@ func (p *Plugin) signInEmail(w http.ResponseWriter, r *http.Request) {
 	if !known {
 		hash = p.dummyHash // the same work for an unknown email, which never matches
 	}
-	err = p.verifyGuarded(ctx, attemptIdentifier(email), password, hash, known)
+	who := audit.Event{TargetUserID: userID, Details: map[string]any{"email": email}}.FromRequest(p.st, r)
+	err = p.verifyGuarded(ctx, attemptIdentifier(email), password, hash, known, who)
+	if err == nil && isBanned(user, now) {
+		err = errBanned
+	}
 	if err != nil {
+		p.signInFailed(ctx, who, err)
 		p.fail(w, r, err)
 		return
 	}
-	if isBanned(user, now) {
-		p.fail(w, r, errBanned)
-		return
-	}
-	s, err := p.createSession(ctx, r, user, rememberMe(body))
+	var s *session
+	err = p.st.Transact(sys, func(ctx context.Context) error {
+		var err error
+		if s, err = p.createSession(ctx, r, user, rememberMe(body)); err != nil {
+			return err
+		}
+		who.Name, who.ActorID, who.Object, who.RecordID = audit.SignIn, userID, ObjSession, s.id
+		return audit.Record(ctx, p.st, who)
+	})
 	if err != nil {
 		p.fail(w, r, err)
 		return
@@ -328,6 +339,27 @@ func (p *Plugin) signInEmail(w http.ResponseWriter, r *http.Request) {
 	}
 	p.startSession(w, r, s, withCookie)
 	objectos.WriteJSON(w, http.StatusOK, map[string]any{"redirect": false, "token": s.token, "user": userJSON(user)})
+}
+
+// signInFailed records a sign-in refused for a reason of the auth routes
+// (a wrong password, a lock, a ban, no free hashing slot); a technical
+// failure is logged by fail instead. The entry has no transaction to join.
+func (p *Plugin) signInFailed(ctx context.Context, who audit.Event, err error) {
+	var ae *authError
+	if !errors.As(err, &ae) {
+		return
+	}
+	who.Name, who.Code = audit.SignInFailed, ae.Code
+	if rerr := audit.Record(objectos.AsSystem(ctx), p.st, who); rerr != nil {
+		p.st.Logger().WarnContext(ctx, "auth: audit log", "event", who.Name, "error", rerr.Error())
+	}
+}
+
+// asCaller is the request's context with the session's principal, so that
+// the audit log names the caller as the actor of what a route does.
+func (p *Plugin) asCaller(r *http.Request, s *session) context.Context {
+	_, method := p.credentials(r)
+	return objectos.WithPrincipal(r.Context(), s.principal(method))
 }
 
 // currentSession is the request's session, or nil when it has none, an
@@ -378,7 +410,7 @@ func (p *Plugin) signOut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s != nil {
-		if err := p.revoke(r.Context(), s.id, "sign_out"); err != nil {
+		if err := p.revoke(p.asCaller(r, s), s.id, "sign_out"); err != nil {
 			p.fail(w, r, err)
 			return
 		}

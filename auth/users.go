@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"maps"
 	"math"
 	"net/mail"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/audit"
 )
 
 // normalizeEmail lower-cases and checks an email address.
@@ -145,13 +147,21 @@ func (p *Plugin) storePasswordHash(ctx context.Context, userID, hash string) err
 	if err != nil {
 		return err
 	}
+	ev := audit.Event{Name: audit.PasswordChanged, TargetUserID: userID, Object: ObjAccount}
 	if acct == nil {
-		_, err = p.st.Create(sys, ObjAccount, objectos.Record{"user_id": userID, "provider_id": credentialProvider,
+		res, err := p.st.Create(sys, ObjAccount, objectos.Record{"user_id": userID, "provider_id": credentialProvider,
 			"account_id": userID, "password_hash": hash})
+		if err != nil {
+			return err
+		}
+		ev.RecordID, ev.Code = res.ID, "set"
+		return audit.Record(sys, p.st, ev)
+	}
+	ev.RecordID, ev.Code = acct["id"].(string), "changed"
+	if _, err = p.st.Update(sys, ObjAccount, ev.RecordID, objectos.Record{"password_hash": hash}, objectos.WriteOptions{}); err != nil {
 		return err
 	}
-	_, err = p.st.Update(sys, ObjAccount, acct["id"].(string), objectos.Record{"password_hash": hash}, objectos.WriteOptions{})
-	return err
+	return audit.Record(sys, p.st, ev)
 }
 
 // The lockout counts attempts before their (slow) password check, each in
@@ -176,7 +186,7 @@ func accountLocked(until, now time.Time) *authError {
 }
 
 // countAttempt counts an attempt for ident, atomically.
-func (p *Plugin) countAttempt(ctx context.Context, ident string, now time.Time) (ticket, error) {
+func (p *Plugin) countAttempt(ctx context.Context, ident string, now time.Time, who audit.Event) (ticket, error) {
 	sys := objectos.AsSystem(ctx)
 	var t ticket
 	for try := 0; ; try++ {
@@ -191,6 +201,9 @@ func (p *Plugin) countAttempt(ctx context.Context, ident string, now time.Time) 
 				vals := objectos.Record{"identifier": ident, "failures": 1.0}
 				if p.opts.LockoutThreshold <= 1 {
 					vals["locked_until"] = objectos.FormatDatetime(now.Add(p.opts.LockoutDuration))
+					if err := p.recordLockout(ctx, who, 1); err != nil {
+						return err
+					}
 				}
 				_, err := p.st.Create(ctx, ObjLoginAttempt, vals)
 				return err
@@ -209,6 +222,9 @@ func (p *Plugin) countAttempt(ctx context.Context, ident string, now time.Time) 
 			vals := objectos.Record{"failures": float64(n), "locked_until": nil}
 			if n >= p.opts.LockoutThreshold {
 				vals["locked_until"] = objectos.FormatDatetime(now.Add(p.opts.LockoutDuration))
+				if err := p.recordLockout(ctx, who, n); err != nil {
+					return err
+				}
 			}
 			_, err = p.st.Update(ctx, ObjLoginAttempt, rec["id"].(string), vals, objectos.WriteOptions{})
 			return err
@@ -218,6 +234,19 @@ func (p *Plugin) countAttempt(ctx context.Context, ident string, now time.Time) 
 		}
 		return t, err
 	}
+}
+
+// recordLockout records, in the transaction that sets it, the lock the
+// n-th failed attempt put on an email.
+func (p *Plugin) recordLockout(ctx context.Context, who audit.Event, n int) error {
+	who.Name, who.Code = audit.Lockout, errAccountLocked.Code
+	who.Details = maps.Clone(who.Details)
+	if who.Details == nil {
+		who.Details = map[string]any{}
+	}
+	who.Details["failures"] = n
+	who.Details["lockedFor"] = p.opts.LockoutDuration.String()
+	return audit.Record(ctx, p.st, who)
 }
 
 // settleSuccess lets a right password in: it is refused when the
@@ -272,12 +301,13 @@ func (p *Plugin) uncount(ctx context.Context, ident string, t ticket) error {
 
 // verifyGuarded checks a password against hash under the lockout of
 // ident (known false: a stand-in hash, which never matches, for an unknown
-// email). It does the same work whatever the outcome, and returns nil for
+// email); who describes the attempt for the audit log's lockout entry. It
+// does the same work whatever the outcome, and returns nil for
 // the right password, errAccountLocked, or errWrongPassword (which the
 // route turns into its own error).
-func (p *Plugin) verifyGuarded(ctx context.Context, ident, password, hash string, known bool) error {
+func (p *Plugin) verifyGuarded(ctx context.Context, ident, password, hash string, known bool, who audit.Event) error {
 	now := p.now()
-	t, err := p.countAttempt(ctx, ident, now)
+	t, err := p.countAttempt(ctx, ident, now, who)
 	if err != nil {
 		return err
 	}
