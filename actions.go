@@ -153,6 +153,12 @@ func (s *Stack) RunAction(ctx context.Context, object, action, recordID string, 
 			}
 			out, err = h(context.WithValue(ctx, savepointKey, true), call)
 		}
+		for _, ao := range s.actionObservers {
+			if err != nil {
+				break
+			}
+			err = ao.ActionRan(ctx, call)
+		}
 		return err
 	})
 	if err != nil {

@@ -136,8 +136,10 @@ type Stack struct {
 	hsts      []string
 	patterns  []string
 	handlers  map[string]ActionHandler
-	started   time.Time
-	closeOnce sync.Once
+	// actionObservers are the plugins told of each action run.
+	actionObservers []ActionObserver
+	started         time.Time
+	closeOnce       sync.Once
 }
 
 // refEdge is a reference field of Object that points at another object.
@@ -246,6 +248,9 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		}
 		if hp, ok := p.(HookProvider); ok {
 			pluginHooks = append(pluginHooks, hp.Hooks()...)
+		}
+		if ao, ok := p.(ActionObserver); ok {
+			s.actionObservers = append(s.actionObservers, ao)
 		}
 	}
 	if s.security == nil {

@@ -36,6 +36,15 @@ type HookProvider interface {
 	Hooks() []Hook
 }
 
+// ActionObserver is implemented by plugins that follow action runs (an
+// audit log). ActionRan is called after an action's handler or data call
+// succeeded, inside the action's transaction, with the context of that
+// transaction; its error rolls the action back. A failed run is not
+// reported.
+type ActionObserver interface {
+	ActionRan(ctx context.Context, call *ActionCall) error
+}
+
 // CredentialKind names a kind of credential a plugin issues.
 type CredentialKind string
 

@@ -3,7 +3,9 @@ package audit
 import (
 	"context"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,6 +29,7 @@ const (
 	PermissionsChanged = "permissions_changed" // a user's role or permission sets changed
 	UserBanned         = "user_banned"         // a user was banned
 	UserUnbanned       = "user_unbanned"       // a user was unbanned
+	ActionRun          = "action_run"          // an action ran; Code is its name
 )
 
 // Defaults of Options.
@@ -129,6 +132,7 @@ var (
 	_ objectos.Plugin         = (*Plugin)(nil)
 	_ objectos.ObjectProvider = (*Plugin)(nil)
 	_ objectos.Initializer    = (*Plugin)(nil)
+	_ objectos.ActionObserver = (*Plugin)(nil)
 	_ io.Closer               = (*Plugin)(nil)
 )
 
@@ -169,6 +173,18 @@ func (p *Plugin) Objects() []*objectos.Object {
 		Indexes: []objectos.Index{{Fields: []string{objectos.FieldCreatedAt}}, {Fields: []string{"event"}},
 			{Fields: []string{"target_user_id"}}},
 	}}
+}
+
+// ActionRan implements objectos.ActionObserver: it records the run, in the
+// action's transaction, with the names of the parameters given but not
+// their values (which may hold anything).
+func (p *Plugin) ActionRan(ctx context.Context, call *objectos.ActionCall) error {
+	ev := Event{Name: ActionRun, Object: call.Object.Name, RecordID: call.RecordID, Code: call.Action.Name,
+		Details: map[string]any{"params": slices.Sorted(maps.Keys(call.Params))}}
+	if call.Principal != nil {
+		ev.ActorID = call.Principal.UserID
+	}
+	return Record(ctx, p.st, ev)
 }
 
 // Init implements objectos.Initializer: it starts the purge schedule.

@@ -315,3 +315,57 @@ func TestPurge(t *testing.T) {
 		assert.False(t, strings.Contains(toJSON(t, rows), "old"))
 	})
 }
+
+// actionApp declares a script action on deal that the sales set may run.
+const actionApp = `
+name: crm
+objects:
+  - name: deal
+    fields:
+      title: {type: text}
+    actions:
+      - name: close
+        type: script
+        params:
+          - {name: note, type: text}
+permissionSets:
+  - name: sales
+    objects:
+      deal: {allowRead: true, allowCreate: true, allowEdit: true, viewAllRecords: true}
+`
+
+// An action run is recorded in the action's transaction, with the action
+// and the names of its parameters, never their values; a run that fails
+// leaves no entry.
+func TestActionRuns(t *testing.T) {
+	stores(t, func(t *testing.T, opts objectostest.Options) {
+		opts.Plugins = []objectos.Plugin{audit.New(audit.Options{})}
+		opts.ActionHandlers = map[string]objectos.ActionHandler{
+			"deal.close": func(ctx context.Context, call *objectos.ActionCall) (any, error) {
+				if call.Params["note"] == "fail" {
+					return nil, objectos.NewError(objectos.CodeValidationFailed, "no")
+				}
+				_, err := call.Stack.Update(ctx, "deal", call.RecordID, objectos.Record{"title": "closed"}, objectos.WriteOptions{})
+				return nil, err
+			},
+		}
+		env := objectostest.New(t, objectostest.Artifact(t, []byte(actionApp)), opts)
+		base := env.Stack.BasePath()
+		sales := env.User(t, "Sam Sales", "sales")
+		id := sales.Post(base+"/data/deal", map[string]any{"title": "big"}).Status(t, http.StatusCreated).ID()
+		secret := "a-note-that-stays-out-of-the-log"
+		sales.Post(base+"/actions/deal/close/"+id, map[string]any{"params": map[string]any{"note": secret}}).Status(t, http.StatusOK)
+		sales.Post(base+"/actions/deal/close/"+id, map[string]any{"params": map[string]any{"note": "fail"}}).Status(t, http.StatusBadRequest)
+
+		rows := entries(t, env)
+		runs := find(rows, audit.ActionRun, "")
+		require.Len(t, runs, 1)
+		r := runs[0]
+		assert.Equal(t, sales.ID, r["actor_id"])
+		assert.Equal(t, "deal", r["object"])
+		assert.Equal(t, id, r["record_id"])
+		assert.Equal(t, "close", r["code"])
+		assert.Equal(t, []any{"note"}, r["details"].(map[string]any)["params"])
+		assert.NotContains(t, toJSON(t, rows), secret)
+	})
+}

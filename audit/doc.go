@@ -5,7 +5,8 @@
 //
 // The auth and apikey plugins record sign-ins (successful and failed),
 // lockouts, sign-outs, session revocations, password changes, API keys
-// minted and revoked, permission changes and bans. Record does nothing on a
+// minted and revoked, permission changes and bans; the plugin itself records
+// action runs (it is an objectos.ActionObserver). Record does nothing on a
 // Stack without this plugin, so they need no configuration:
 //
 //	st, err := objectos.New(ctx, objectos.Options{Plugins: []objectos.Plugin{

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/audit"
 	"github.com/objectos-go/objectos/internal/snapshot"
 )
 
@@ -243,11 +244,22 @@ func (p *Plugin) callback(w http.ResponseWriter, r *http.Request) {
 		p.redirectError(w, r, st, firstNonEmpty(code, "internal_error"), err)
 		return
 	}
+	userID, _ := user["id"].(string)
+	who := audit.Event{TargetUserID: userID, Details: map[string]any{"provider": id}}.FromRequest(p.st, r)
 	if isBanned(user, p.now()) {
+		p.signInFailed(r.Context(), who, errBanned)
 		p.redirectError(w, r, st, "banned", nil)
 		return
 	}
-	s, err := p.createSession(r.Context(), r, user, true)
+	var s *session
+	err = p.st.Transact(objectos.AsSystem(r.Context()), func(ctx context.Context) error {
+		var err error
+		if s, err = p.createSession(ctx, r, user, true); err != nil {
+			return err
+		}
+		who.Name, who.ActorID, who.Object, who.RecordID = audit.SignIn, userID, ObjSession, s.id
+		return audit.Record(ctx, p.st, who)
+	})
 	if err != nil {
 		p.redirectError(w, r, st, "internal_error", err)
 		return

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/apikey"
+	"github.com/objectos-go/objectos/audit"
 	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/internal/testenv"
 	"github.com/objectos-go/objectos/objectostest"
@@ -130,7 +132,7 @@ func oidcEnv(t *testing.T, st *store.Store, o *testOP, allowSignUp bool) *env {
 		TrustedOrigins: []string{"https://app.example"},
 		Providers: []auth.Provider{{ID: "idp", Name: "Test IdP", Issuer: o.srv.URL,
 			ClientID: opClientID, ClientSecret: opClientSecret, AllowSignUp: allowSignUp}},
-	}, roomyAuthRate)
+	}, roomyAuthRate, func(so *objectos.Options) { so.Plugins = append(so.Plugins, audit.New(audit.Options{})) })
 }
 
 // startSocial posts sign-in/social and returns the authorize URL and the
@@ -196,6 +198,12 @@ func TestOIDCSignIn(t *testing.T) {
 		assert.Equal(t, "https://app.example/home", r.Header.Get("Location"))
 		again := e.Bearer(sessionCookie(r).Value).Get("/api/v1/auth/get-session").Map()
 		assert.Equal(t, user["id"], again["user"].(map[string]any)["id"])
+		signIns, err := e.Stack.List(objectos.AsSystem(context.Background()), audit.Object,
+			objectos.Query{Filter: objectos.And(objectos.Eq("event", audit.SignIn), objectos.Eq("target_user_id", user["id"]))})
+		require.NoError(t, err)
+		require.Len(t, signIns.Records, 2, "both sign-ins through the provider are in the audit log")
+		assert.Equal(t, user["id"], signIns.Records[0]["actor_id"])
+		assert.Equal(t, "idp", signIns.Records[0]["details"].(map[string]any)["provider"])
 
 		// A password user is linked by a verified email, never by an
 		// unverified one.
