@@ -256,6 +256,7 @@ func TestReadyFollowsTheDatabase(t *testing.T) {
 	px.Cut()
 	rec, body := do(t, s, "GET", "/api/v1/ready", nil)
 	assert.Equal(t, 503, rec.Code)
+	assert.Equal(t, "1", rec.Header().Get("Retry-After"))
 	e := body["error"].(map[string]any)
 	assert.Equal(t, "SERVICE_UNAVAILABLE", e["code"])
 	assert.NotContains(t, rec.Body.String(), "127.0.0.1")
