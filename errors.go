@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -269,6 +270,27 @@ func AsError(err error) *Error {
 		return NewError(CodeServiceUnavailable, "The request was cancelled or timed out.").WithCause(err)
 	}
 	return NewError(CodeInternal, "An internal error occurred.").WithCause(err)
+}
+
+// SetRetryAfter sets the Retry-After header of an error answer the client
+// should retry later: the seconds in e.Details["retryAfter"] when set (a
+// rate limit or a lockout), else 1 for 503 SERVICE_UNAVAILABLE (the
+// database is down or busy). A header already set is left alone.
+func SetRetryAfter(h http.Header, e *Error) {
+	if e == nil || h.Get("Retry-After") != "" {
+		return
+	}
+	switch v := e.Details["retryAfter"].(type) {
+	case int:
+		h.Set("Retry-After", strconv.Itoa(v))
+		return
+	case int64:
+		h.Set("Retry-After", strconv.FormatInt(v, 10))
+		return
+	}
+	if e.HTTPStatus() == http.StatusServiceUnavailable {
+		h.Set("Retry-After", "1")
+	}
 }
 
 // IsCode reports whether err is an *Error with the code.

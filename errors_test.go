@@ -1,6 +1,7 @@
 package objectos
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -39,4 +40,29 @@ func TestAuthenticationRequired(t *testing.T) {
 	assert.Equal(t, 401, e.HTTPStatus())
 	e.With("index", 3)
 	assert.Empty(t, AuthenticationRequired().Details)
+}
+
+func TestSetRetryAfter(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  *Error
+		set  string // already set
+		want string
+	}{
+		{"unavailable", NewError(CodeServiceUnavailable, "x"), "", "1"},
+		{"from the details", NewError(CodeRateLimitExceeded, "x").With("retryAfter", int64(7)), "", "7"},
+		{"int details", NewError(CodeServiceUnavailable, "x").With("retryAfter", 3), "", "3"},
+		{"already set", NewError(CodeServiceUnavailable, "x"), "9", "9"},
+		{"not to retry", NewError(CodeInternal, "x"), "", ""},
+		{"nil", nil, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			if tc.set != "" {
+				h.Set("Retry-After", tc.set)
+			}
+			SetRetryAfter(h, tc.err)
+			assert.Equal(t, tc.want, h.Get("Retry-After"))
+		})
+	}
 }

@@ -930,6 +930,7 @@ type ErrorBody struct {
 // Only the client-safe code, message and details are written.
 func (s *Stack) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	e := s.LogError(r, err)
+	SetRetryAfter(w.Header(), e)
 	details := e.Details
 	if len(e.Fields) > 0 {
 		details = make(map[string]any, len(e.Details)+1)

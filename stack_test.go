@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -238,76 +236,12 @@ func (authByHeader) Authenticate(r *http.Request) (*objectos.Principal, error) {
 	return &objectos.Principal{UserID: u, Method: objectos.AuthCustom}, nil
 }
 
-// proxy forwards TCP connections to a target and can be cut and restored,
-// to take a database away from a running stack.
-type proxy struct {
-	t      *testing.T
-	addr   string
-	target string
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  []net.Conn
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	p := &proxy{t: t, target: target}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p.addr = ln.Addr().String()
-	p.serve(ln)
-	t.Cleanup(p.cut)
-	return p
-}
-
-func (p *proxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(up, c); up.Close() }()
-			go func() { _, _ = io.Copy(c, up); c.Close() }()
-		}
-	}()
-}
-
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *proxy) restore() {
-	ln, err := net.Listen("tcp", p.addr)
-	require.NoError(p.t, err)
-	p.serve(ln)
-}
-
 func TestReadyFollowsTheDatabase(t *testing.T) {
 	dsn := testenv.Schema(t) // skips without PostgreSQL
 	u, err := url.Parse(dsn)
 	require.NoError(t, err)
-	px := newProxy(t, u.Host)
-	u.Host = px.addr
+	px := testenv.NewProxy(t, u.Host)
+	u.Host = px.Addr()
 	q := u.Query()
 	q.Set("connect_timeout", "2")
 	u.RawQuery = q.Encode()
@@ -319,9 +253,10 @@ func TestReadyFollowsTheDatabase(t *testing.T) {
 	rec, _ := do(t, s, "GET", "/api/v1/ready", nil)
 	require.Equal(t, 200, rec.Code)
 
-	px.cut()
+	px.Cut()
 	rec, body := do(t, s, "GET", "/api/v1/ready", nil)
 	assert.Equal(t, 503, rec.Code)
+	assert.Equal(t, "1", rec.Header().Get("Retry-After"))
 	e := body["error"].(map[string]any)
 	assert.Equal(t, "SERVICE_UNAVAILABLE", e["code"])
 	assert.NotContains(t, rec.Body.String(), "127.0.0.1")
@@ -330,7 +265,7 @@ func TestReadyFollowsTheDatabase(t *testing.T) {
 	rec, _ = do(t, s, "GET", "/api/v1/health", nil)
 	assert.Equal(t, 200, rec.Code, "liveness does not depend on the database")
 
-	px.restore()
+	px.Restore()
 	require.Eventually(t, func() bool {
 		rec, _ := do(t, s, "GET", "/api/v1/ready", nil)
 		return rec.Code == 200

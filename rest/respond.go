@@ -29,6 +29,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if len(e.Fields) > 0 {
 		body["fields"] = e.Fields
 	}
+	objectos.SetRetryAfter(w.Header(), e)
 	if e.HTTPStatus() == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="objectos"`)
 	}

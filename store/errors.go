@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"regexp"
 	"strings"
@@ -68,11 +69,29 @@ func (s *Store) translate(err error) error {
 	}
 	var ne net.Error
 	var ce *pgconn.ConnectError
-	if errors.Is(err, driver.ErrBadConn) || errors.As(err, &ne) || errors.As(err, &ce) ||
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.As(err, &ne) || errors.As(err, &ce) ||
 		strings.Contains(err.Error(), "sql: database is closed") || strings.Contains(err.Error(), "conn closed") {
 		return unavailable(err)
 	}
 	return err
+}
+
+// commitFailed translates the error of a COMMIT. A definite refusal (a
+// serialization failure, a deferred constraint) keeps its code; a lost
+// connection or a timeout leaves the outcome unknown, which the client is
+// told: the write may or may not have been applied.
+func (s *Store) commitFailed(err error) error {
+	e := objectos.AsError(s.translate(err))
+	if e.Code != objectos.CodeServiceUnavailable && e.Code != objectos.CodeInternal {
+		return e
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && e.Code == objectos.CodeInternal {
+		return e
+	}
+	return objectos.NewError(objectos.CodeServiceUnavailable,
+		"The database became unavailable while saving; the change may or may not have been applied.").
+		With("outcome", "unknown").WithCause(err)
 }
 
 func unavailable(err error) error {

@@ -62,6 +62,9 @@ type Store struct {
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
 	log    *slog.Logger // schema sync's messages; see SetLogger
+	// txTimeout bounds each transaction of Transact, its COMMIT included;
+	// 0 for none.
+	txTimeout time.Duration
 }
 
 // SetLogger sets the logger of schema sync's messages (indexes built or
@@ -117,6 +120,12 @@ type Options struct {
 	// sets statement_timeout itself, which then wins. Default
 	// DefaultStatementTimeout.
 	StatementTimeout time.Duration
+	// TransactionTimeout bounds each transaction the engine runs (a write,
+	// a batch, an action, Stack.Transact), its COMMIT included: past it the
+	// transaction is rolled back, or its COMMIT abandoned (whose outcome is
+	// then unknown), and the request fails with SERVICE_UNAVAILABLE.
+	// Default DefaultTransactionTimeout.
+	TransactionTimeout time.Duration
 	// BusyTimeout is how long an SQLite statement waits for another
 	// connection's lock before failing with SERVICE_UNAVAILABLE. Default
 	// 10 seconds.
@@ -161,6 +170,11 @@ func millis(d time.Duration) string {
 // SERVICE_UNAVAILABLE; schema sync is not bounded.
 const DefaultStatementTimeout = "30s"
 
+// DefaultTransactionTimeout bounds each transaction of a store unless
+// Options.TransactionTimeout says otherwise (see Store.Transact). A store
+// from FromDB or FromBun has it too.
+const DefaultTransactionTimeout = time.Minute
+
 // OpenPostgres opens a PostgreSQL store with the pgx driver and the default
 // Options. The DSN may set search_path to place the tables in a schema, and
 // any other run-time parameter, such as statement_timeout (default
@@ -184,6 +198,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 	sqldb := stdlib.OpenDB(*cfg)
 	opts.pool(sqldb, 25, 5*time.Minute)
 	s := newStore(bun.NewDB(sqldb, pgdialect.New()), pgDialect)
+	s.txTimeout = orDefault(opts.TransactionTimeout, DefaultTransactionTimeout)
 	if err := s.Ping(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("objectos: store: cannot reach PostgreSQL at %s: %w", cfg.Host, err)
@@ -221,6 +236,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 	}
 	opts.pool(sqldb, 8, 0)
 	s := newStore(bun.NewDB(sqldb, sqlitedialect.New()), sqliteDialect)
+	s.txTimeout = orDefault(opts.TransactionTimeout, DefaultTransactionTimeout)
 	if err := s.Ping(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("objectos: store: cannot open SQLite database %s: %w", path, err)
@@ -314,7 +330,7 @@ func FromBun(ctx context.Context, db *bun.DB) (*Store, error) {
 // newStore is a store on db; it owns db unless the application gave it
 // (FromBun).
 func newStore(db *bun.DB, d *dialect) *Store {
-	return &Store{db: db, d: d, owned: true, names: map[string]constraintInfo{}}
+	return &Store{db: db, d: d, owned: true, names: map[string]constraintInfo{}, txTimeout: DefaultTransactionTimeout}
 }
 
 // DB returns the database the store runs on, for the application's own
@@ -488,13 +504,40 @@ func (c *conn) exec(ctx context.Context, query string, args ...any) (sql.Result,
 	return c.q.ExecContext(ctx, query, args...)
 }
 
-// Transact runs fn in one transaction.
-func (s *Store) Transact(ctx context.Context, fn func(tx objectos.Tx) error) error {
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(&conn{s: s, q: tx.Tx, tx: tx.Tx, btx: tx})
-	})
+// Transact runs fn in one transaction, bounded by the store's transaction
+// timeout (Options.TransactionTimeout): past it the transaction is rolled
+// back, or its COMMIT abandoned, and Transact returns SERVICE_UNAVAILABLE.
+//
+// A COMMIT whose connection fails (the database went away, the timeout
+// struck) may or may not have been applied: Transact then returns
+// SERVICE_UNAVAILABLE with a message that says so, never success.
+func (s *Store) Transact(ctx context.Context, fn func(tx objectos.Tx) error) (err error) {
+	if s.txTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.txTimeout)
+		defer cancel()
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return s.translate(err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(&conn{s: s, q: tx.Tx, tx: tx.Tx, btx: tx}); err != nil {
+		if ctx.Err() != nil && !objectos.IsCode(err, objectos.CodeServiceUnavailable) {
+			// the timeout rolled the transaction back under fn (sql: transaction
+			// has already been committed or rolled back)
+			return objectos.NewError(objectos.CodeServiceUnavailable, "The transaction took too long and was rolled back; try again.").WithCause(err)
+		}
+		return s.translate(err)
+	}
+	done = true
+	if err := tx.Commit(); err != nil {
+		return s.commitFailed(err)
 	}
 	return nil
 }
