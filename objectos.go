@@ -79,9 +79,17 @@ type Options struct {
 	Secret []byte
 	// Clock returns the current time. Default time.Now.
 	Clock func() time.Time
-	// Logger receives request failures and plugin messages. Default
-	// slog.Default().
+	// Logger receives request failures (at Error, with the request id and
+	// the cause the client never sees), plugin messages, and one access
+	// line per request at Info (see NoAccessLog). Default slog.Default().
 	Logger *slog.Logger
+	// NoAccessLog turns the access line off. Default false: every request
+	// the Stack serves is logged at Info when Logger is enabled for Info,
+	// with its method, route pattern, status, duration, bytes, request id
+	// and, when they apply, the principal, its authentication method and
+	// the object. The line never holds the path, the query, a header, a
+	// cookie or a body, so no credential reaches it.
+	NoAccessLog bool
 	// CORS lets browser pages on other origins call the API. The zero value
 	// turns it off.
 	CORS CORS
@@ -138,6 +146,7 @@ type Stack struct {
 	handlers  map[string]ActionHandler
 	started   time.Time
 	closeOnce sync.Once
+	accessLog bool
 }
 
 // refEdge is a reference field of Object that points at another object.
@@ -171,6 +180,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		refs:      map[string][]refEdge{},
 		hooks:     append([]Hook(nil), opts.Hooks...),
 		handlers:  map[string]ActionHandler{},
+		accessLog: !opts.NoAccessLog,
 	}
 	if opts.BasePath == "" {
 		s.base = DefaultBasePath
@@ -519,10 +529,15 @@ func (s *Stack) ConfirmPassword(ctx context.Context, userID, password string) er
 // the deciding plugin's error. Within a request the Stack serves, the
 // chain runs once: the rate limiter's answer is reused.
 func (s *Stack) Authenticate(r *http.Request) (*Principal, error) {
-	if st := stateOf(r.Context()); st != nil && st.authDone {
+	st := stateOf(r.Context())
+	if st != nil && st.authDone {
 		return st.principal, st.authErr
 	}
-	return s.authenticate(r)
+	p, err := s.authenticate(r)
+	if st != nil && err == nil {
+		st.seen = p
+	}
+	return p, err
 }
 
 func (s *Stack) authenticate(r *http.Request) (*Principal, error) {
@@ -767,6 +782,8 @@ var (
 // content type keep browsers from rendering them, and each further header
 // costs every request (past eight, the header map grows). CORS preflights
 // are answered here, before any route, authentication or database work.
+// Each request is logged once on Options.Logger (the access line; see
+// Options.NoAccessLog).
 func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h["X-Content-Type-Options"] = hdrNosniff
@@ -776,7 +793,14 @@ func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r = SetRequestID(w, r)
 	ctx := r.Context()
-	id := RequestID(ctx)
+	st := stateOf(ctx)
+	id := st.id
+	var r2 *http.Request // the request the routes see, once there is one
+	if s.accessLog && s.log.Enabled(ctx, slog.LevelInfo) {
+		st.w = accessWriter{ResponseWriter: w, start: time.Now()}
+		w = &st.w
+		defer func() { s.logAccess(ctx, st, r, r2) }()
+	}
 	rel, ok := s.relative(r.URL.Path)
 	if ok && cleanPath(rel) != rel {
 		// The mux would redirect to the cleaned path, which it knows
@@ -796,7 +820,7 @@ func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// A shallow copy with the base path stripped, as http.StripPrefix does:
 	// cloning the headers would cost an allocation per header.
-	r2 := new(http.Request)
+	r2 = new(http.Request)
 	*r2 = *r
 	u := *r.URL
 	u.Path, u.RawPath = rel, ""
