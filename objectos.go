@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -147,6 +148,8 @@ type Stack struct {
 	started   time.Time
 	closeOnce sync.Once
 	accessLog bool
+	draining  atomic.Bool
+	inflight  atomic.Int64
 }
 
 // refEdge is a reference field of Object that points at another object.
@@ -783,7 +786,8 @@ var (
 // costs every request (past eight, the header map grows). CORS preflights
 // are answered here, before any route, authentication or database work.
 // Each request is logged once on Options.Logger (the access line; see
-// Options.NoAccessLog).
+// Options.NoAccessLog). After Shutdown, requests other than the probes are
+// answered 503 SERVICE_UNAVAILABLE.
 func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h["X-Content-Type-Options"] = hdrNosniff
@@ -795,6 +799,10 @@ func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	st := stateOf(ctx)
 	id := st.id
+	// Counted before the drain check, so Shutdown waits for every request
+	// that passed it, access line included.
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
 	var r2 *http.Request // the request the routes see, once there is one
 	if s.accessLog && s.log.Enabled(ctx, slog.LevelInfo) {
 		st.w = accessWriter{ResponseWriter: w, start: time.Now()}
@@ -802,6 +810,12 @@ func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer func() { s.logAccess(ctx, st, r, r2) }()
 	}
 	rel, ok := s.relative(r.URL.Path)
+	if s.draining.Load() && rel != "/health" && rel != "/ready" {
+		w.Header().Set("Retry-After", drainRetryAfter)
+		s.WriteError(w, r, NewError(CodeServiceUnavailable, "The service is shutting down; retry shortly.").
+			With("state", "draining"))
+		return
+	}
 	if ok && cleanPath(rel) != rel {
 		// The mux would redirect to the cleaned path, which it knows
 		// without the base path; no route of the Stack has dot segments or
@@ -987,6 +1001,12 @@ func (s *Stack) serveHealth(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Stack) serveReady(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		w.Header().Set("Retry-After", drainRetryAfter)
+		s.WriteError(w, r, NewError(CodeServiceUnavailable, "Service not ready: it is shutting down.").
+			With("state", "draining"))
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
