@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -79,9 +80,17 @@ type Options struct {
 	Secret []byte
 	// Clock returns the current time. Default time.Now.
 	Clock func() time.Time
-	// Logger receives request failures and plugin messages. Default
-	// slog.Default().
+	// Logger receives request failures (at Error, with the request id and
+	// the cause the client never sees), plugin messages, and one access
+	// line per request at Info (see NoAccessLog). Default slog.Default().
 	Logger *slog.Logger
+	// NoAccessLog turns the access line off. Default false: every request
+	// the Stack serves is logged at Info when Logger is enabled for Info,
+	// with its method, route pattern, status, duration, bytes, request id
+	// and, when they apply, the principal, its authentication method and
+	// the object. The line never holds the path, the query, a header, a
+	// cookie or a body, so no credential reaches it.
+	NoAccessLog bool
 	// CORS lets browser pages on other origins call the API. The zero value
 	// turns it off.
 	CORS CORS
@@ -140,6 +149,9 @@ type Stack struct {
 	actionObservers []ActionObserver
 	started         time.Time
 	closeOnce       sync.Once
+	accessLog       bool
+	draining        atomic.Bool
+	inflight        atomic.Int64
 }
 
 // refEdge is a reference field of Object that points at another object.
@@ -173,6 +185,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		refs:      map[string][]refEdge{},
 		hooks:     append([]Hook(nil), opts.Hooks...),
 		handlers:  map[string]ActionHandler{},
+		accessLog: !opts.NoAccessLog,
 	}
 	if opts.BasePath == "" {
 		s.base = DefaultBasePath
@@ -524,10 +537,15 @@ func (s *Stack) ConfirmPassword(ctx context.Context, userID, password string) er
 // the deciding plugin's error. Within a request the Stack serves, the
 // chain runs once: the rate limiter's answer is reused.
 func (s *Stack) Authenticate(r *http.Request) (*Principal, error) {
-	if st := stateOf(r.Context()); st != nil && st.authDone {
+	st := stateOf(r.Context())
+	if st != nil && st.authDone {
 		return st.principal, st.authErr
 	}
-	return s.authenticate(r)
+	p, err := s.authenticate(r)
+	if st != nil && err == nil {
+		st.seen = p
+	}
+	return p, err
 }
 
 func (s *Stack) authenticate(r *http.Request) (*Principal, error) {
@@ -772,6 +790,9 @@ var (
 // content type keep browsers from rendering them, and each further header
 // costs every request (past eight, the header map grows). CORS preflights
 // are answered here, before any route, authentication or database work.
+// Each request is logged once on Options.Logger (the access line; see
+// Options.NoAccessLog). After Shutdown, requests other than the probes are
+// answered 503 SERVICE_UNAVAILABLE.
 func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h["X-Content-Type-Options"] = hdrNosniff
@@ -781,8 +802,25 @@ func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r = SetRequestID(w, r)
 	ctx := r.Context()
-	id := RequestID(ctx)
+	st := stateOf(ctx)
+	id := st.id
+	// Counted before the drain check, so Shutdown waits for every request
+	// that passed it, access line included.
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
+	var r2 *http.Request // the request the routes see, once there is one
+	if s.accessLog && s.log.Enabled(ctx, slog.LevelInfo) {
+		st.w = accessWriter{ResponseWriter: w, start: time.Now()}
+		w = &st.w
+		defer func() { s.logAccess(ctx, st, r, r2) }()
+	}
 	rel, ok := s.relative(r.URL.Path)
+	if s.draining.Load() && rel != "/health" && rel != "/ready" {
+		w.Header().Set("Retry-After", drainRetryAfter)
+		s.WriteError(w, r, NewError(CodeServiceUnavailable, "The service is shutting down; retry shortly.").
+			With("state", "draining"))
+		return
+	}
 	if ok && cleanPath(rel) != rel {
 		// The mux would redirect to the cleaned path, which it knows
 		// without the base path; no route of the Stack has dot segments or
@@ -801,7 +839,7 @@ func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// A shallow copy with the base path stripped, as http.StripPrefix does:
 	// cloning the headers would cost an allocation per header.
-	r2 := new(http.Request)
+	r2 = new(http.Request)
 	*r2 = *r
 	u := *r.URL
 	u.Path, u.RawPath = rel, ""
@@ -969,6 +1007,12 @@ func (s *Stack) serveHealth(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Stack) serveReady(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		w.Header().Set("Retry-After", drainRetryAfter)
+		s.WriteError(w, r, NewError(CodeServiceUnavailable, "Service not ready: it is shutting down.").
+			With("state", "draining"))
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {

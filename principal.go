@@ -106,7 +106,9 @@ func RequestID(ctx context.Context) string {
 // before the route's handler ran, the client address and the result of
 // authentication. It rides in the context under the request-id key, so a
 // request costs one context value. The limiter fills it before calling the
-// handler and nothing writes it afterwards, so handlers read it freely.
+// handler and nothing else writes those fields afterwards, so handlers read
+// them freely. seen and w are the access line's, written on the request's
+// own goroutine and read by ServeHTTP after the handler returned.
 type requestState struct {
 	id string
 	// ip is the client address (Stack.ClientIP), valid when ipDone.
@@ -117,6 +119,11 @@ type requestState struct {
 	principal *Principal
 	authErr   error
 	authDone  bool
+	// seen is the principal a handler's own Stack.Authenticate found, for
+	// the access line when the limiter did not authenticate.
+	seen *Principal
+	// w records the response for the access line (Stack.ServeHTTP).
+	w accessWriter
 }
 
 func stateOf(ctx context.Context) *requestState {

@@ -13,14 +13,15 @@ import (
 
 // allocBudget is what one request of each workload allocates through the
 // handler on SQLite (go test -bench BenchmarkHandler shows the same), as
-// measured when the budget was set. TestAllocationBudget fails when a
+// measured when the budget was set, with the access line on (the default;
+// 2 of each figure are its own). TestAllocationBudget fails when a
 // change raises one by more than 20%: lower the figure here when a change
 // lowers it, and explain a raise in the commit that makes it.
 var allocBudget = map[string]float64{
-	"get":      132,
-	"list50":   1349,
-	"list50nc": 1331,
-	"create":   158,
+	"get":      134,
+	"list50":   1351,
+	"list50nc": 1333,
+	"create":   160,
 }
 
 // TestAllocationBudget holds the allocations per request of the engine

@@ -173,6 +173,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	fmt.Fprintln(out, "shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// Drain first: new requests get 503 with Retry-After while those in
+	// flight finish and the plugins' schedules stop; then the server
+	// closes its connections.
+	if err := stack.Shutdown(sctx); err != nil {
+		return err
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		return err
 	}

@@ -135,9 +135,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	case <-ctx.Done():
 	}
-	// Graceful shutdown: stop accepting, let requests in flight finish.
+	// Graceful shutdown: the stack answers new requests 503 (Retry-After)
+	// and waits for those in flight, then the server stops accepting.
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if err := stack.Shutdown(sctx); err != nil {
+		return err
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		return err
 	}
