@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/audit"
 	"github.com/objectos-go/objectos/auth"
+	"github.com/objectos-go/objectos/internal/testenv"
 	"github.com/objectos-go/objectos/objectostest"
 )
 
@@ -43,9 +43,9 @@ func stores(t *testing.T, fn func(t *testing.T, opts objectostest.Options)) {
 		fn(t, objectostest.Options{})
 	})
 	t.Run("postgres", func(t *testing.T) {
-		dsn := os.Getenv("OBJECTOS_TEST_POSTGRES")
+		dsn := testenv.PostgresDSN(t) // fails instead when CI requires PostgreSQL
 		if dsn == "" {
-			t.Skip("OBJECTOS_TEST_POSTGRES is not set")
+			t.Skip(testenv.EnvPostgres + " not set")
 		}
 		t.Parallel()
 		fn(t, objectostest.Options{Postgres: dsn})
