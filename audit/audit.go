@@ -6,10 +6,10 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/internal/schedule"
 )
 
 // Object is the name of the audit log's system object.
@@ -121,11 +121,9 @@ type Options struct {
 // Plugin is the audit plugin: it contributes sys_audit_log and purges it.
 // One Plugin serves one Stack.
 type Plugin struct {
-	opts     Options
-	st       *objectos.Stack
-	stop     chan struct{}
-	stopOnce sync.Once
-	purging  sync.WaitGroup
+	opts  Options
+	st    *objectos.Stack
+	purge *schedule.Schedule // stopped by Close
 }
 
 var (
@@ -191,40 +189,20 @@ func (p *Plugin) ActionRan(ctx context.Context, call *objectos.ActionCall) error
 func (p *Plugin) Init(_ context.Context, st *objectos.Stack) error {
 	p.st = st
 	if p.opts.Retention > 0 && p.opts.PurgeInterval > 0 {
-		p.stop = make(chan struct{})
-		p.purging.Add(1)
-		go p.purgeEvery(p.opts.PurgeInterval)
+		p.purge = schedule.Every(p.opts.PurgeInterval, func(ctx context.Context) error {
+			_, err := p.Purge(ctx)
+			return err
+		}, func(ctx context.Context, err error) {
+			p.st.Logger().WarnContext(ctx, "audit: purge failed", "error", err.Error())
+		})
 	}
 	return nil
 }
 
 // Close implements io.Closer: it stops the purge schedule.
 func (p *Plugin) Close() error {
-	p.stopOnce.Do(func() {
-		if p.stop != nil {
-			close(p.stop)
-		}
-	})
-	p.purging.Wait()
+	p.purge.Stop()
 	return nil
-}
-
-func (p *Plugin) purgeEvery(every time.Duration) {
-	defer p.purging.Done()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), every)
-			if _, err := p.Purge(ctx); err != nil {
-				p.st.Logger().WarnContext(ctx, "audit: purge failed", "error", err.Error())
-			}
-			cancel()
-		}
-	}
 }
 
 // Purge deletes at most Options.PurgeBatch entries older than

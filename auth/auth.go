@@ -50,6 +50,7 @@ import (
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/audit"
+	"github.com/objectos-go/objectos/internal/schedule"
 	"github.com/objectos-go/objectos/internal/snapshot"
 )
 
@@ -196,9 +197,7 @@ type Plugin struct {
 	dummyHash string
 	hashSlots chan struct{} // bounds the password hashes running at once
 	mu        sync.Mutex
-	stop      chan struct{} // closed by Close: ends the purge schedule
-	stopOnce  sync.Once
-	purging   sync.WaitGroup
+	purge     *schedule.Schedule // stopped by Close
 }
 
 var (
@@ -391,9 +390,12 @@ func (p *Plugin) Init(ctx context.Context, st *objectos.Stack) error {
 		}
 	}
 	if p.opts.PurgeInterval > 0 {
-		p.stop = make(chan struct{})
-		p.purging.Add(1)
-		go p.purgeEvery(p.opts.PurgeInterval)
+		p.purge = schedule.Every(p.opts.PurgeInterval, func(ctx context.Context) error {
+			_, err := p.Purge(ctx)
+			return err
+		}, func(ctx context.Context, err error) {
+			p.st.Logger().WarnContext(ctx, "auth: purge failed", "error", err.Error())
+		})
 	}
 	return nil
 }
@@ -401,12 +403,7 @@ func (p *Plugin) Init(ctx context.Context, st *objectos.Stack) error {
 // Close implements io.Closer: it stops the purge schedule (Stack.Close
 // calls it).
 func (p *Plugin) Close() error {
-	p.stopOnce.Do(func() {
-		if p.stop != nil {
-			close(p.stop)
-		}
-	})
-	p.purging.Wait()
+	p.purge.Stop()
 	return nil
 }
 

@@ -2,29 +2,9 @@ package auth
 
 import (
 	"context"
-	"time"
 
 	"github.com/objectos-go/objectos"
 )
-
-// purgeEvery runs Purge on the schedule until Close.
-func (p *Plugin) purgeEvery(every time.Duration) {
-	defer p.purging.Done()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), every)
-			if _, err := p.Purge(ctx); err != nil {
-				p.st.Logger().WarnContext(ctx, "auth: purge failed", "error", err.Error())
-			}
-			cancel()
-		}
-	}
-}
 
 // Purge deletes what the plugin no longer needs, at most Options.PurgeBatch
 // rows of each kind: sessions past their expiry (revoked ones included),
