@@ -51,6 +51,16 @@ const (
 	// CodeAccountLocked: too many wrong passwords; details.retryAfter says
 	// when the lock ends.
 	CodeAccountLocked Code = "ACCOUNT_LOCKED"
+	// CodeInvalidIdempotencyKey: the Idempotency-Key header is empty, sent
+	// twice, longer than MaxIdempotencyKeyLength bytes or not printable
+	// ASCII.
+	CodeInvalidIdempotencyKey Code = "INVALID_IDEMPOTENCY_KEY"
+	// CodeIdempotencyKeyReused: the key was used for a request with another
+	// method, path or body.
+	CodeIdempotencyKeyReused Code = "IDEMPOTENCY_KEY_REUSED"
+	// CodeIdempotencyInProgress: the first request with the key is still
+	// running; Retry-After says when to ask again.
+	CodeIdempotencyInProgress Code = "IDEMPOTENCY_IN_PROGRESS"
 )
 
 var codeStatus = map[Code]int{
@@ -82,6 +92,9 @@ var codeStatus = map[Code]int{
 	CodeUnsupportedMediaType:      http.StatusUnsupportedMediaType,
 	CodeSessionNotFresh:           http.StatusForbidden,
 	CodeAccountLocked:             http.StatusForbidden,
+	CodeInvalidIdempotencyKey:     http.StatusBadRequest,
+	CodeIdempotencyKeyReused:      http.StatusUnprocessableEntity,
+	CodeIdempotencyInProgress:     http.StatusConflict,
 	CodeRateLimitExceeded:         http.StatusTooManyRequests,
 	CodeInternal:                  http.StatusInternalServerError,
 	CodeServiceUnavailable:        http.StatusServiceUnavailable,

@@ -19,6 +19,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/objectos-go/objectos/internal/schedule"
 )
 
 // Version is the objectos release, reported by /health when the artifact
@@ -114,6 +116,10 @@ type Options struct {
 	// such as "max-age=63072000; includeSubDomains". Default: not sent
 	// (set it when the API is only reachable over HTTPS).
 	HSTS string
+	// Idempotency configures the Idempotency-Key header on the routes that
+	// honour it (the rest plugin's writes and actions, the apikey plugin's
+	// POST /keys). The zero value turns it on: keys kept 24 hours.
+	Idempotency Idempotency
 }
 
 // Stack is a running objectos application: the engine that enforces
@@ -152,6 +158,7 @@ type Stack struct {
 	accessLog       bool
 	draining        atomic.Bool
 	inflight        atomic.Int64
+	idem            *idempotency // nil when Idempotency.Disabled
 }
 
 // refEdge is a reference field of Object that points at another object.
@@ -277,6 +284,11 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		}
 		s.security = AllowAll{}
 	}
+	if !opts.Idempotency.Disabled {
+		s.idem = newIdempotency(opts.Idempotency)
+		system = append(system, idempotencyObject())
+		providers[IdempotencyObject] = "objectos"
+	}
 	if s.order, err = resolveObjects(opts.Artifact, system); err != nil {
 		return nil, err
 	}
@@ -285,6 +297,9 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	for _, r := range s.order {
 		s.objects[r.Name] = r
+	}
+	if s.idem != nil {
+		s.idem.obj = s.objects[IdempotencyObject]
 	}
 	for _, o := range s.order {
 		for _, f := range o.Fields {
@@ -350,6 +365,14 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		s.entry = s.cors.handler.Handler(s.mux)
 	}
 	s.started = time.Now()
+	if s.idem != nil && s.idem.opts.PurgeInterval > 0 {
+		s.idem.purge = schedule.Every(s.idem.opts.PurgeInterval, func(ctx context.Context) error {
+			_, err := s.PurgeIdempotencyKeys(ctx)
+			return err
+		}, func(ctx context.Context, err error) {
+			s.log.WarnContext(ctx, "objectos: purging idempotency keys failed", "error", err.Error())
+		})
+	}
 	for _, p := range opts.Plugins {
 		if ip, ok := p.(Initializer); ok {
 			if err := ip.Init(ctx, s); err != nil {
@@ -432,7 +455,8 @@ func resolveObjects(a *Artifact, system []*Object) ([]*Object, error) {
 // and the plugins stores, without a store: the artifact's objects, then the
 // plugins' system objects, each with its system fields — what
 // [Stack.Objects] returns and what [New] passes to [Store.Sync]. It
-// validates the artifact as New does. A migration tool makes its plan from
+// validates the artifact as New does. The Stack's own system objects
+// (IdempotencyObject) are included. A migration tool makes its plan from
 // them (see the store package's Plan) where New would refuse to start.
 func ResolveObjects(a *Artifact, plugins []Plugin) ([]*Object, error) {
 	if a == nil {
@@ -453,6 +477,7 @@ func ResolveObjects(a *Artifact, plugins []Plugin) ([]*Object, error) {
 		}
 		system = append(system, objs...)
 	}
+	system = append(system, idempotencyObject())
 	out, err := resolveObjects(a, system)
 	if err != nil {
 		return nil, err
@@ -465,6 +490,9 @@ func ResolveObjects(a *Artifact, plugins []Plugin) ([]*Object, error) {
 func (s *Stack) Close() error {
 	var errs []error
 	s.closeOnce.Do(func() {
+		if s.idem != nil {
+			s.idem.purge.Stop()
+		}
 		for _, p := range s.plugins {
 			if c, ok := p.(io.Closer); ok {
 				if err := c.Close(); err != nil {
@@ -627,6 +655,8 @@ type routeOptions struct {
 	byAddress bool   // key the budget by client address, without authenticating
 	fail      func(http.ResponseWriter, *http.Request, error)
 	noStore   bool
+	// idemMaxBody > 0 marks the routes Idempotent, with their body limit
+	idemMaxBody int64
 }
 
 const bucketNone = "-"
@@ -718,7 +748,11 @@ func (r *Router) mount(mux *http.ServeMux, s *Stack) (err error) {
 			return fmt.Errorf("objectos: route %s %s: unknown rate-limit bucket %q (use BucketAuth, BucketRead or BucketWrite)",
 				rt.method, rt.pattern, rt.opts.bucket)
 		}
-		h := s.limit(rt, rt.h)
+		h := rt.h
+		if rt.opts.idemMaxBody > 0 && s.idem != nil {
+			h = s.idempotent(rt, h)
+		}
+		h = s.limit(rt, h)
 		if rt.opts.noStore {
 			h = noStore(h)
 		}

@@ -211,7 +211,10 @@ func (p *Plugin) RevokeCredentials(ctx context.Context, userID, _ string, kinds 
 // Routes implements objectos.RouteProvider.
 func (p *Plugin) Routes(r *objectos.Router) {
 	p.st = r.Stack()
-	r.HandleFunc(http.MethodPost, "/keys", p.mint, objectos.NoStore()) // the answer holds the raw key
+	// the answer holds the raw key; a retry with the same Idempotency-Key
+	// gets it again (stored encrypted under that key, see
+	// objectos.Idempotency) instead of a second key
+	r.HandleFunc(http.MethodPost, "/keys", p.mint, objectos.NoStore(), objectos.Idempotent(maxMintBody))
 }
 
 func hashKey(key string) string {
@@ -536,6 +539,9 @@ func (p *Plugin) OpenAPI() map[string]any {
 			"operationId": "mintKey", "tags": []string{"keys"},
 			"summary":  "Mint an API key for yourself (administrators: for user_id); needs a session, not a key",
 			"security": []any{obj{"sessionCookie": []string{}}, obj{"bearerAuth": []string{}}},
+			"parameters": []any{obj{"name": objectos.IdempotencyHeader, "in": "header",
+				"description": "Makes a retry safe: a retry with the key gets the same key back (Idempotent-Replayed: true) instead of a second one.",
+				"schema":      obj{"type": "string", "minLength": 1, "maxLength": objectos.MaxIdempotencyKeyLength}}},
 			"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{
 				"type": "object", "additionalProperties": false, "required": []string{"name"}, "properties": obj{
 					"name":       obj{"type": "string", "minLength": 1, "description": fmt.Sprintf("at most %d characters", MaxNameLength)},
@@ -547,12 +553,14 @@ func (p *Plugin) OpenAPI() map[string]any {
 				"201": obj{"description": "The key, with the raw key this once.",
 					"headers": obj{"Location": obj{"schema": str}},
 					"content": obj{"application/json": obj{"schema": minted}}},
-				"400": wrapped("Invalid input (VALIDATION_FAILED, INVALID_JSON)."),
+				"400": wrapped("Invalid input (VALIDATION_FAILED, INVALID_JSON, INVALID_IDEMPOTENCY_KEY)."),
 				"401": wrapped("Not signed in (UNAUTHENTICATED, INVALID_TOKEN, SESSION_EXPIRED)."),
 				"403": wrapped("Refused: PERMISSION_DENIED (keys are minted with a session; only administrators name user_id), " +
 					"SESSION_NOT_FRESH (sign in again or send password), ACCOUNT_LOCKED (too many wrong passwords; Retry-After)."),
 				"404":     wrapped("user_id names no user."),
 				"405":     wrapped("Only POST."),
+				"409":     wrapped("A request with this Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS; Retry-After)."),
+				"422":     wrapped("The Idempotency-Key was used for another request (IDEMPOTENCY_KEY_REUSED)."),
 				"413":     wrapped("The body is too large."),
 				"415":     wrapped("The body is not JSON."),
 				"429":     wrapped("The rate limit is spent."),

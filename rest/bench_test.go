@@ -36,7 +36,7 @@ func benchServer(b *testing.B, k testenv.Kind, mod ...func(*objectos.Options)) (
 	return s, ids
 }
 
-func serve(b *testing.B, h http.Handler, method, url, body string, want int) {
+func serve(b *testing.B, h http.Handler, method, url, body string, want int, header ...string) {
 	var req *http.Request
 	if body != "" {
 		req = httptest.NewRequest(method, url, strings.NewReader(body))
@@ -45,6 +45,9 @@ func serve(b *testing.B, h http.Handler, method, url, body string, want int) {
 		req = httptest.NewRequest(method, url, nil)
 	}
 	req.Header.Set("X-Test-User", "bench")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != want {
@@ -86,6 +89,18 @@ func BenchmarkHandler(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				serve(b, s.Handler, "POST", "/api/v1/data/account", `{"name":"Bench Co","industry":"tech","revenue":1234.5,"active":true}`, 201)
+			}
+		})
+		// the same create with an Idempotency-Key of its own each time:
+		// what keeping the answer costs
+		b.Run("createIdempotent/"+string(k), func(b *testing.B) {
+			s, _ := benchServer(b, k)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				serve(b, s.Handler, "POST", "/api/v1/data/account", `{"name":"Bench Co","industry":"tech","revenue":1234.5,"active":true}`, 201,
+					"Idempotency-Key", fmt.Sprint("bench-", i))
 			}
 		})
 	}

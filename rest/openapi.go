@@ -179,6 +179,11 @@ type oas struct {
 }
 
 func (d *oas) op(path, method string, op jsonObj) {
+	if rs, _ := op["responses"].(jsonObj); rs["422"] != nil && (method == http.MethodPost || method == http.MethodPatch) {
+		// a write: it honours Idempotency-Key
+		params, _ := op["parameters"].([]any)
+		op["parameters"] = append(params, paramRef("idempotencyKey"))
+	}
 	if d.paths[path] == nil {
 		d.paths[path] = jsonObj{}
 	}

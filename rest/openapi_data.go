@@ -183,6 +183,12 @@ func (d *oas) common() {
 	d.params["id"] = jsonObj{"name": "id", "in": "path", "required": true, "description": "The record id.", "schema": str("")}
 	d.params["ifMatch"] = jsonObj{"name": "If-Match", "in": "header", "description": "The ETag of a read: the write happens only if the record is unchanged (else 409 CONCURRENT_UPDATE).",
 		"schema": str("")}
+	d.params["idempotencyKey"] = jsonObj{"name": "Idempotency-Key", "in": "header",
+		"description": "A key of the caller's choosing (a UUID; at most 255 printable ASCII bytes) that makes a retry safe: the first " +
+			"successful answer is kept for the key (24 hours by default) and a retry gets it again, with Idempotent-Replayed: true, " +
+			"instead of writing twice. The same key with another method, path or body is 422 IDEMPOTENCY_KEY_REUSED; a retry while " +
+			"the first request runs is 409 IDEMPOTENCY_IN_PROGRESS (Retry-After). A failed request is not kept: its retry runs again.",
+		"schema": jsonObj{"type": "string", "minLength": 1, "maxLength": objectos.MaxIdempotencyKeyLength}}
 	d.params["ifNoneMatch"] = jsonObj{"name": "If-None-Match", "in": "header", "description": "An ETag of a previous read: 304 when unchanged.",
 		"schema": str("")}
 
@@ -200,11 +206,12 @@ func (d *oas) common() {
 		for _, r := range []struct {
 			name, description string
 		}{
-			{"BadRequest", "The request is invalid (VALIDATION_FAILED, INVALID_FIELD, INVALID_FILTER, INVALID_SORT, INVALID_QUERY, INVALID_CURSOR, INVALID_JSON, BATCH_TOO_LARGE)."},
+			{"BadRequest", "The request is invalid (VALIDATION_FAILED, INVALID_FIELD, INVALID_FILTER, INVALID_SORT, INVALID_QUERY, INVALID_CURSOR, INVALID_JSON, BATCH_TOO_LARGE, INVALID_IDEMPOTENCY_KEY)."},
 			{"Unauthorized", "No valid credentials (UNAUTHENTICATED, INVALID_TOKEN, SESSION_EXPIRED)."},
 			{"Forbidden", "Not permitted (PERMISSION_DENIED, RECORD_NOT_ACCESSIBLE, FIELD_NOT_ACCESSIBLE)."},
 			{"NotFound", "Not found (OBJECT_NOT_FOUND, OBJECT_API_DISABLED, RECORD_NOT_FOUND, ACTION_NOT_FOUND, NOT_FOUND)."},
-			{"Conflict", "A conflict (CONCURRENT_UPDATE, UNIQUE_VIOLATION, DELETE_RESTRICTED)."},
+			{"Conflict", "A conflict (CONCURRENT_UPDATE, UNIQUE_VIOLATION, DELETE_RESTRICTED, IDEMPOTENCY_IN_PROGRESS)."},
+			{"KeyReused", "The Idempotency-Key was used for another request (IDEMPOTENCY_KEY_REUSED)."},
 			{"TooLarge", "The body is over the size limit (PAYLOAD_TOO_LARGE)."},
 			{"UnsupportedMediaType", "The body is not JSON (UNSUPPORTED_MEDIA_TYPE)."},
 			{"TooManyRequests", "The rate limit is spent (RATE_LIMIT_EXCEEDED)."},
@@ -234,6 +241,7 @@ func errorResponses(data, body, write bool) jsonObj {
 	}
 	if write {
 		out["409"] = respRef(prefix + "Conflict")
+		out["422"] = respRef(prefix + "KeyReused")
 	}
 	if body {
 		out["413"] = respRef(prefix + "TooLarge")

@@ -103,19 +103,22 @@ func (p *Plugin) Routes(r *objectos.Router) {
 	p.h = h
 	r.HandleFunc(http.MethodGet, "/{$}", h.discovery)
 	r.HandleFunc(http.MethodGet, "/discovery", h.discovery)
-	r.HandleFunc(http.MethodPost, "/actions/{object}/{action}", h.action)
-	r.HandleFunc(http.MethodPost, "/actions/{object}/{action}/{recordId}", h.action)
+	// writes honour Idempotency-Key (POST and PATCH; a query is a read)
+	idem := objectos.Idempotent(p.opts.MaxBodyBytes)
+	r.HandleFunc(http.MethodPost, "/actions/{object}/{action}", h.action, idem)
+	r.HandleFunc(http.MethodPost, "/actions/{object}/{action}/{recordId}", h.action, idem)
 	// the data routes answer in the flat envelope, the Stack's own errors
 	// (rate limits) included
 	data := r.With(objectos.ErrorWriter(h.fail))
-	data.HandleFunc("", "/data/{object}", h.dispatch(collectionMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
+	writes := data.With(idem)
+	writes.HandleFunc("", "/data/{object}", h.dispatch(collectionMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
 		http.MethodGet: h.list, http.MethodPost: h.create}))
 	// a query is a read, whatever its method
 	data.HandleFunc(http.MethodPost, "/data/{object}/query", h.dispatch(queryMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
 		http.MethodPost: h.queryDoc}), objectos.RateLimitBucket(objectos.BucketRead))
 	data.HandleFunc("", "/data/{object}/query", h.dispatchNamed("query", h.queryDoc))
-	h.bulkRoutes(data)
-	data.HandleFunc("", "/data/{object}/{id}", h.dispatch(itemMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
+	h.bulkRoutes(writes)
+	writes.HandleFunc("", "/data/{object}/{id}", h.dispatch(itemMethods, map[string]func(context.Context, http.ResponseWriter, *http.Request) error{
 		http.MethodGet: h.get, http.MethodPatch: h.update, http.MethodDelete: h.delete}))
 	data.HandleFunc("", "/data", h.noRoute)
 	data.HandleFunc("", "/data/", h.noRoute)

@@ -97,12 +97,23 @@ func TestGeneratedClient(t *testing.T) {
 
 			industry := crmclient.CrmAccountCreateIndustry("finance")
 			revenue := 1200.5
-			created, err := cl.CreateCrmAccountWithResponse(ctx, crmclient.CrmAccountCreate{
-				Name: "Typed Co", Industry: &industry, AnnualRevenue: &revenue})
+			account := crmclient.CrmAccountCreate{Name: "Typed Co", Industry: &industry, AnnualRevenue: &revenue}
+			key := crmclient.IdempotencyKey("typed-co-" + name)
+			created, err := cl.CreateCrmAccountWithResponse(ctx, &crmclient.CreateCrmAccountParams{IdempotencyKey: &key}, account)
 			require.NoError(t, err)
 			require.Equal(t, http.StatusCreated, created.StatusCode(), string(created.Body))
 			id := created.JSON201.Id
 			assert.Equal(t, "Typed Co", *created.JSON201.Record.Name)
+			retried, err := cl.CreateCrmAccountWithResponse(ctx, &crmclient.CreateCrmAccountParams{IdempotencyKey: &key}, account)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusCreated, retried.StatusCode(), string(retried.Body))
+			assert.Equal(t, "true", retried.HTTPResponse.Header.Get("Idempotent-Replayed"))
+			assert.Equal(t, id, retried.JSON201.Id, "the retry got the first answer, not a second account")
+			account.Name = "Other Co"
+			reused, err := cl.CreateCrmAccountWithResponse(ctx, &crmclient.CreateCrmAccountParams{IdempotencyKey: &key}, account)
+			require.NoError(t, err)
+			require.NotNil(t, reused.JSON422, string(reused.Body))
+			assert.Equal(t, "IDEMPOTENCY_KEY_REUSED", reused.JSON422.Code)
 
 			got, err := cl.GetCrmAccountWithResponse(ctx, id, nil)
 			require.NoError(t, err)

@@ -666,6 +666,9 @@ type Filter = string
 // Id defines model for id.
 type Id = string
 
+// IdempotencyKey defines model for idempotencyKey.
+type IdempotencyKey = string
+
 // IfMatch defines model for ifMatch.
 type IfMatch = string
 
@@ -695,6 +698,9 @@ type DataConflict = DataError
 
 // DataForbidden The error envelope of the data routes (/data, /batch): a message, a stable code, and extras such as field, fields, object, allowed, currentVersion.
 type DataForbidden = DataError
+
+// DataKeyReused The error envelope of the data routes (/data, /batch): a message, a stable code, and extras such as field, fields, object, allowed, currentVersion.
+type DataKeyReused = DataError
 
 // DataNotFound The error envelope of the data routes (/data, /batch): a message, a stable code, and extras such as field, fields, object, allowed, currentVersion.
 type DataNotFound = DataError
@@ -783,6 +789,12 @@ type ListCrmAccountParams struct {
 	UpdatedBy *string `form:"updated_by,omitempty" json:"updated_by,omitempty"`
 }
 
+// CreateCrmAccountParams defines parameters for CreateCrmAccount.
+type CreateCrmAccountParams struct {
+	// IdempotencyKey A key of the caller's choosing (a UUID; at most 255 printable ASCII bytes) that makes a retry safe: the first successful answer is kept for the key (24 hours by default) and a retry gets it again, with Idempotent-Replayed: true, instead of writing twice. The same key with another method, path or body is 422 IDEMPOTENCY_KEY_REUSED; a retry while the first request runs is 409 IDEMPOTENCY_IN_PROGRESS (Retry-After). A failed request is not kept: its retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // CreateCrmAccount201JSONResponseBodyObject defines parameters for CreateCrmAccount.
 type CreateCrmAccount201JSONResponseBodyObject string
 
@@ -825,6 +837,9 @@ type GetCrmAccount200JSONResponseBodyObject string
 type UpdateCrmAccountParams struct {
 	// IfMatch The ETag of a read: the write happens only if the record is unchanged (else 409 CONCURRENT_UPDATE).
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IdempotencyKey A key of the caller's choosing (a UUID; at most 255 printable ASCII bytes) that makes a retry safe: the first successful answer is kept for the key (24 hours by default) and a retry gets it again, with Idempotent-Replayed: true, instead of writing twice. The same key with another method, path or body is 422 IDEMPOTENCY_KEY_REUSED; a retry while the first request runs is 409 IDEMPOTENCY_IN_PROGRESS (Retry-After). A failed request is not kept: its retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // UpdateCrmAccount200JSONResponseBodyObject defines parameters for UpdateCrmAccount.
@@ -1885,14 +1900,14 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /data/crm_account (the `CreateCrmAccount` operationId).
-	CreateCrmAccountWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateCrmAccountWithBody(ctx context.Context, params *CreateCrmAccountParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateCrmAccount Create a Account
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /data/crm_account (the `CreateCrmAccount` operationId).
-	CreateCrmAccount(ctx context.Context, body CreateCrmAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateCrmAccount(ctx context.Context, params *CreateCrmAccountParams, body CreateCrmAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// QueryCrmAccountWithBody Query Accounts with a query document, or group and aggregate them
 	//
@@ -1953,8 +1968,8 @@ func (c *Client) ListCrmAccount(ctx context.Context, params *ListCrmAccountParam
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /data/crm_account (the `CreateCrmAccount` operationId).
-func (c *Client) CreateCrmAccountWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCrmAccountRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateCrmAccountWithBody(ctx context.Context, params *CreateCrmAccountParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCrmAccountRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1970,8 +1985,8 @@ func (c *Client) CreateCrmAccountWithBody(ctx context.Context, contentType strin
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /data/crm_account (the `CreateCrmAccount` operationId).
-func (c *Client) CreateCrmAccount(ctx context.Context, body CreateCrmAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCrmAccountRequest(c.Server, body)
+func (c *Client) CreateCrmAccount(ctx context.Context, params *CreateCrmAccountParams, body CreateCrmAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCrmAccountRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2387,18 +2402,18 @@ func NewListCrmAccountRequest(server string, params *ListCrmAccountParams) (*htt
 }
 
 // NewCreateCrmAccountRequest calls the generic CreateCrmAccount builder with application/json body
-func NewCreateCrmAccountRequest(server string, body CreateCrmAccountJSONRequestBody) (*http.Request, error) {
+func NewCreateCrmAccountRequest(server string, params *CreateCrmAccountParams, body CreateCrmAccountJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateCrmAccountRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateCrmAccountRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateCrmAccountRequestWithBody constructs an http.Request for the CreateCrmAccount method, with any body, and a specified content type
-func NewCreateCrmAccountRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateCrmAccountRequestWithBody(server string, params *CreateCrmAccountParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2422,6 +2437,21 @@ func NewCreateCrmAccountRequestWithBody(server string, contentType string, body 
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -2687,6 +2717,17 @@ func NewUpdateCrmAccountRequestWithBody(server string, id Id, params *UpdateCrmA
 			req.Header.Set("If-Match", headerParam0)
 		}
 
+		if params.IdempotencyKey != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -2748,14 +2789,14 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /data/crm_account (the `CreateCrmAccount` operationId).
-	CreateCrmAccountWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCrmAccountResponse, error)
+	CreateCrmAccountWithBodyWithResponse(ctx context.Context, params *CreateCrmAccountParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCrmAccountResponse, error)
 
 	// CreateCrmAccountWithResponse Create a Account
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /data/crm_account (the `CreateCrmAccount` operationId).
-	CreateCrmAccountWithResponse(ctx context.Context, body CreateCrmAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCrmAccountResponse, error)
+	CreateCrmAccountWithResponse(ctx context.Context, params *CreateCrmAccountParams, body CreateCrmAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCrmAccountResponse, error)
 
 	// QueryCrmAccountWithBodyWithResponse Query Accounts with a query document, or group and aggregate them
 	//
@@ -2940,6 +2981,8 @@ type CreateCrmAccountResponse struct {
 	JSON413 *DataTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *DataUnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *DataKeyReused
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *DataTooManyRequests
 	// JSONDefault the response for an HTTP default `application/json` response
@@ -2998,6 +3041,11 @@ func (r CreateCrmAccountResponse) GetJSON413() *DataTooLarge {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r CreateCrmAccountResponse) GetJSON415() *DataUnsupportedMediaType {
 	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateCrmAccountResponse) GetJSON422() *DataKeyReused {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -3183,6 +3231,8 @@ type DeleteCrmAccountResponse struct {
 	JSON405 *DataError
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *DataConflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *DataKeyReused
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *DataTooManyRequests
 	// JSONDefault the response for an HTTP default `application/json` response
@@ -3229,6 +3279,11 @@ func (r DeleteCrmAccountResponse) GetJSON405() *DataError {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r DeleteCrmAccountResponse) GetJSON409() *DataConflict {
 	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteCrmAccountResponse) GetJSON422() *DataKeyReused {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -3433,6 +3488,8 @@ type UpdateCrmAccountResponse struct {
 	JSON413 *DataTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *DataUnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *DataKeyReused
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *DataTooManyRequests
 	// JSONDefault the response for an HTTP default `application/json` response
@@ -3493,6 +3550,11 @@ func (r UpdateCrmAccountResponse) GetJSON415() *DataUnsupportedMediaType {
 	return r.JSON415
 }
 
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateCrmAccountResponse) GetJSON422() *DataKeyReused {
+	return r.JSON422
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r UpdateCrmAccountResponse) GetJSON429() *DataTooManyRequests {
 	return r.JSON429
@@ -3550,8 +3612,8 @@ func (c *ClientWithResponses) ListCrmAccountWithResponse(ctx context.Context, pa
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /data/crm_account (the `CreateCrmAccount` operationId).
-func (c *ClientWithResponses) CreateCrmAccountWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCrmAccountResponse, error) {
-	rsp, err := c.CreateCrmAccountWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateCrmAccountWithBodyWithResponse(ctx context.Context, params *CreateCrmAccountParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCrmAccountResponse, error) {
+	rsp, err := c.CreateCrmAccountWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3563,8 +3625,8 @@ func (c *ClientWithResponses) CreateCrmAccountWithBodyWithResponse(ctx context.C
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /data/crm_account (the `CreateCrmAccount` operationId).
-func (c *ClientWithResponses) CreateCrmAccountWithResponse(ctx context.Context, body CreateCrmAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCrmAccountResponse, error) {
-	rsp, err := c.CreateCrmAccount(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateCrmAccountWithResponse(ctx context.Context, params *CreateCrmAccountParams, body CreateCrmAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCrmAccountResponse, error) {
+	rsp, err := c.CreateCrmAccount(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3840,6 +3902,13 @@ func ParseCreateCrmAccountResponse(rsp *http.Response) (*CreateCrmAccountRespons
 		}
 		response.JSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest DataKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest DataTooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4100,6 +4169,13 @@ func ParseDeleteCrmAccountResponse(rsp *http.Response) (*DeleteCrmAccountRespons
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest DataKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest DataTooManyRequests
@@ -4372,6 +4448,13 @@ func ParseUpdateCrmAccountResponse(rsp *http.Response) (*UpdateCrmAccountRespons
 			return nil, err
 		}
 		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest DataKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest DataTooManyRequests
