@@ -236,7 +236,7 @@ func typeName(t *types.Type) string {
 	if t.Kind() == types.StructKind {
 		return "record"
 	}
-	return t.String()
+	return wrapperRE.ReplaceAllString(t.String(), "$1")
 }
 
 // explain shortens a checker message and adds a did-you-mean to an
@@ -364,6 +364,9 @@ func Value(t Type, v any) any {
 	}
 	return v
 }
+
+// IsNull reports whether a value from Value is null.
+func IsNull(v any) bool { return v == types.NullValue }
 
 // Eval runs the predicate. An error — a value of the wrong type at run
 // time, a null where a value was needed, the cost limit (ErrCostLimit) or
