@@ -491,7 +491,7 @@ func (c *call) checkRules(ctx context.Context, values, existing Record, now time
 				rc.unevaluable(ctx, fr.field.Name, "readonlyWhen", fmt.Sprintf("%s: its readonlyWhen could not be evaluated", fr.field.Name), err)
 			case holds:
 				rc.errs = append(rc.errs, FieldError{Field: fr.field.Name, Code: FieldRuleViolation,
-					Message: fmt.Sprintf("%s is read-only for this record and cannot be changed", fr.field.Name),
+					Message:    fmt.Sprintf("%s is read-only for this record and cannot be changed", fr.field.Name),
 					Constraint: map[string]any{"rule": "readonlyWhen"}})
 			}
 		}
