@@ -98,6 +98,10 @@ func NewEnv(fields []Field) (*Env, error) {
 	recordFields := make(map[string]*types.Type, len(fields))
 	opts := []cel.EnvOption{
 		ext.Strings(),
+		// record.amount > 40 as upstream writes it; == and arithmetic
+		// still take one type (record.amount == 40.0)
+		cel.CrossTypeNumericComparisons(true),
+		cel.DefaultUTCTimeZone(true),
 		cel.Variable(VarRecord, cel.ObjectType(recordType)),
 		cel.Variable(VarPrevious, cel.ObjectType(recordType)),
 		cel.Variable(VarUser, cel.ObjectType(userType)),

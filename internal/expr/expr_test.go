@@ -104,6 +104,9 @@ func TestEval(t *testing.T) {
 		{"abs(-2.5) == 2.5 && abs(-3) == 3 && round(2.5) == 3.0 && floor(2.7) == 2.0 && ceil(2.1) == 3.0", empty, nil, true},
 		{"min(1.0, 2.0) == 1.0 && max(1, 2) == 2", empty, nil, true},
 		{"record.amount / 3.0 > 499.0", full, nil, true},
+		// integer literals compare with number fields, as upstream writes them
+		{"record.amount > 40 && record.amount < 2000 && 1500 <= amount && record.amount >= 1500", full, nil, true},
+		{"size(record.tags) >= 2.0 && record.amount <= 1500", full, nil, true},
 		// current_user
 		{"current_user.id == 'u1' && current_user.role == 'admin' && 'sales' in current_user.permission_sets", full, nil, true},
 		{"current_user.email.endsWith('@example.com')", full, nil, true},
@@ -157,6 +160,8 @@ func TestCompileErrors(t *testing.T) {
 		{"record.amout > 1.0", "undefined field 'amout' (did you mean 'amount'?)"},
 		{"current_user.rol == 'admin'", "undefined field 'rol' (did you mean 'role'?)"},
 		{"record.amount > 'x'", "found no matching overload for '_>_' applied to '(double, string)'"},
+		{"record.amount == 1500", "found no matching overload for '_==_' applied to '(double, int)'"},
+		{"record.amount * 2 > 1.0", "found no matching overload for '_*_' applied to '(double, int)'"},
 		{"record.amount + 1.0", "must be true or false, not a double"},
 		{"record", "must be true or false, not a record"},
 		{"record.name ==", "Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}"},
