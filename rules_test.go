@@ -2,6 +2,10 @@ package objectos_test
 
 import (
 	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
 
 	"testing"
 
@@ -10,6 +14,7 @@ import (
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/objectostest"
 	"github.com/objectos-go/objectos/store"
 )
 
@@ -349,4 +354,42 @@ objects:
 	n, err := s.Count(ctx, "thing", objectos.Query{})
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), n)
+}
+
+// TestREADMEValidationRules: the README's example artifact is valid, and
+// its example request gets the answer the README shows, field for field.
+func TestREADMEValidationRules(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(readme), "### Validation rules and conditional fields")
+	require.True(t, ok, "the README has no section on validation rules")
+	section, _, _ = strings.Cut(section, "\n## ")
+	_, yamlBlock, ok := strings.Cut(section, "```yaml\n")
+	require.True(t, ok)
+	yamlBlock, _, _ = strings.Cut(yamlBlock, "```\n")
+	_, exchange, ok := strings.Cut(section, "```\nPOST ")
+	require.True(t, ok)
+	exchange, _, _ = strings.Cut(exchange, "```\n")
+	request, answer, _ := strings.Cut(exchange, "\n\n")
+	path, body, _ := strings.Cut(request, " ")
+	status, want, _ := strings.Cut(strings.TrimSpace(answer), " ")
+
+	a, err := objectos.ParseArtifact([]byte(yamlBlock))
+	require.NoError(t, err)
+	env := objectostest.New(t, a, objectostest.Options{
+		Without: []string{"auth", "apikey", "security"},
+		Plugins: []objectos.Plugin{objectos.AuthFunc(func(*http.Request) (*objectos.Principal, error) {
+			return &objectos.Principal{UserID: "u1", Method: objectos.AuthCustom}, nil
+		})},
+	})
+	r := env.Client().Post(path, body)
+	assert.Equal(t, status, strconv.Itoa(r.StatusCode))
+	assert.JSONEq(t, want, r.String())
+
+	// and the error of a typo is the one the README quotes
+	_, err = objectos.ParseArtifact([]byte(strings.Replace(yamlBlock, "record.discount != null", "record.discount != null && discont > 1", 1)))
+	var ae *objectos.ArtifactError
+	require.ErrorAs(t, err, &ae)
+	require.Len(t, ae.Problems, 1)
+	assert.Contains(t, strings.Join(strings.Fields(section), " "), "`"+ae.Problems[0].String()+"`")
 }
