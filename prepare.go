@@ -40,7 +40,11 @@ func (c *call) prepare(ctx context.Context, tx Tx, input, existing Record, now t
 		errs = append(errs, missing...)
 	}
 	if c.o.rules != nil {
-		errs = c.checkRules(ctx, values, existing, now, errs)
+		// on a copy of the call: the rules keep it, and c itself must not
+		// escape, or every create of an object without rules would pay
+		// for its allocation
+		rc := *c
+		errs = rc.checkRules(ctx, values, existing, now, errs)
 	}
 	if len(errs) > 0 {
 		return nil, nil, validationFailed(c.o.Name, errs)

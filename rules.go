@@ -455,7 +455,7 @@ type ruleCheck struct {
 // whose value is invalid is not run.
 func (c *call) checkRules(ctx context.Context, values, existing Record, now time.Time, errs []FieldError) []FieldError {
 	rs := c.o.rules
-	rc := &ruleCheck{c: c, event: EventInsert, values: values, existing: existing, errs: errs}
+	rc := ruleCheck{c: c, event: EventInsert, values: values, existing: existing, errs: errs}
 	if existing != nil {
 		rc.event = EventUpdate
 	}
