@@ -272,11 +272,9 @@ var (
 			"relatedListTitle", "relatedListColumns", "relatedListFilter", "displayField",
 			"descriptionField", "lookupColumns", "lookupPageSize", "lookupFilters", "dependsOn",
 			"allowCreate", "expression", "returnType", "summaryOperations", "language", "step",
-			"currencyConfig", "dimensions", "trackHistory", "group", "visibleWhen", "readonlyWhen",
-			"requiredWhen", "widget", "requiredPermissions", "maskingRule", "ackPlaintextMasking",
+			"currencyConfig", "dimensions", "trackHistory", "group", "widget", "requiredPermissions", "maskingRule", "ackPlaintextMasking",
 			"externalId"},
 		reflect.TypeOf(Capabilities{}): {"trackHistory", "files", "feeds", "activities", "clone"},
-		reflect.TypeOf(Option{}):       {"visibleWhen"},
 		reflect.TypeOf(Action{}): {"objectName", "component", "openIn", "body", "order", "errorMessage",
 			"undoable", "resultDialog", "visible", "disabled", "requiresFeature", "ai", "recordIdParam",
 			"recordIdField", "bodyShape", "mode", "opensInNewTab", "newTabUrl", "onSuccess", "aria"},
@@ -294,9 +292,17 @@ var (
 	}
 	// keys accepted only with an empty value: the feature is not supported
 	// yet, but an empty declaration of it is harmless.
-	emptyOnlyKeys = map[reflect.Type][]string{
-		reflect.TypeOf(Object{}): {"validations"},
+	emptyOnlyKeys = map[reflect.Type][]string{}
+	// keys other schemas use for one of ours, with the hint an unknown one
+	// gets.
+	keyHints = map[reflect.Type]map[string]string{
+		reflect.TypeOf(ValidationRule{}): {
+			"expression": `validation rules write their CEL predicate as "condition", true when the record is invalid`,
+			"rule":       `validation rules write their CEL predicate as "condition", true when the record is invalid`,
+			"pattern":    `format rules write their regular expression as "regex"`,
+		},
 	}
+	expressionType = reflect.TypeOf(Expression(""))
 	// fields whose wire form is a map keyed by the element's name.
 	namedMapType = reflect.TypeOf([]*Field(nil))
 	anyType      = reflect.TypeOf((*any)(nil)).Elem()
@@ -336,6 +342,10 @@ func (b *binder) bind(path string, v any, dst reflect.Value) {
 	}
 	if t == namedMapType {
 		b.bindNamedMap(path, v, dst)
+		return
+	}
+	if t == expressionType {
+		b.bindExpression(path, v, dst)
 		return
 	}
 	switch t.Kind() {
@@ -472,6 +482,8 @@ func (b *binder) bindStruct(path string, m *omap, dst reflect.Value) {
 			b.p.add(join(path, k), "not supported yet")
 		case slices.Contains(retiredKeys[t], k):
 			b.p.add(join(path, k), "retired upstream; not accepted")
+		case keyHints[t][k] != "":
+			b.p.add(join(path, k), "unknown key; %s", keyHints[t][k])
 		default:
 			msg := "unknown key"
 			if s := suggest.Closest(k, names); s != "" {
@@ -479,6 +491,35 @@ func (b *binder) bindStruct(path string, m *omap, dst reflect.Value) {
 			}
 			b.p.add(join(path, k), "%s", msg)
 		}
+	}
+}
+
+// bindExpression binds a CEL expression: a string, or upstream's envelope
+// {dialect: "cel", source, ast?, meta?} (ast and meta are derived from
+// source and not read).
+func (b *binder) bindExpression(path string, v any, dst reflect.Value) {
+	switch x := v.(type) {
+	case string:
+		dst.SetString(x)
+	case *omap:
+		for _, k := range x.keys {
+			switch k {
+			case "dialect", "source", "ast", "meta":
+			default:
+				b.p.add(join(path, k), "unknown key of an expression; it has dialect and source")
+			}
+		}
+		if d, _ := x.vals["dialect"].(string); d != "cel" {
+			b.p.add(join(path, "dialect"), "must be \"cel\" (other dialects are not supported)")
+		}
+		src, ok := x.vals["source"].(string)
+		if !ok {
+			b.p.add(join(path, "source"), "must be a string holding the CEL expression")
+			return
+		}
+		dst.SetString(src)
+	default:
+		b.p.add(path, "must be a CEL expression (a string), not %s", kindName(v))
 	}
 }
 

@@ -26,6 +26,13 @@ func (a *Artifact) Validate() error { return validateArtifact(a, nil, true) }
 // validateArtifact checks a against itself and the system objects. With
 // standalone set, references to unknown sys_* objects are accepted.
 func validateArtifact(a *Artifact, system []*Object, standalone bool) error {
+	_, err := checkArtifact(a, system, standalone)
+	return err
+}
+
+// checkArtifact is validateArtifact that also returns the compiled rules of
+// the objects that have any.
+func checkArtifact(a *Artifact, system []*Object, standalone bool) (map[*Object]*ruleSet, error) {
 	p := &problems{}
 	objects := map[string]*Object{}
 	for _, o := range system {
@@ -60,7 +67,7 @@ func validateArtifact(a *Artifact, system []*Object, standalone bool) error {
 	for _, o := range system {
 		objectNames = append(objectNames, o.Name)
 	}
-	v := &validator{p: p, objects: objects, objectNames: objectNames, standalone: standalone}
+	v := &validator{p: p, objects: objects, objectNames: objectNames, standalone: standalone, rules: map[*Object]*ruleSet{}}
 	for i, o := range a.Objects {
 		if o == nil {
 			continue
@@ -73,7 +80,10 @@ func validateArtifact(a *Artifact, system []*Object, standalone bool) error {
 	}
 	v.permissionSets(a.PermissionSets)
 	v.views(a.Views)
-	return p.err()
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return v.rules, nil
 }
 
 type validator struct {
@@ -81,6 +91,7 @@ type validator struct {
 	objects     map[string]*Object
 	objectNames []string
 	standalone  bool
+	rules       map[*Object]*ruleSet
 }
 
 func (v *validator) refObject(path, name string) *Object {
@@ -213,6 +224,9 @@ func (v *validator) object(path string, o *Object) {
 		}
 		v.name(ap, "action", a.Name, actions)
 		v.action(ap, a)
+	}
+	if rs := compileRules(p, path, o); rs != nil {
+		v.rules[o] = rs
 	}
 }
 

@@ -89,11 +89,17 @@ type Object struct {
 	Fields  []*Field  `json:"fields"`
 	Indexes []Index   `json:"indexes,omitempty"`
 	Actions []*Action `json:"actions,omitempty"`
+	// Validations are the object's validation rules, checked on every
+	// create and update (see [ValidationRule]).
+	Validations []*ValidationRule `json:"validations,omitempty"`
 	// System marks objects contributed by plugins (sys_*). An artifact cannot
 	// set it.
 	System bool `json:"isSystem,omitempty"`
 
 	fieldIndex map[string]*Field
+	// rules are the compiled validations and conditional fields; nil when
+	// the object has none.
+	rules *ruleSet
 }
 
 // Field returns the field with the name, or nil. On an object returned by a
@@ -266,6 +272,10 @@ type Option struct {
 	Color string `json:"color,omitempty"`
 	// Default makes this option the field's default value.
 	Default bool `json:"default,omitempty"`
+	// VisibleWhen is a predicate for user interfaces: the option is
+	// offered while it holds. objectos checks it at New and passes it on in
+	// metadata; it does not enforce it.
+	VisibleWhen Expression `json:"visibleWhen,omitempty"`
 }
 
 // Field is a declared field of an object.
@@ -316,6 +326,19 @@ type Field struct {
 	AutonumberFormat string `json:"autonumberFormat,omitempty"`
 	Placeholder      string `json:"placeholder,omitempty"`
 	InlineHelpText   string `json:"inlineHelpText,omitempty"`
+	// RequiredWhen makes the field required while the predicate holds on
+	// the record being written (create and update): an empty value is then
+	// the field error "required".
+	RequiredWhen Expression `json:"requiredWhen,omitempty"`
+	// ReadonlyWhen makes the field read-only while the predicate holds on
+	// the record being written: an update that changes the field is then
+	// refused (VALIDATION_FAILED, field code rule_violation). Creates are
+	// not affected.
+	ReadonlyWhen Expression `json:"readonlyWhen,omitempty"`
+	// VisibleWhen is a predicate for user interfaces: the field is shown
+	// while it holds. objectos checks it at New and passes it on in
+	// metadata; it does not enforce it (field security does that).
+	VisibleWhen Expression `json:"visibleWhen,omitempty"`
 	// RenamedFrom is the field's former name. When the object's table has a
 	// column of that name and none of this field's, schema sync renames the
 	// column, keeping its values; once renamed, later starts leave it as it

@@ -3,6 +3,7 @@
 package objectos
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -438,15 +439,19 @@ func systemObjects(p Plugin) ([]*Object, error) {
 // returns every object with its system fields: the artifact's in order,
 // then the system objects.
 func resolveObjects(a *Artifact, system []*Object) ([]*Object, error) {
-	if err := validateArtifact(&Artifact{Objects: system}, nil, true); err != nil {
+	sysRules, err := checkArtifact(&Artifact{Objects: system}, nil, true)
+	if err != nil {
 		return nil, fmt.Errorf("objectos: system objects: %w", err)
 	}
-	if err := validateArtifact(a, system, false); err != nil {
+	rules, err := checkArtifact(a, system, false)
+	if err != nil {
 		return nil, err
 	}
 	var out []*Object
 	for _, o := range append(append([]*Object(nil), a.Objects...), system...) {
-		out = append(out, resolveObject(o))
+		r := resolveObject(o)
+		r.rules = cmp.Or(rules[o], sysRules[o])
+		out = append(out, r)
 	}
 	return out, nil
 }

@@ -16,7 +16,9 @@ import (
 // run in this order, and the first refusal ends it: every key names a field
 // (checkKnown); every given value is one the caller may write, in canonical
 // form (normalize); a create gets the defaults of the fields not given
-// (addDefaults); the invalid values are reported together; an owner change
+// (addDefaults); the object's validation rules and conditional fields
+// hold (checkRules); the invalid values and broken rules are reported
+// together; an owner change
 // is a transfer the grant allows (checkOwner); references point at records
 // the caller can see (checkReferences); the system fields are stamped
 // (stampCreate, stampUpdate).
@@ -36,6 +38,13 @@ func (c *call) prepare(ctx context.Context, tx Tx, input, existing Record, now t
 			return nil, nil, err
 		}
 		errs = append(errs, missing...)
+	}
+	if c.o.rules != nil {
+		// on a copy of the call: the rules keep it, and c itself must not
+		// escape, or every create of an object without rules would pay
+		// for its allocation
+		rc := *c
+		errs = rc.checkRules(ctx, values, existing, now, errs)
 	}
 	if len(errs) > 0 {
 		return nil, nil, validationFailed(c.o.Name, errs)
@@ -194,15 +203,7 @@ func (c *call) stampCreate(ctx context.Context, tx Tx, values Record, now time.T
 		}
 		values[FieldID] = id.String()
 	}
-	setIfAbsent(values, FieldCreatedAt, now)
-	setIfAbsent(values, FieldUpdatedAt, now)
-	if uid := userID(c.p); uid != "" {
-		setIfAbsent(values, FieldCreatedBy, uid)
-		setIfAbsent(values, FieldUpdatedBy, uid)
-		if c.o.HasOwner() {
-			setIfAbsent(values, FieldOwner, uid)
-		}
-	}
+	c.stampAudit(values, now)
 	for _, f := range c.o.Fields {
 		if f.Kind() != KindAutonumber {
 			continue
@@ -217,6 +218,20 @@ func (c *call) stampCreate(ctx context.Context, tx Tx, values Record, now time.T
 		values[f.Name] = formatAutonumber(f.AutonumberFormat, n, now)
 	}
 	return nil
+}
+
+// stampAudit sets the creation and update times and users and the owner
+// of a new record, unless given.
+func (c *call) stampAudit(values Record, now time.Time) {
+	setIfAbsent(values, FieldCreatedAt, now)
+	setIfAbsent(values, FieldUpdatedAt, now)
+	if uid := userID(c.p); uid != "" {
+		setIfAbsent(values, FieldCreatedBy, uid)
+		setIfAbsent(values, FieldUpdatedBy, uid)
+		if c.o.HasOwner() {
+			setIfAbsent(values, FieldOwner, uid)
+		}
+	}
 }
 
 // stampUpdate moves updated_at forward (past the current value, so the

@@ -187,12 +187,19 @@ await step("data.find unknown object is 404 OBJECT_NOT_FOUND", async () => {
 
 let opp;
 await step("actions.invoke close_won", async () => {
-  opp = (await client.data.create("crm_opportunity", { name: `Deal ${run}`, account: acme.id })).record;
+  opp = (await client.data.create("crm_opportunity", { name: `Deal ${run}`, account: acme.id, amount: 1000 })).record;
   assert.equal(opp.stage, "prospecting");
   const r = await client.actions.invoke("crm_opportunity", "close_won", { recordId: opp.id, params: { note: "signed" } });
   assert.equal(r.success, true, JSON.stringify(r));
   assert.equal(r.data.stage, "closed_won");
   assert.equal(r.data.probability, 100);
+});
+await step("data.update against a validation rule: 400 VALIDATION_FAILED with the rule's code", async () => {
+  await assert.rejects(client.data.update("crm_opportunity", opp.id, { stage: "prospecting" }), (e) => {
+    assert.equal(e.code, "VALIDATION_FAILED");
+    assert.deepEqual(e.fields.map((f) => [f.field, f.code]), [["stage", "invalid_transition"]]);
+    return true;
+  });
 });
 await step("actions.invoke: undeclared action is a failure result", async () => {
   const r = await client.actions.invoke("crm_opportunity", "no_such_action", {});

@@ -99,7 +99,7 @@ await step("get_record and update_record", async () => {
   assert.equal(r.record.industry, "finance");
 });
 const opp = await step("run_action close_won on a new opportunity", async () => {
-  const o = await call(client, "create_record", { objectName: "crm_opportunity", data: { name: `Deal ${run}`, account: account.id } });
+  const o = await call(client, "create_record", { objectName: "crm_opportunity", data: { name: `Deal ${run}`, account: account.id, amount: 1000 } });
   const r = await call(client, "run_action", { actionName: "close_won", recordId: o.id, params: { note: "via MCP" } });
   assert.equal(r.objectName, "crm_opportunity");
   assert.equal(r.result.stage, "closed_won");

@@ -341,6 +341,11 @@ func fieldItem(f *objectos.Field, editable bool) map[string]any {
 	setIf(item, "placeholder", f.Placeholder)
 	setIf(item, "inlineHelpText", f.InlineHelpText)
 	setIf(item, "autonumberFormat", f.AutonumberFormat)
+	// the conditional rules, for clients to mirror (the server enforces
+	// requiredWhen and readonlyWhen itself)
+	setIf(item, "requiredWhen", string(f.RequiredWhen))
+	setIf(item, "readonlyWhen", string(f.ReadonlyWhen))
+	setIf(item, "visibleWhen", string(f.VisibleWhen))
 	if f.Hidden {
 		item["hidden"] = true
 	}

@@ -303,3 +303,53 @@ func TestCRMRateLimits(t *testing.T) {
 		assert.ErrorContains(t, err, want, env)
 	}
 }
+
+// TestCRMRules walks the opportunity's rules: no close date before the
+// creation day, an amount from the proposal on, and closed stays closed.
+func TestCRMRules(t *testing.T) {
+	for name, db := range crmDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			c := startCRM(t, db, map[string]string{"OS_ADMIN_EMAIL": "admin@example.com", "OS_ADMIN_PASSWORD": "change-me-now"})
+			admin := c.client()
+			code, _ := admin.do("POST", "/auth/sign-in/email", `{"email":"admin@example.com","password":"change-me-now"}`)
+			require.Equal(t, 200, code)
+			code, acc := admin.do("POST", "/data/crm_account", `{"name":"Acme"}`)
+			require.Equal(t, 201, code, "%v", acc)
+			account := `"account":"` + acc["id"].(string) + `"`
+			fieldsOf := func(body map[string]any) map[string]string {
+				out := map[string]string{}
+				for _, f := range body["fields"].([]any) {
+					out[f.(map[string]any)["field"].(string)] = f.(map[string]any)["code"].(string)
+				}
+				return out
+			}
+
+			yesterday := time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02")
+			code, body := admin.do("POST", "/data/crm_opportunity", `{"name":"Late",`+account+`,"close_date":"`+yesterday+`"}`)
+			require.Equal(t, 400, code, "%v", body)
+			assert.Equal(t, "VALIDATION_FAILED", body["code"])
+			assert.Equal(t, map[string]string{"close_date": "rule_violation"}, fieldsOf(body))
+			assert.Equal(t, "A new opportunity cannot close before the day it is created.", body["error"])
+
+			code, body = admin.do("POST", "/data/crm_opportunity", `{"name":"Proposal",`+account+`,"stage":"proposal"}`)
+			require.Equal(t, 400, code, "%v", body)
+			assert.Equal(t, map[string]string{"amount": "required"}, fieldsOf(body))
+
+			tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format("2006-01-02")
+			code, opp := admin.do("POST", "/data/crm_opportunity", `{"name":"Deal",`+account+`,"close_date":"`+tomorrow+`"}`)
+			require.Equal(t, 201, code, "%v", opp)
+			id := opp["id"].(string)
+			code, body = admin.do("POST", "/actions/crm_opportunity/close_won/"+id, `{"params":{}}`)
+			require.Equal(t, 400, code, "%v", body)
+			assert.Equal(t, "VALIDATION_FAILED", body["error"].(map[string]any)["code"], "a won deal needs its amount")
+			code, body = admin.do("PATCH", "/data/crm_opportunity/"+id, `{"amount":1000,"close_date":"2020-01-01"}`)
+			require.Equal(t, 200, code, "%v", body) // the close date rule is for inserts only
+			code, body = admin.do("POST", "/actions/crm_opportunity/close_won/"+id, `{"params":{}}`)
+			require.Equal(t, 200, code, "%v", body)
+			code, body = admin.do("PATCH", "/data/crm_opportunity/"+id, `{"stage":"proposal"}`)
+			require.Equal(t, 400, code, "%v", body)
+			assert.Equal(t, map[string]string{"stage": "invalid_transition"}, fieldsOf(body))
+			assert.Equal(t, "A closed opportunity stays closed.", body["error"])
+		})
+	}
+}
