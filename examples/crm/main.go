@@ -25,8 +25,9 @@
 // forwarding header is believed, or "unix"), OS_CLIENT_IP_HEADER (that
 // header: X-Forwarded-For by default), OS_HSTS (a
 // Strict-Transport-Security value), OS_MCP_SERVER_ENABLED (true serves MCP),
-// OS_MCP_SERVER_NAME (its name for clients) and OS_CONSOLE_ENABLED (false
-// turns the console at /api/v1/console/ off).
+// OS_MCP_SERVER_NAME (its name for clients), OS_CONSOLE_ENABLED (false
+// turns the console at /api/v1/console/ off) and OS_AUDIT_RETENTION (how
+// long the audit log keeps entries, such as 2160h; 0 keeps them forever).
 package main
 
 import (
@@ -49,6 +50,7 @@ import (
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/apikey"
+	"github.com/objectos-go/objectos/audit"
 	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/console"
 	"github.com/objectos-go/objectos/mcp"
@@ -101,8 +103,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 
 	authOpts := auth.Options{}.WithEnv(getenv)
 	mcpOpts := mcp.Options{}.WithEnv(getenv)
+	retention, err := auditRetention(getenv)
+	if err != nil {
+		return err
+	}
 	plugins := []objectos.Plugin{rest.New(rest.Options{Docs: true}), auth.New(authOpts), apikey.New(apikey.Options{}), security.New(),
-		mcp.New(mcpOpts)}
+		mcp.New(mcpOpts), audit.New(audit.Options{Retention: retention})}
 	var cons *console.Plugin
 	if !strings.EqualFold(strings.TrimSpace(getenv("OS_CONSOLE_ENABLED")), "false") {
 		cons = console.New(console.Options{Title: "CRM console"})
@@ -223,6 +229,24 @@ func splitList(s string) []string {
 // corsFromEnv reads OS_CORS_ORIGINS: browser pages on these origins may
 // call the API with the user's session (credentials), unless the list is
 // "*" (any origin, without credentials: bearer tokens and keys only).
+// DefaultAuditRetention is how long the CRM's audit log keeps entries
+// unless OS_AUDIT_RETENTION says otherwise.
+const DefaultAuditRetention = 90 * 24 * time.Hour
+
+// auditRetention reads OS_AUDIT_RETENTION: a Go duration ("2160h"), or 0
+// to keep entries forever.
+func auditRetention(getenv func(string) string) (time.Duration, error) {
+	v := strings.TrimSpace(getenv("OS_AUDIT_RETENTION"))
+	if v == "" {
+		return DefaultAuditRetention, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("OS_AUDIT_RETENTION=%q: want a duration such as 2160h (90 days), or 0 to keep entries forever", v)
+	}
+	return d, nil
+}
+
 func corsFromEnv(getenv func(string) string) objectos.CORS {
 	origins := splitList(getenv("OS_CORS_ORIGINS"))
 	return objectos.CORS{AllowedOrigins: origins, AllowCredentials: !slices.Contains(origins, "*")}
