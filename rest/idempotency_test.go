@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/apikey"
+	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/internal/testenv"
 	"github.com/objectos-go/objectos/objectostest"
 	"github.com/objectos-go/objectos/store"
@@ -239,6 +241,27 @@ func TestIdempotencyKey(t *testing.T) {
 			key("read").Post("/api/v1/data/order/query", `{}`).Status(t, http.StatusOK)
 			key("read").Post("/api/v1/data/order/query", `{"limit":1}`).Status(t, http.StatusOK)
 		})
+	})
+}
+
+// TestIdempotencyKeepsTheLockout: a wrong password sent with an
+// Idempotency-Key is refused and the key released, but the failure still
+// counts towards the sign-in lockout (it is written as a part of its own,
+// not rolled back with the refused request).
+func TestIdempotencyKeepsTheLockout(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		clock := objectostest.NewClock()
+		env := idemEnv(t, st, clock, nil)
+		ada := env.User(t, "Ada")
+		clock.Advance(apikey.DefaultFreshSession + time.Minute) // minting now needs the password
+		for i := range auth.DefaultLockoutThreshold {
+			ada.With("Idempotency-Key", fmt.Sprint("guess-", i)).Post("/api/v1/keys", `{"name":"k","password":"wrong"}`).
+				Status(t, http.StatusBadRequest).Code(t, "VALIDATION_FAILED")
+		}
+		ada.With("Idempotency-Key", "right").Post("/api/v1/keys", map[string]any{"name": "k", "password": ada.Password}).
+			Status(t, http.StatusForbidden).Code(t, "ACCOUNT_LOCKED")
+		env.Client().Post("/api/v1/auth/sign-in/email", map[string]any{"email": ada.Email, "password": ada.Password}).
+			Status(t, http.StatusForbidden)
 	})
 }
 
