@@ -115,7 +115,7 @@ func TestRequestObserver(t *testing.T) {
 	// The record says what the access line says.
 	alice := env.Admin(t, "alice")
 	created := alice.Post("/api/v1/data/account", map[string]any{"name": "Acme"}).Status(t, http.StatusCreated)
-	r = alice.Get("/api/v1/data/account/" + created.ID()).Status(t, http.StatusOK)
+	r = alice.Get("/api/v1/data/account/"+created.ID()).Status(t, http.StatusOK)
 	id = r.Header.Get("X-Request-Id")
 	rec := a.byID(t, id).rec
 	line := logs.line(t, id)
