@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -138,6 +139,18 @@ func TestQueryHook(t *testing.T) {
 
 		require.NoError(t, st.Ping(ctx))
 		assert.Equal(t, []string{"SELECT 1"}, queries(h.take()))
+
+		if st.Dialect() == "pg" { // the shared rate limiter, on the request path
+			l, err := store.NewRateLimiter(ctx, st, store.RateLimiterOptions{})
+			require.NoError(t, err)
+			h.take() // whatever creating its table ran
+			_, err = l.Allow(ctx, objectos.RateBucket{Name: "write", Rate: objectos.Rate{Limit: 60, Period: time.Minute}}, "user:"+secret, 1)
+			require.NoError(t, err)
+			limited := h.take()
+			require.Len(t, limited, 1)
+			assert.True(t, strings.HasPrefix(limited[0].query, "INSERT INTO objectos_rate_limits"), limited[0].query)
+			seen = append(seen, limited...)
+		}
 
 		for _, q := range seen {
 			assert.Equal(t, q.query, q.template)
