@@ -37,8 +37,7 @@ var serverSpan = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer
 // its attributes are set then, and only when it is recorded (sampled).
 func (p *Plugin) RequestStarted(r *http.Request) context.Context {
 	ctx := p.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-	method := requestMethod(r.Method)
-	ctx, span := p.tracer.Start(ctx, string(method), serverSpan...)
+	ctx, span := p.tracer.Start(ctx, spanName(requestMethod(r.Method), ""), serverSpan...)
 	return context.WithValue(ctx, spanKey{}, span)
 }
 
@@ -60,11 +59,7 @@ func (p *Plugin) RequestDone(r *http.Request, rec objectos.RequestRecord) {
 	}
 	if span, ok := ctx.Value(spanKey{}).(trace.Span); ok {
 		if span.IsRecording() {
-			name := string(method)
-			if rec.Route != "" {
-				name += " " + rec.Route
-			}
-			span.SetName(name)
+			span.SetName(spanName(method, rec.Route))
 			own := append(attrs[:len(attrs):len(attrs)], semconv.HTTPRequestMethodKey.String(string(method)),
 				semconv.URLScheme(scheme(r)), attrRequestID.String(rec.RequestID))
 			if rec.Object != "" {
@@ -81,6 +76,19 @@ func (p *Plugin) RequestDone(r *http.Request, rec objectos.RequestRecord) {
 		span.End()
 	}
 	p.duration.Record(ctx, rec.Duration.Seconds(), method, scheme(r), attrs...)
+}
+
+// spanName is "METHOD route", or the method alone without a route; an
+// unknown method is HTTP, as the semantic conventions name it.
+func spanName(method httpconv.RequestMethodAttr, route string) string {
+	name := string(method)
+	if method == httpconv.RequestMethodOther {
+		name = "HTTP"
+	}
+	if route != "" {
+		name += " " + route
+	}
+	return name
 }
 
 // requestMethod is the method as the semantic conventions name it: one of

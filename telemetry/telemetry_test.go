@@ -301,6 +301,7 @@ func TestMetrics(t *testing.T) {
 		}
 		admin.Get("/api/v1/data/account").Status(t, http.StatusOK)
 		o.Client().Get("/api/v1/test/fail").Status(t, http.StatusInternalServerError)
+		admin.Do("PROPFIND", "/api/v1/data/account", nil).Status(t, http.StatusMethodNotAllowed)
 
 		m := collect(t, o.reader)
 		requests := histogram(t, m, "http.server.request.duration")
@@ -314,6 +315,8 @@ func TestMetrics(t *testing.T) {
 			"http.route": "/api/v1/data/{object}", "http.response.status_code": "200"}).Count)
 		assert.Equal(t, uint64(1), point(t, requests, map[string]string{"http.route": "/api/v1/test/fail",
 			"http.response.status_code": "500", "error.type": "500"}).Count)
+		assert.Equal(t, uint64(1), point(t, requests, map[string]string{"http.request.method": "_OTHER",
+			"http.response.status_code": "405"}).Count, "an unknown method makes no series of its own")
 
 		statements := histogram(t, m, "db.client.operation.duration")
 		insert := point(t, statements, map[string]string{"db.system.name": system, "db.operation.name": "INSERT",
