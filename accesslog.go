@@ -44,39 +44,23 @@ func (w *accessWriter) Flush() {
 // Unwrap lets http.ResponseController reach the connection's own writer.
 func (w *accessWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// logAccess writes the access line of a request the Stack served: r is the
-// request as it arrived, routed (nil when it never reached the routes) the
-// one the routes saw, which carries the registered pattern and the object.
-// Only the method, the pattern, the object's name — never the path, the
-// query or a header — and what the Stack itself decided are logged, so no
-// credential a request carries can reach the line.
-func (s *Stack) logAccess(ctx context.Context, st *requestState, r, routed *http.Request) {
-	aw := &st.w
-	status := aw.status
-	if status == 0 {
-		status = http.StatusOK // a handler that wrote nothing answered 200
-	}
+// logAccess writes the access line of a request the Stack served (see
+// requestRecord, which reads nothing a credential could be in).
+func (s *Stack) logAccess(ctx context.Context, rec *RequestRecord) {
 	attrs := make([]slog.Attr, 0, 9)
 	attrs = append(attrs,
-		slog.String("method", r.Method),
-		slog.String("route", ""),
-		slog.Int("status", status),
-		slog.Duration("duration", time.Since(aw.start)),
-		slog.Int64("bytes", aw.bytes),
-		slog.String("request_id", st.id),
+		slog.String("method", rec.Method),
+		slog.String("route", rec.Route),
+		slog.Int("status", rec.Status),
+		slog.Duration("duration", rec.Duration),
+		slog.Int64("bytes", rec.Bytes),
+		slog.String("request_id", rec.RequestID),
 	)
-	if routed != nil && routed.Pattern != "" {
-		attrs[1] = slog.String("route", s.base+routed.Pattern)
-		if name := routed.PathValue("object"); name != "" && s.objects[name] != nil {
-			attrs = append(attrs, slog.String("object", name))
-		}
+	if rec.Object != "" {
+		attrs = append(attrs, slog.String("object", rec.Object))
 	}
-	p := st.seen
-	if st.authDone && st.principal != nil {
-		p = st.principal
-	}
-	if p != nil {
-		attrs = append(attrs, slog.String("principal_id", p.UserID), slog.String("auth_method", string(p.Method)))
+	if rec.PrincipalID != "" || rec.AuthMethod != "" {
+		attrs = append(attrs, slog.String("principal_id", rec.PrincipalID), slog.String("auth_method", string(rec.AuthMethod)))
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "objectos: request", attrs...)
 }

@@ -154,6 +154,7 @@ type Stack struct {
 	handlers  map[string]ActionHandler
 	// actionObservers are the plugins told of each action run.
 	actionObservers []ActionObserver
+	observers       []RequestObserver // the plugins told of each request (observe.go)
 	started         time.Time
 	closeOnce       sync.Once
 	accessLog       bool
@@ -274,6 +275,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 			s.actionObservers = append(s.actionObservers, ao)
 		}
 	}
+	s.observers = requestObservers(opts.Plugins)
 	if s.security == nil {
 		if len(s.auth) > 0 && len(system) > 0 {
 			// Signed-in users and system objects (users, sessions, keys)
@@ -830,7 +832,8 @@ var (
 // costs every request (past eight, the header map grows). CORS preflights
 // are answered here, before any route, authentication or database work.
 // Each request is logged once on Options.Logger (the access line; see
-// Options.NoAccessLog). After Shutdown, requests other than the probes are
+// Options.NoAccessLog), and reported to the plugins that implement
+// RequestObserver. After Shutdown, requests other than the probes are
 // answered 503 SERVICE_UNAVAILABLE.
 func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
@@ -848,10 +851,12 @@ func (s *Stack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.inflight.Add(1)
 	defer s.inflight.Add(-1)
 	var r2 *http.Request // the request the routes see, once there is one
-	if s.accessLog && s.log.Enabled(ctx, slog.LevelInfo) {
+	if logged := s.accessLog && s.log.Enabled(ctx, slog.LevelInfo); logged || s.observers != nil {
 		st.w = accessWriter{ResponseWriter: w, start: time.Now()}
 		w = &st.w
-		defer func() { s.logAccess(ctx, st, r, r2) }()
+		r = s.startRequest(r)
+		ctx = r.Context()
+		defer func() { s.endRequest(st, r, r2, logged) }()
 	}
 	rel, ok := s.relative(r.URL.Path)
 	if s.draining.Load() && rel != "/health" && rel != "/ready" {

@@ -9,7 +9,7 @@ import (
 // implementing more interfaces, found by type assertion: [ObjectProvider]
 // (system objects), [RouteProvider] (HTTP routes), [Initializer] (start-up
 // work after schema sync), [HookProvider] (write hooks), [AuthPlugin],
-// [SecurityPlugin] and io.Closer.
+// [SecurityPlugin], [RequestObserver] (traces and metrics) and io.Closer.
 type Plugin interface {
 	// Name identifies the plugin in logs and errors.
 	Name() string

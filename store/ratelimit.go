@@ -103,7 +103,10 @@ func (l *RateLimiter) Allow(ctx context.Context, b objectos.RateBucket, key stri
 	inc := int64(b.Interval()) * int64(cost)
 	var tat int64
 	var allowed bool
-	if err := l.s.db.DB.QueryRowContext(ctx, allowSQL, b.Name, key, now, inc, int64(b.Period)).Scan(&tat, &allowed); err != nil {
+	qctx, ob := l.s.before(ctx, allowSQL)
+	err := l.s.db.DB.QueryRowContext(qctx, allowSQL, b.Name, key, now, inc, int64(b.Period)).Scan(&tat, &allowed)
+	ob.after(qctx, nil, err)
+	if err != nil {
 		return objectos.RateDecision{}, l.s.translate(err)
 	}
 	if allowed {

@@ -754,7 +754,11 @@ func (c *conn) InsertMany(ctx context.Context, o *objectos.Object, rows []object
 			}
 			q.str(")")
 		}
-		if _, err := c.q.ExecContext(ctx, q.b.String(), q.args...); err != nil {
+		qs := q.b.String()
+		qctx, ob := c.s.before(ctx, qs)
+		res, err := c.q.ExecContext(qctx, qs, q.args...)
+		ob.after(qctx, res, err)
+		if err != nil {
 			return c.s.translate(err)
 		}
 	}

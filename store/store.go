@@ -34,6 +34,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -65,6 +66,9 @@ type Store struct {
 	// txTimeout bounds each transaction of Transact, its COMMIT included;
 	// 0 for none.
 	txTimeout time.Duration
+	// hooks observe the store's statements (AddQueryHook); nil for none.
+	hooks  atomic.Pointer[[]bun.QueryHook]
+	hookMu sync.Mutex // serializes AddQueryHook
 }
 
 // SetLogger sets the logger of schema sync's messages (indexes built or
@@ -363,7 +367,10 @@ func (s *Store) Ping(ctx context.Context) error {
 		return s.translate(err)
 	}
 	var one int
-	if err := s.db.DB.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+	qctx, ob := s.before(ctx, "SELECT 1")
+	err := s.db.DB.QueryRowContext(qctx, "SELECT 1").Scan(&one)
+	ob.after(qctx, nil, err)
+	if err != nil {
 		return s.translate(err)
 	}
 	return nil
@@ -394,20 +401,29 @@ func (c *conn) Savepoint(ctx context.Context, fn func() error) error {
 	}
 	c.savepoints++
 	name := fmt.Sprintf("os_sp_%d", c.savepoints)
-	if _, err := c.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+	if _, err := c.txExec(ctx, "SAVEPOINT "+name); err != nil {
 		return c.s.translate(err)
 	}
 	if err := fn(); err != nil {
-		if _, rerr := c.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+		if _, rerr := c.txExec(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
 			return c.s.translate(rerr)
 		}
-		_, _ = c.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+		_, _ = c.txExec(ctx, "RELEASE SAVEPOINT "+name)
 		return err
 	}
-	if _, err := c.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+	if _, err := c.txExec(ctx, "RELEASE SAVEPOINT "+name); err != nil {
 		return c.s.translate(err)
 	}
 	return nil
+}
+
+// txExec runs a statement without values on the transaction, under the
+// query hooks.
+func (c *conn) txExec(ctx context.Context, query string) (sql.Result, error) {
+	ctx, ob := c.s.before(ctx, query)
+	res, err := c.tx.ExecContext(ctx, query)
+	ob.after(ctx, res, err)
+	return res, err
 }
 
 func (s *Store) conn() *conn { return &conn{s: s, q: s.db.DB} }
@@ -472,10 +488,18 @@ func (c *conn) tooManyArgs(args []any) error {
 	return nil
 }
 
+// query runs a statement that returns rows, under the query hooks.
 func (c *conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if err := c.tooManyArgs(args); err != nil {
 		return nil, err
 	}
+	ctx, ob := c.s.before(ctx, query)
+	rows, err := c.queryStmt(ctx, query, args)
+	ob.after(ctx, nil, err)
+	return rows, err
+}
+
+func (c *conn) queryStmt(ctx context.Context, query string, args []any) (*sql.Rows, error) {
 	if st := c.stmt(ctx, query); st != nil {
 		if c.tx != nil {
 			st = c.tx.StmtContext(ctx, st)
@@ -488,10 +512,18 @@ func (c *conn) query(ctx context.Context, query string, args ...any) (*sql.Rows,
 	return c.q.QueryContext(ctx, query, args...)
 }
 
+// exec runs a statement that returns no rows, under the query hooks.
 func (c *conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if err := c.tooManyArgs(args); err != nil {
 		return nil, err
 	}
+	ctx, ob := c.s.before(ctx, query)
+	res, err := c.execStmt(ctx, query, args)
+	ob.after(ctx, res, err)
+	return res, err
+}
+
+func (c *conn) execStmt(ctx context.Context, query string, args []any) (sql.Result, error) {
 	if st := c.stmt(ctx, query); st != nil {
 		if c.tx != nil {
 			st = c.tx.StmtContext(ctx, st)
@@ -517,14 +549,17 @@ func (s *Store) Transact(ctx context.Context, fn func(tx objectos.Tx) error) (er
 		ctx, cancel = context.WithTimeout(ctx, s.txTimeout)
 		defer cancel()
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	bctx, ob := s.before(ctx, "BEGIN")
+	tx, err := s.db.BeginTx(bctx, nil)
+	ob.after(bctx, nil, err)
 	if err != nil {
 		return s.translate(err)
 	}
 	done := false
 	defer func() {
 		if !done {
-			_ = tx.Rollback()
+			rctx, ob := s.before(ctx, "ROLLBACK")
+			ob.after(rctx, nil, tx.Rollback())
 		}
 	}()
 	if err := fn(&conn{s: s, q: tx.Tx, tx: tx.Tx, btx: tx}); err != nil {
@@ -536,7 +571,10 @@ func (s *Store) Transact(ctx context.Context, fn func(tx objectos.Tx) error) (er
 		return s.translate(err)
 	}
 	done = true
-	if err := tx.Commit(); err != nil {
+	cctx, ob := s.before(ctx, "COMMIT")
+	err = tx.Commit()
+	ob.after(cctx, nil, err)
+	if err != nil {
 		return s.commitFailed(err)
 	}
 	return nil

@@ -26,8 +26,10 @@
 // header: X-Forwarded-For by default), OS_HSTS (a
 // Strict-Transport-Security value), OS_MCP_SERVER_ENABLED (true serves MCP),
 // OS_MCP_SERVER_NAME (its name for clients), OS_CONSOLE_ENABLED (false
-// turns the console at /api/v1/console/ off) and OS_AUDIT_RETENTION (how
-// long the audit log keeps entries, such as 2160h; 0 keeps them forever).
+// turns the console at /api/v1/console/ off), OS_AUDIT_RETENTION (how
+// long the audit log keeps entries, such as 2160h; 0 keeps them forever)
+// and OS_METRICS_ADDR (a listen address, such as 127.0.0.1:9464, for
+// Prometheus metrics at /metrics).
 package main
 
 import (
@@ -121,6 +123,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if err != nil {
 		return err
 	}
+	var mets *metrics
+	metricsAddr := getenv("OS_METRICS_ADDR")
+	if metricsAddr != "" {
+		if mets, err = newMetrics(st); err != nil {
+			return fmt.Errorf("OS_METRICS_ADDR: %w", err)
+		}
+		defer mets.mp.Shutdown(context.Background()) //nolint:errcheck // a no-op after shutdown
+		plugins = append(plugins, mets.tel)
+	}
 	stack, err := objectos.New(ctx, objectos.Options{
 		Artifact: artifact,
 		Store:    st,
@@ -150,6 +161,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if err != nil {
 		return err
 	}
+	if mets != nil {
+		if err := mets.listen(metricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("OS_METRICS_ADDR: %w", err)
+		}
+		defer mets.srv.Close() // when run returns before shutting it down
+	}
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -167,10 +185,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if mcpOpts.Enabled {
 		fmt.Fprintf(out, "MCP server: %s/mcp (Streamable HTTP; send an API key as Authorization: Bearer)\n", base)
 	}
+	if mets != nil {
+		fmt.Fprintf(out, "metrics: http://%s/metrics (Prometheus)\n", mets.ln.Addr())
+	}
 	fmt.Fprintln(out, signInHint(ctx, stack, base, authOpts.AdminEmail))
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	servers := 1
 	go func() { errc <- srv.Serve(ln) }()
+	if mets != nil {
+		servers++
+		go func() { errc <- mets.serve() }()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -188,8 +214,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if err := srv.Shutdown(sctx); err != nil {
 		return err
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if mets != nil {
+		if err := mets.shutdown(sctx); err != nil {
+			return err
+		}
+	}
+	for range servers {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	return nil
 }
