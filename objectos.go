@@ -441,18 +441,19 @@ func systemObjects(p Plugin) ([]*Object, error) {
 // returns every object with its system fields: the artifact's in order,
 // then the system objects.
 func resolveObjects(a *Artifact, system []*Object) ([]*Object, error) {
-	sysRules, err := checkArtifact(&Artifact{Objects: system}, nil, true)
+	sysCompiled, err := checkArtifact(&Artifact{Objects: system}, nil, true)
 	if err != nil {
 		return nil, fmt.Errorf("objectos: system objects: %w", err)
 	}
-	rules, err := checkArtifact(a, system, false)
+	compiled, err := checkArtifact(a, system, false)
 	if err != nil {
 		return nil, err
 	}
 	var out []*Object
 	for _, o := range append(append([]*Object(nil), a.Objects...), system...) {
 		r := resolveObject(o)
-		r.rules = cmp.Or(rules[o], sysRules[o])
+		r.rules = cmp.Or(compiled.rules[o], sysCompiled.rules[o])
+		r.attachFormulas(append(compiled.formulas[o], sysCompiled.formulas[o]...))
 		out = append(out, r)
 	}
 	return out, nil

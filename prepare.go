@@ -112,6 +112,9 @@ func (c *call) normalize(input Record, keys []string, creating bool) (values Rec
 			}
 			values[k] = id
 			continue
+		case f.Type == TypeFormula:
+			dropped = append(dropped, k)
+			continue
 		case f.System && k != FieldOwner && !c.sys:
 			dropped = append(dropped, k)
 			continue

@@ -115,8 +115,11 @@ func (d *oas) objectSchemas(st *objectos.Stack, o *objectos.Object) {
 			continue
 		}
 		rs := d.fieldValue(f, true)
-		if f.System && f.Name != objectos.FieldOwner {
+		if f.System && f.Name != objectos.FieldOwner || f.Type == objectos.TypeFormula {
 			rs["readOnly"] = true
+		}
+		if f.Type == objectos.TypeFormula {
+			rs["description"] = "computed on read: " + string(f.Expression)
 		}
 		if !f.Required && !neverNull[f.Name] {
 			rs = nullable(rs)
@@ -127,7 +130,7 @@ func (d *oas) objectSchemas(st *objectos.Stack, o *objectos.Object) {
 			create[f.Name] = jsonObj{"type": "string", "pattern": `^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`,
 				"description": "a record id of your choice; the server issues a time-ordered UUIDv7 otherwise"}
 			update[f.Name] = jsonObj{"description": "ignored: the id is the path's"}
-		case f.System && f.Name != objectos.FieldOwner, f.Readonly, f.Kind() == objectos.KindAutonumber:
+		case f.System && f.Name != objectos.FieldOwner, f.Readonly, f.Kind() == objectos.KindAutonumber, f.Type == objectos.TypeFormula:
 			ignored := jsonObj{"description": "read-only: dropped from writes and reported in droppedFields"}
 			create[f.Name], update[f.Name] = ignored, ignored
 		default:

@@ -266,6 +266,9 @@ type conv struct {
 func (s *Store) planTable(ctx context.Context, q querier, cat *catalog, o *objectos.Object, p *Plan) error {
 	existing := cat.tables[o.Name]
 	for _, f := range o.Fields {
+		if !f.Stored() {
+			continue
+		}
 		if f.RenamedFrom == "" {
 			continue
 		}
@@ -281,6 +284,9 @@ func (s *Store) planTable(ctx context.Context, q querier, cat *catalog, o *objec
 
 	var convs []conv
 	for _, f := range o.Fields {
+		if !f.Stored() {
+			continue
+		}
 		colType, ok := existing[f.Name]
 		if !ok {
 			continue
