@@ -100,6 +100,8 @@ type Object struct {
 	// rules are the compiled validations and conditional fields; nil when
 	// the object has none.
 	rules *ruleSet
+	// secrets are the secret fields; nil when the object has none.
+	secrets []*Field
 }
 
 // Field returns the field with the name, or nil. On an object returned by a
@@ -204,6 +206,7 @@ const (
 	TypeJSON         FieldType = "json"
 	TypeAutonumber   FieldType = "autonumber"
 	TypePassword     FieldType = "password"
+	TypeSecret       FieldType = "secret"
 )
 
 // Kind groups field types by how they are stored, compared and serialized.
@@ -224,6 +227,7 @@ const (
 	KindJSON            // any JSON
 	KindAutonumber      // server-issued text
 	KindPassword        // text, masked on read
+	KindSecret          // text encrypted at rest (AES-256-GCM), masked on read
 )
 
 var typeKinds = map[FieldType]Kind{
@@ -240,10 +244,11 @@ var typeKinds = map[FieldType]Kind{
 	TypeJSON:       KindJSON,
 	TypeAutonumber: KindAutonumber,
 	TypePassword:   KindPassword,
+	TypeSecret:     KindSecret,
 }
 
 // upstream field types that are refused with "not supported yet".
-var unsupportedTypes = []string{"secret", "formula", "summary", "tree", "image", "file", "avatar",
+var unsupportedTypes = []string{"formula", "summary", "tree", "image", "file", "avatar",
 	"video", "audio", "composite", "repeater", "record", "location", "address", "signature",
 	"qrcode", "vector"}
 
@@ -359,7 +364,7 @@ func (f *Field) IsSortable() bool {
 		return false
 	}
 	switch f.Kind() {
-	case KindMulti, KindJSON, KindPassword:
+	case KindMulti, KindJSON, KindPassword, KindSecret:
 		return false
 	}
 	return true

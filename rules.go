@@ -661,11 +661,15 @@ func mapKeys(m map[string]bool) func(func(string) bool) {
 }
 
 // celRecord converts a record's canonical values to CEL values, with every
-// field present.
+// field present. A secret is the mask when set (expressions may test that
+// it is, never what it is), like on every read.
 func celRecord(rs *ruleSet, r Record) map[string]any {
 	out := make(map[string]any, len(rs.types))
 	for _, s := range rs.types {
 		v := r[s.name]
+		if s.kind == KindSecret && v != nil {
+			v = MaskedValue
+		}
 		if raw, ok := v.(json.RawMessage); ok {
 			var x any
 			if json.Unmarshal(raw, &x) == nil {
