@@ -212,6 +212,9 @@ func (v *validator) object(path string, o *Object) {
 			} else if f != nil && ix.Unique && (f.Kind() == KindMulti || f.Kind() == KindJSON) {
 				p.add(fp, "a %s field cannot be part of a unique index", f.Type)
 			}
+			if f := o.Field(fn); f != nil && f.Kind() == KindSecret {
+				p.add(fp, "a secret field cannot be indexed: its values are encrypted")
+			}
 		}
 		if ix.Name != "" {
 			if !validName(ix.Name) || len(ix.Name) > 63 {
@@ -307,7 +310,7 @@ func (v *validator) field(fp string, o *Object, f *Field) {
 		return // compileFormulas checks it
 	}
 	k := f.Kind()
-	textual := k == KindText || k == KindPassword
+	textual := k == KindText || k == KindPassword || k == KindSecret
 	if (f.MaxLength != 0 || f.MinLength != 0) && !textual {
 		p.add(fp, "minLength and maxLength apply to text fields only")
 	}
@@ -368,14 +371,23 @@ func (v *validator) field(fp string, o *Object, f *Field) {
 			p.add(fp+".autonumberFormat", "needs a counter token such as {0000}")
 		}
 	}
-	if f.Unique && (k == KindMulti || k == KindJSON || k == KindPassword) {
+	if f.Unique && (k == KindMulti || k == KindJSON || k == KindPassword || k == KindSecret) {
 		p.add(fp+".unique", "a %s field cannot be unique", f.Type)
+	}
+	if k == KindSecret {
+		if f.Sortable != nil && *f.Sortable {
+			p.add(fp+".sortable", "a secret field cannot be sortable: its values are encrypted")
+		}
+		if f.DefaultValue != nil {
+			p.add(fp+".defaultValue", "a secret field takes no default: a default would sit in the artifact in plain text")
+		}
 	}
 	if f.Searchable && !(k == KindText || k == KindChoice || k == KindAutonumber) {
 		p.add(fp+".searchable", "only text, select and autonumber fields can be searchable")
 	}
 	if f.DefaultValue != nil {
 		switch {
+		case k == KindSecret: // reported above
 		case k == KindAutonumber:
 			p.add(fp+".defaultValue", "an autonumber field is issued by the server and takes no default")
 		default:

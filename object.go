@@ -102,6 +102,8 @@ type Object struct {
 	rules *ruleSet
 	// formulas are the formula fields, in order; nil when it has none.
 	formulas []*formula
+	// secrets are the secret fields; nil when the object has none.
+	secrets []*Field
 }
 
 // Field returns the field with the name, or nil. On an object returned by a
@@ -209,6 +211,9 @@ const (
 	// TypeFormula fields are computed on read from Expression (CEL); they
 	// have no column and cannot be written.
 	TypeFormula FieldType = "formula"
+	// TypeSecret fields are encrypted at rest (Options.SecretKeys) and
+	// read back masked.
+	TypeSecret       FieldType = "secret"
 )
 
 // Kind groups field types by how they are stored, compared and serialized.
@@ -229,6 +234,7 @@ const (
 	KindJSON            // any JSON
 	KindAutonumber      // server-issued text
 	KindPassword        // text, masked on read
+	KindSecret          // text encrypted at rest (AES-256-GCM), masked on read
 )
 
 var typeKinds = map[FieldType]Kind{
@@ -245,10 +251,11 @@ var typeKinds = map[FieldType]Kind{
 	TypeJSON:       KindJSON,
 	TypeAutonumber: KindAutonumber,
 	TypePassword:   KindPassword,
+	TypeSecret:     KindSecret,
 }
 
 // upstream field types that are refused with "not supported yet".
-var unsupportedTypes = []string{"secret", "summary", "tree", "image", "file", "avatar",
+var unsupportedTypes = []string{"summary", "tree", "image", "file", "avatar",
 	"video", "audio", "composite", "repeater", "record", "location", "address", "signature",
 	"qrcode", "vector"}
 
@@ -401,7 +408,7 @@ func (f *Field) IsSortable() bool {
 		return false
 	}
 	switch f.Kind() {
-	case KindMulti, KindJSON, KindPassword:
+	case KindMulti, KindJSON, KindPassword, KindSecret:
 		return false
 	}
 	return f.Type != TypeFormula || f.Computed() != nil

@@ -674,7 +674,8 @@ func mapKeys(m map[string]bool) func(func(string) bool) {
 }
 
 // celRecord converts a record's canonical values to CEL values, with every
-// field present.
+// field present. A secret is the mask when set (expressions may test that
+// it is, never what it is), like on every read.
 func celRecord(rs *ruleSet, r Record) map[string]any {
 	out := make(map[string]any, len(rs.types))
 	for _, s := range rs.types {
@@ -686,6 +687,9 @@ func celRecord(rs *ruleSet, r Record) map[string]any {
 // celValue converts a field's canonical value to the value an expression
 // sees.
 func celValue(s fieldShape, v any) any {
+	if s.kind == KindSecret && v != nil {
+		v = MaskedValue // rules never see a secret's plaintext
+	}
 	if raw, ok := v.(json.RawMessage); ok {
 		var x any
 		if json.Unmarshal(raw, &x) == nil {

@@ -21,7 +21,7 @@ import (
 func (d *oas) fieldValue(f *objectos.Field, read bool) jsonObj {
 	s := jsonObj{}
 	switch f.Kind() {
-	case objectos.KindText, objectos.KindPassword:
+	case objectos.KindText, objectos.KindPassword, objectos.KindSecret:
 		s["type"] = "string"
 		switch f.Type {
 		case objectos.TypeEmail:
@@ -37,8 +37,12 @@ func (d *oas) fieldValue(f *objectos.Field, read bool) jsonObj {
 				s["minLength"] = f.MinLength
 			}
 		}
-		if f.Kind() == objectos.KindPassword {
+		switch f.Kind() {
+		case objectos.KindPassword:
 			s["description"] = `masked as "••••••••" on read`
+		case objectos.KindSecret:
+			s["description"] = `encrypted at rest; masked as "••••••••" on read (null when unset); ` +
+				`writing "••••••••" back leaves it unchanged, "" or null clears it; never filterable or sortable`
 		}
 	case objectos.KindAutonumber:
 		s["type"] = "string"

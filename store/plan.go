@@ -709,7 +709,7 @@ func (s *Store) check(ctx context.Context, q querier, cat *catalog, o *objectos.
 			}
 			if first == "" {
 				first = "a value " + err.Error()
-				if classOf(from) != classPassword && v.err == nil {
+				if classOf(from) != classPassword && classOf(from) != classSecret && v.err == nil {
 					first = fmt.Sprintf("%s (record %s) %s", quoteClip(textOf(v.v)), v.id, err)
 				}
 			}
