@@ -213,7 +213,7 @@ const (
 	TypeFormula FieldType = "formula"
 	// TypeSecret fields are encrypted at rest (Options.SecretKeys) and
 	// read back masked.
-	TypeSecret       FieldType = "secret"
+	TypeSecret FieldType = "secret"
 )
 
 // Kind groups field types by how they are stored, compared and serialized.
