@@ -141,6 +141,7 @@ func (s *Stack) RunAction(ctx context.Context, object, action, recordID string, 
 				return notFound(o, recordID)
 			}
 			fields, _ := rc.projection(nil)
+			s.computeFormulas(ctx, o, rows[0], fields)
 			call.Record = wireInPlace(o, rows[0], fields)
 		}
 		switch a.Type {

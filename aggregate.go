@@ -178,6 +178,8 @@ func (s *Stack) Aggregate(ctx context.Context, object string, q AggregateQuery) 
 			return nil, fieldError(c.o, name, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be %s.", name, use)
 		case f.Kind() == KindPassword:
 			return nil, fieldError(c.o, name, CodeInvalidField, "Field '%s' is a password and cannot be %s.", name, use)
+		case f.Kind() == KindSecret:
+			return nil, fieldError(c.o, name, CodeInvalidQuery, "Field '%s' is a secret (encrypted) and cannot be %s.", name, use)
 		}
 		return f, nil
 	}

@@ -271,7 +271,7 @@ var (
 			"inlineEdit", "inlineTitle", "inlineColumns", "inlineAmountField", "relatedList",
 			"relatedListTitle", "relatedListColumns", "relatedListFilter", "displayField",
 			"descriptionField", "lookupColumns", "lookupPageSize", "lookupFilters", "dependsOn",
-			"allowCreate", "expression", "returnType", "summaryOperations", "language", "step",
+			"allowCreate", "summaryOperations", "language", "step",
 			"currencyConfig", "dimensions", "trackHistory", "group", "widget", "requiredPermissions", "maskingRule", "ackPlaintextMasking",
 			"externalId"},
 		reflect.TypeOf(Capabilities{}): {"trackHistory", "files", "feeds", "activities", "clone"},

@@ -160,7 +160,7 @@ func TestArtifactProblemsAreReportedAllAtOnce(t *testing.T) {
 		"objects.crm_account.fields.kind.type":              `unknown field type "selcet"; did you mean "select"?`,
 		"objects.crm_account.fields.owner.reference":        `references undeclared object "crm_acount"; did you mean "crm_account"?`,
 		"objects.crm_account.fields.stage.options[0].value": "is required",
-		"objects.crm_account.fields.total.type":             `"formula" is not supported yet`,
+		"objects.crm_account.fields.total.expression":       `is required: the CEL expression that computes the field`,
 		"objects.crm_account.fields.Bad-Name":               `field name "Bad-Name" must match ^[a-z_][a-z0-9_]*$`,
 		"objects.crm_account.fields.created_at":             `"created_at" is a system field, injected on every object; it cannot be declared`,
 		"objects.crm_account.fields.size":                   "minLength and maxLength apply to text fields only",

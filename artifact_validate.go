@@ -30,9 +30,16 @@ func validateArtifact(a *Artifact, system []*Object, standalone bool) error {
 	return err
 }
 
-// checkArtifact is validateArtifact that also returns the compiled rules of
-// the objects that have any.
-func checkArtifact(a *Artifact, system []*Object, standalone bool) (map[*Object]*ruleSet, error) {
+// compiledArtifact is what New compiles from an artifact's expressions:
+// the rules and the formulas of the objects that have any.
+type compiledArtifact struct {
+	rules    map[*Object]*ruleSet
+	formulas map[*Object][]*formula
+}
+
+// checkArtifact is validateArtifact that also returns the compiled
+// expressions.
+func checkArtifact(a *Artifact, system []*Object, standalone bool) (*compiledArtifact, error) {
 	p := &problems{}
 	objects := map[string]*Object{}
 	for _, o := range system {
@@ -67,7 +74,8 @@ func checkArtifact(a *Artifact, system []*Object, standalone bool) (map[*Object]
 	for _, o := range system {
 		objectNames = append(objectNames, o.Name)
 	}
-	v := &validator{p: p, objects: objects, objectNames: objectNames, standalone: standalone, rules: map[*Object]*ruleSet{}}
+	v := &validator{p: p, objects: objects, objectNames: objectNames, standalone: standalone,
+		out: &compiledArtifact{rules: map[*Object]*ruleSet{}, formulas: map[*Object][]*formula{}}}
 	for i, o := range a.Objects {
 		if o == nil {
 			continue
@@ -83,7 +91,7 @@ func checkArtifact(a *Artifact, system []*Object, standalone bool) (map[*Object]
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	return v.rules, nil
+	return v.out, nil
 }
 
 type validator struct {
@@ -91,7 +99,7 @@ type validator struct {
 	objects     map[string]*Object
 	objectNames []string
 	standalone  bool
-	rules       map[*Object]*ruleSet
+	out         *compiledArtifact
 }
 
 func (v *validator) refObject(path, name string) *Object {
@@ -199,8 +207,13 @@ func (v *validator) object(path string, o *Object) {
 				v.unknownField(fp, fn, fieldNames)
 			}
 			seen[fn] = true
-			if f := o.Field(fn); f != nil && ix.Unique && (f.Kind() == KindMulti || f.Kind() == KindJSON) {
+			if f := o.Field(fn); f != nil && f.Type == TypeFormula {
+				p.add(fp, "%s is a formula: it has no column to index", fn)
+			} else if f != nil && ix.Unique && (f.Kind() == KindMulti || f.Kind() == KindJSON) {
 				p.add(fp, "a %s field cannot be part of a unique index", f.Type)
+			}
+			if f := o.Field(fn); f != nil && f.Kind() == KindSecret {
+				p.add(fp, "a secret field cannot be indexed: its values are encrypted")
 			}
 		}
 		if ix.Name != "" {
@@ -226,7 +239,10 @@ func (v *validator) object(path string, o *Object) {
 		v.action(ap, a)
 	}
 	if rs := compileRules(p, path, o); rs != nil {
-		v.rules[o] = rs
+		v.out.rules[o] = rs
+	}
+	if fs := compileFormulas(p, path, o); fs != nil {
+		v.out.formulas[o] = fs
 	}
 }
 
@@ -290,8 +306,11 @@ func (v *validator) field(fp string, o *Object, f *Field) {
 		p.add(fp+".type", "%s", typeProblem(f.Type))
 		return
 	}
+	if f.Type == TypeFormula {
+		return // compileFormulas checks it
+	}
 	k := f.Kind()
-	textual := k == KindText || k == KindPassword
+	textual := k == KindText || k == KindPassword || k == KindSecret
 	if (f.MaxLength != 0 || f.MinLength != 0) && !textual {
 		p.add(fp, "minLength and maxLength apply to text fields only")
 	}
@@ -352,14 +371,23 @@ func (v *validator) field(fp string, o *Object, f *Field) {
 			p.add(fp+".autonumberFormat", "needs a counter token such as {0000}")
 		}
 	}
-	if f.Unique && (k == KindMulti || k == KindJSON || k == KindPassword) {
+	if f.Unique && (k == KindMulti || k == KindJSON || k == KindPassword || k == KindSecret) {
 		p.add(fp+".unique", "a %s field cannot be unique", f.Type)
+	}
+	if k == KindSecret {
+		if f.Sortable != nil && *f.Sortable {
+			p.add(fp+".sortable", "a secret field cannot be sortable: its values are encrypted")
+		}
+		if f.DefaultValue != nil {
+			p.add(fp+".defaultValue", "a secret field takes no default: a default would sit in the artifact in plain text")
+		}
 	}
 	if f.Searchable && !(k == KindText || k == KindChoice || k == KindAutonumber) {
 		p.add(fp+".searchable", "only text, select and autonumber fields can be searchable")
 	}
 	if f.DefaultValue != nil {
 		switch {
+		case k == KindSecret: // reported above
 		case k == KindAutonumber:
 			p.add(fp+".defaultValue", "an autonumber field is issued by the server and takes no default")
 		default:
@@ -433,7 +461,7 @@ func (v *validator) action(ap string, a *Action) {
 			pp = ap + ".params." + prm.Name
 		}
 		v.name(pp, "parameter", prm.Name, seen)
-		if !prm.Type.Valid() {
+		if !prm.Type.Valid() || prm.Type == TypeFormula {
 			p.add(pp+".type", "%s", typeProblem(prm.Type))
 			continue
 		}

@@ -73,6 +73,7 @@ func (s *Stack) authorize(ctx context.Context, p *Principal, sys bool, o *Object
 	if g == nil {
 		return nil, nil, Errorf(CodePermissionDenied, "Operation '%s' on object '%s' is not permitted.", access, o.Name)
 	}
+	g = formulaGrant(o, g)
 	if g.Records == nil {
 		return g, nil, nil
 	}

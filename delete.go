@@ -22,7 +22,7 @@ func (s *Stack) Delete(ctx context.Context, object, id string, opts WriteOptions
 		if err != nil {
 			return err
 		}
-		prev := wire(c.o, existing, allFields(c.o))
+		prev := s.wireComputed(ctx, c.o, existing, allFields(c.o))
 		if err := s.runHooks(ctx, &HookContext{Object: c.o, Event: BeforeDelete, ID: id, Previous: prev, Principal: c.p}); err != nil {
 			return err
 		}

@@ -99,7 +99,7 @@ func (s *Stack) describe(ctx context.Context, p *Principal, sys bool, o *Object)
 			continue
 		}
 		c.Fields = append(c.Fields, f)
-		if edit != nil && edit.CanEdit(f.Name) && !f.Readonly && (!f.System || f.Name == FieldOwner && edit.Transfer) {
+		if edit != nil && edit.CanEdit(f.Name) && !f.Readonly && f.Stored() && (!f.System || f.Name == FieldOwner && edit.Transfer) {
 			d.Editable[f.Name] = true
 		}
 	}

@@ -155,7 +155,7 @@ func (s *Stack) expand(ctx context.Context, recs []Record, nodes []*expandNode) 
 		}
 		rows, err := s.reader(ctx).Find(ctx, e.target, &Select{
 			Where:  And(&Filter{Op: OpIn, Field: FieldID, Value: ids}, e.rf, e.where),
-			Fields: e.fields,
+			Fields: readFields(e.target, e.fields, nil),
 		})
 		if err != nil {
 			return err
@@ -164,6 +164,7 @@ func (s *Stack) expand(ctx context.Context, recs []Record, nodes []*expandNode) 
 		children := make([]Record, len(rows))
 		for i, r := range rows {
 			id, _ := r[FieldID].(string)
+			s.computeFormulas(ctx, e.target, r, e.fields)
 			w := wireInPlace(e.target, r, e.fields)
 			children[i] = w
 			byID[id] = w

@@ -40,6 +40,10 @@ const (
 	// OpHas matches a multi-valued field holding any of the strings in
 	// Value ([]string). It appears in bound filters only.
 	OpHas Op = "$has"
+	// OpExpr matches the records for which Expr is true (not false, not
+	// NULL); negated, those for which it is false. It appears in the
+	// filters of row-level policies, never in a caller's.
+	OpExpr Op = "$expr"
 )
 
 var comparisonOps = []Op{OpEq, OpNe, OpGt, OpGte, OpLt, OpLte, OpIn, OpNin, OpBetween, OpContains,
@@ -63,6 +67,8 @@ type Filter struct {
 	Value    any       `json:"value,omitempty"`
 	Ref      string    `json:"ref,omitempty"`
 	Children []*Filter `json:"children,omitempty"`
+	// Expr is the boolean expression of OpExpr.
+	Expr *Expr `json:"expr,omitempty"`
 }
 
 // And returns the conjunction of the filters, dropping nil ones.
@@ -128,6 +134,13 @@ func (f *Filter) write(b *strings.Builder) {
 		}
 		b.WriteByte(')')
 		return
+	case OpExpr:
+		b.WriteString("$expr(")
+		if f.Expr != nil {
+			f.Expr.write(b)
+		}
+		b.WriteByte(')')
+		return
 	}
 	b.WriteString(strconv.Quote(f.Field))
 	b.WriteByte(' ')
@@ -155,6 +168,9 @@ func (f *Filter) values() int {
 	n := 0
 	for _, c := range f.Children {
 		n += c.values()
+	}
+	if f.Expr != nil {
+		n += f.Expr.values()
 	}
 	switch v := f.Value.(type) {
 	case nil:
@@ -186,6 +202,14 @@ func (f *Filter) Fields() []string {
 				seen[name] = true
 				out = append(out, name)
 			}
+		}
+		if n.Expr != nil {
+			n.Expr.fields(func(name string) {
+				if !seen[name] {
+					seen[name] = true
+					out = append(out, name)
+				}
+			})
 		}
 		for _, c := range n.Children {
 			walk(c)

@@ -92,6 +92,12 @@ func (b *filterBinder) field(name string) (*Field, error) {
 	if f.Kind() == KindPassword {
 		return nil, filterErr("%q is a password field and cannot be filtered", name)
 	}
+	if f.Type == TypeFormula && f.Computed() == nil {
+		return nil, filterErr("%q is a formula computed after the read and cannot be filtered", name).With("field", name)
+	}
+	if f.Kind() == KindSecret {
+		return nil, filterErr("%q is a secret field and cannot be filtered: its values are encrypted", name)
+	}
 	return f, nil
 }
 

@@ -100,6 +100,10 @@ type Object struct {
 	// rules are the compiled validations and conditional fields; nil when
 	// the object has none.
 	rules *ruleSet
+	// formulas are the formula fields, in order; nil when it has none.
+	formulas []*formula
+	// secrets are the secret fields; nil when the object has none.
+	secrets []*Field
 }
 
 // Field returns the field with the name, or nil. On an object returned by a
@@ -204,6 +208,12 @@ const (
 	TypeJSON         FieldType = "json"
 	TypeAutonumber   FieldType = "autonumber"
 	TypePassword     FieldType = "password"
+	// TypeFormula fields are computed on read from Expression (CEL); they
+	// have no column and cannot be written.
+	TypeFormula FieldType = "formula"
+	// TypeSecret fields are encrypted at rest (Options.SecretKeys) and
+	// read back masked.
+	TypeSecret FieldType = "secret"
 )
 
 // Kind groups field types by how they are stored, compared and serialized.
@@ -224,6 +234,7 @@ const (
 	KindJSON            // any JSON
 	KindAutonumber      // server-issued text
 	KindPassword        // text, masked on read
+	KindSecret          // text encrypted at rest (AES-256-GCM), masked on read
 )
 
 var typeKinds = map[FieldType]Kind{
@@ -240,18 +251,23 @@ var typeKinds = map[FieldType]Kind{
 	TypeJSON:       KindJSON,
 	TypeAutonumber: KindAutonumber,
 	TypePassword:   KindPassword,
+	TypeSecret:     KindSecret,
 }
 
 // upstream field types that are refused with "not supported yet".
-var unsupportedTypes = []string{"secret", "formula", "summary", "tree", "image", "file", "avatar",
+var unsupportedTypes = []string{"summary", "tree", "image", "file", "avatar",
 	"video", "audio", "composite", "repeater", "record", "location", "address", "signature",
 	"qrcode", "vector"}
 
 // Kind returns the kind of the type, or KindInvalid for an unknown type.
+// A formula's kind is that of its return type (see Field.Kind).
 func (t FieldType) Kind() Kind { return typeKinds[t] }
 
 // Valid reports whether objectos supports the type.
-func (t FieldType) Valid() bool { return typeKinds[t] != KindInvalid }
+func (t FieldType) Valid() bool { return t == TypeFormula || typeKinds[t] != KindInvalid }
+
+// formulaReturnTypes are the return types a formula may declare.
+var formulaReturnTypes = []FieldType{TypeNumber, TypeText, TypeBoolean, TypeDate, TypeDatetime}
 
 // DeleteBehavior is what deleting a record does to the records whose lookup
 // points at it.
@@ -339,6 +355,14 @@ type Field struct {
 	// while it holds. objectos checks it at New and passes it on in
 	// metadata; it does not enforce it (field security does that).
 	VisibleWhen Expression `json:"visibleWhen,omitempty"`
+	// Expression is a formula field's CEL expression over the other
+	// fields of the record (and now); New type-checks it. See the README's
+	// "Formula fields".
+	Expression Expression `json:"expression,omitempty"`
+	// ReturnType is a formula's type: number, text, boolean, date or
+	// datetime. Empty means the expression's own (a timestamp is a
+	// datetime); a declared one must match it.
+	ReturnType FieldType `json:"returnType,omitempty"`
 	// RenamedFrom is the field's former name. When the object's table has a
 	// column of that name and none of this field's, schema sync renames the
 	// column, keeping its values; once renamed, later starts leave it as it
@@ -348,10 +372,35 @@ type Field struct {
 	// System marks the injected system fields (id, created_at, …). An
 	// artifact cannot set it.
 	System bool `json:"system,omitempty"`
+
+	// formula is a formula field's compiled expression, on the fields of
+	// a Stack's objects.
+	formula *formula
 }
 
-// Kind returns the field's kind.
-func (f *Field) Kind() Kind { return f.Type.Kind() }
+// Kind returns the field's kind; a formula's is its return type's.
+func (f *Field) Kind() Kind {
+	if f.Type == TypeFormula {
+		return f.ReturnType.Kind()
+	}
+	return f.Type.Kind()
+}
+
+// Stored reports whether the field has a column: every field but a
+// formula.
+func (f *Field) Stored() bool { return f.Type != TypeFormula }
+
+// Computed returns the storage-neutral form of a formula field of a
+// Stack's object, which a Store compiles to SQL wherever the field is
+// selected, filtered or sorted. It is nil for a field that is not a
+// formula, and for a formula the database cannot compute (the engine
+// computes it after the read, and refuses to filter or sort by it).
+func (f *Field) Computed() *Expr {
+	if f.formula == nil {
+		return nil
+	}
+	return f.formula.sql
+}
 
 // IsSortable reports whether the field may be used in a sort.
 func (f *Field) IsSortable() bool {
@@ -359,10 +408,10 @@ func (f *Field) IsSortable() bool {
 		return false
 	}
 	switch f.Kind() {
-	case KindMulti, KindJSON, KindPassword:
+	case KindMulti, KindJSON, KindPassword, KindSecret:
 		return false
 	}
-	return true
+	return f.Type != TypeFormula || f.Computed() != nil
 }
 
 // Target returns the object a reference field points to.

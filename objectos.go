@@ -121,6 +121,14 @@ type Options struct {
 	// honour it (the rest plugin's writes and actions, the apikey plugin's
 	// POST /keys). The zero value turns it on: keys kept 24 hours.
 	Idempotency Idempotency
+	// SecretKeys encrypt the values of secret fields at rest (AES-256-GCM).
+	// The first key is current: every value written is sealed with it; the
+	// others still decrypt the values they sealed, until a write of the
+	// record or Stack.RotateSecrets seals those again with the current key.
+	// Default none, and New refuses an artifact with secret fields without
+	// a key; keys must be 32 bytes with distinct ids. Replicas must share
+	// them, and losing a key loses the values it sealed.
+	SecretKeys []SecretKey
 }
 
 // Stack is a running objectos application: the engine that enforces
@@ -161,6 +169,8 @@ type Stack struct {
 	draining        atomic.Bool
 	inflight        atomic.Int64
 	idem            *idempotency // nil when Idempotency.Disabled
+	// secrets encrypts the secret fields; nil without Options.SecretKeys.
+	secrets *keyring
 }
 
 // refEdge is a reference field of Object that points at another object.
@@ -293,6 +303,12 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		providers[IdempotencyObject] = "objectos"
 	}
 	if s.order, err = resolveObjects(opts.Artifact, system); err != nil {
+		return nil, err
+	}
+	if s.secrets, err = newKeyring(opts.SecretKeys); err != nil {
+		return nil, err
+	}
+	if err := checkSecretKeys(s.order, s.secrets); err != nil {
 		return nil, err
 	}
 	if err := checkSystemReferences(system, opts.Artifact, providers); err != nil {
@@ -441,18 +457,19 @@ func systemObjects(p Plugin) ([]*Object, error) {
 // returns every object with its system fields: the artifact's in order,
 // then the system objects.
 func resolveObjects(a *Artifact, system []*Object) ([]*Object, error) {
-	sysRules, err := checkArtifact(&Artifact{Objects: system}, nil, true)
+	sysCompiled, err := checkArtifact(&Artifact{Objects: system}, nil, true)
 	if err != nil {
 		return nil, fmt.Errorf("objectos: system objects: %w", err)
 	}
-	rules, err := checkArtifact(a, system, false)
+	compiled, err := checkArtifact(a, system, false)
 	if err != nil {
 		return nil, err
 	}
 	var out []*Object
 	for _, o := range append(append([]*Object(nil), a.Objects...), system...) {
 		r := resolveObject(o)
-		r.rules = cmp.Or(rules[o], sysRules[o])
+		r.rules = cmp.Or(compiled.rules[o], sysCompiled.rules[o])
+		r.attachFormulas(append(compiled.formulas[o], sysCompiled.formulas[o]...))
 		out = append(out, r)
 	}
 	return out, nil

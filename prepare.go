@@ -21,7 +21,7 @@ import (
 // together; an owner change
 // is a transfer the grant allows (checkOwner); references point at records
 // the caller can see (checkReferences); the system fields are stamped
-// (stampCreate, stampUpdate).
+// (stampCreate, stampUpdate); the secrets are encrypted (sealSecrets).
 func (c *call) prepare(ctx context.Context, tx Tx, input, existing Record, now time.Time) (Record, []string, error) {
 	creating := existing == nil
 	keys := slices.Sorted(maps.Keys(input))
@@ -62,6 +62,11 @@ func (c *call) prepare(ctx context.Context, tx Tx, input, existing Record, now t
 	} else {
 		c.stampUpdate(values, existing, now)
 	}
+	if c.o.secrets != nil {
+		if err := c.sealSecrets(ctx, values, existing); err != nil {
+			return nil, nil, err
+		}
+	}
 	return values, dropped, nil
 }
 
@@ -87,7 +92,8 @@ func (c *call) checkKnown(keys []string) error {
 
 // normalize converts the given values (keys sorted) to canonical form. It
 // drops what the caller may not write (the id of an update, system,
-// autonumber and readonly fields) and skips a password left masked; an
+// autonumber and readonly fields) and skips a password or secret left
+// masked; an
 // invalid value is a field error, collected; a field the caller may not
 // edit refuses the whole input.
 func (c *call) normalize(input Record, keys []string, creating bool) (values Record, dropped []string, errs []FieldError, err error) {
@@ -112,6 +118,9 @@ func (c *call) normalize(input Record, keys []string, creating bool) (values Rec
 			}
 			values[k] = id
 			continue
+		case f.Type == TypeFormula:
+			dropped = append(dropped, k)
+			continue
 		case f.System && k != FieldOwner && !c.sys:
 			dropped = append(dropped, k)
 			continue
@@ -121,7 +130,7 @@ func (c *call) normalize(input Record, keys []string, creating bool) (values Rec
 		case f.Readonly && !c.sys:
 			dropped = append(dropped, k)
 			continue
-		case f.Kind() == KindPassword && v == MaskedValue:
+		case (f.Kind() == KindPassword || f.Kind() == KindSecret) && v == MaskedValue:
 			continue
 		}
 		if !c.sys && !c.g.CanEdit(k) {

@@ -136,6 +136,8 @@ func (c *call) searchFilter(term string, only []string) (*Filter, error) {
 			return nil, c.unknownField(name, CodeInvalidField)
 		case !c.sys && !c.g.CanRead(name):
 			return nil, fieldError(c.o, name, CodeFieldNotAccessible, "Field '%s' is not readable and cannot be searched.", name)
+		case f.Kind() == KindSecret:
+			return nil, fieldError(c.o, name, CodeInvalidQuery, "Field '%s' is a secret (encrypted) and cannot be searched.", name)
 		case f.Kind() != KindText && f.Kind() != KindChoice && f.Kind() != KindAutonumber:
 			return nil, fieldError(c.o, name, CodeInvalidField, "Field '%s' is not a text field and cannot be searched.", name)
 		}

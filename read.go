@@ -33,7 +33,7 @@ func (s *Stack) Get(ctx context.Context, object, id string, opts GetOptions) (*R
 	}
 	rows, err := s.reader(ctx).Find(ctx, c.o, &Select{
 		Where:  And(&Filter{Op: OpEq, Field: FieldID, Value: id}, c.rf),
-		Fields: storedFields(fields),
+		Fields: storedFields(readFields(c.o, fields, nil)),
 		Limit:  1,
 	})
 	if err != nil {
@@ -43,6 +43,7 @@ func (s *Stack) Get(ctx context.Context, object, id string, opts GetOptions) (*R
 		return nil, notFound(c.o, id)
 	}
 	version := versionOf(rows[0])
+	s.computeFormulas(ctx, c.o, rows[0], fields)
 	rec := wireInPlace(c.o, rows[0], fields)
 	if err := s.expand(ctx, []Record{rec}, expand); err != nil {
 		return nil, err
@@ -84,7 +85,7 @@ func (s *Stack) List(ctx context.Context, object string, q Query) (*ListResult, 
 	if err != nil {
 		return nil, err
 	}
-	sel := &Select{Where: plan.where, Fields: withSortFields(plan.fields, plan.sort),
+	sel := &Select{Where: plan.where, Fields: readFields(c.o, withSortFields(plan.fields, plan.sort), plan.sort),
 		Sort: plan.sort, Limit: limit + 1, Offset: q.Offset, Lock: q.Lock}
 	if q.Cursor != "" {
 		if q.Offset != 0 {
@@ -116,6 +117,7 @@ func (s *Stack) List(ctx context.Context, object string, q Query) (*ListResult, 
 	}
 	res.Records = make([]Record, len(rows))
 	for i, r := range rows {
+		s.computeFormulas(ctx, c.o, r, plan.fields)
 		res.Records[i] = wireInPlace(c.o, r, plan.fields)
 	}
 	if err := s.expand(ctx, res.Records, plan.expand); err != nil {

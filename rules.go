@@ -98,20 +98,7 @@ type ruleCompiler struct {
 // compileRules checks and compiles the validations and conditional fields
 // of o; nil when it has none (or when they have problems, reported on p).
 func compileRules(p *problems, path string, o *Object) *ruleSet {
-	rc := &ruleCompiler{p: p, path: path, o: o, fields: map[string]*Field{}}
-	for _, f := range append(systemFields(o), o.Fields...) {
-		if f == nil || !f.Type.Valid() || rc.fields[f.Name] != nil && !f.System {
-			continue
-		}
-		if rc.fields[f.Name] == nil {
-			rc.names = append(rc.names, f.Name)
-		}
-		rc.fields[f.Name] = f
-	}
-	for _, n := range rc.names {
-		f := rc.fields[n]
-		rc.shapes = append(rc.shapes, fieldShape{name: n, kind: f.Kind(), t: exprType(f.Kind())})
-	}
+	rc := newRuleCompiler(p, path, o)
 	before := len(p.list)
 	rs := &ruleSet{types: rc.shapes}
 	for _, f := range o.Fields {
@@ -183,8 +170,29 @@ func compileRules(p *problems, path string, o *Object) *ruleSet {
 	return rs
 }
 
-// predicate compiles a CEL predicate, or reports why it cannot.
-func (rc *ruleCompiler) predicate(path string, src Expression) *expr.Program {
+// newRuleCompiler prepares the compilation of o's expressions: they see
+// every field but the formulas.
+func newRuleCompiler(p *problems, path string, o *Object) *ruleCompiler {
+	rc := &ruleCompiler{p: p, path: path, o: o, fields: map[string]*Field{}}
+	for _, f := range append(systemFields(o), o.Fields...) {
+		if f == nil || !f.Type.Valid() || f.Type == TypeFormula || rc.fields[f.Name] != nil && !f.System {
+			continue
+		}
+		if rc.fields[f.Name] == nil {
+			rc.names = append(rc.names, f.Name)
+		}
+		rc.fields[f.Name] = f
+	}
+	for _, n := range rc.names {
+		f := rc.fields[n]
+		rc.shapes = append(rc.shapes, fieldShape{name: n, kind: f.Kind(), t: exprType(f.Kind())})
+	}
+	return rc
+}
+
+// environment returns the CEL environment of the object's fields, or nil
+// after reporting why there is none.
+func (rc *ruleCompiler) environment() *expr.Env {
 	if rc.env == nil && !rc.envErr {
 		fields := make([]expr.Field, len(rc.shapes))
 		for i, s := range rc.shapes {
@@ -198,7 +206,12 @@ func (rc *ruleCompiler) predicate(path string, src Expression) *expr.Program {
 		}
 		rc.env = env
 	}
-	if rc.env == nil {
+	return rc.env
+}
+
+// predicate compiles a CEL predicate, or reports why it cannot.
+func (rc *ruleCompiler) predicate(path string, src Expression) *expr.Program {
+	if rc.environment() == nil {
 		return nil
 	}
 	prg, err := rc.env.CompileBool(string(src))
@@ -661,20 +674,29 @@ func mapKeys(m map[string]bool) func(func(string) bool) {
 }
 
 // celRecord converts a record's canonical values to CEL values, with every
-// field present.
+// field present. A secret is the mask when set (expressions may test that
+// it is, never what it is), like on every read.
 func celRecord(rs *ruleSet, r Record) map[string]any {
 	out := make(map[string]any, len(rs.types))
 	for _, s := range rs.types {
-		v := r[s.name]
-		if raw, ok := v.(json.RawMessage); ok {
-			var x any
-			if json.Unmarshal(raw, &x) == nil {
-				v = x
-			}
-		}
-		out[s.name] = expr.Value(s.t, v)
+		out[s.name] = celValue(s, r[s.name])
 	}
 	return out
+}
+
+// celValue converts a field's canonical value to the value an expression
+// sees.
+func celValue(s fieldShape, v any) any {
+	if s.kind == KindSecret && v != nil {
+		v = MaskedValue // rules never see a secret's plaintext
+	}
+	if raw, ok := v.(json.RawMessage); ok {
+		var x any
+		if json.Unmarshal(raw, &x) == nil {
+			v = x
+		}
+	}
+	return expr.Value(s.t, v)
 }
 
 // isMissing reports whether a value an expression sees is empty for

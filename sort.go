@@ -146,6 +146,12 @@ func bindSort(o *Object, keys []SortKey) ([]SortKey, error) {
 			}
 			return nil, NewError(CodeInvalidSort, msg)
 		}
+		if f.Type == TypeFormula && f.Computed() == nil {
+			return nil, sortErr("%q is a formula computed after the read and cannot be sorted", k.Field).With("field", k.Field)
+		}
+		if f.Kind() == KindSecret {
+			return nil, sortErr("%q is a secret field and cannot be sorted: its values are encrypted", k.Field)
+		}
 		if !f.IsSortable() {
 			return nil, sortErr("%q is a %s field and cannot be sorted", k.Field, f.Type)
 		}

@@ -70,6 +70,7 @@ func resolveObject(o *Object) *Object {
 	for _, f := range fields {
 		r.fieldIndex[f.Name] = f
 	}
+	r.secrets = secretFields(&r)
 	return &r
 }
 

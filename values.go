@@ -22,6 +22,9 @@ type Record map[string]any
 // a Store returns it:
 //
 //	KindText, KindChoice, KindReference, KindAutonumber, KindPassword: string
+//	KindSecret: string, the plaintext on the way in (a Record given to
+//	  Create or Update), the sealed form "v1:<key id>:<base64>" (see
+//	  SecretKey) between the engine and a Store
 //	KindNumber: float64
 //	KindBool: bool
 //	KindDate: string "2006-01-02"
@@ -32,7 +35,9 @@ type Record map[string]any
 //
 // NULL is nil.
 
-// MaskedValue replaces password values on read.
+// MaskedValue replaces password and secret values on read. Written back
+// as the value of a password or secret field, it leaves the stored value
+// as it is, so that a client may send back the record it read.
 const MaskedValue = "••••••••"
 
 // DatetimeLayout is the wire layout of datetime values.
@@ -74,6 +79,15 @@ func normalizeValue(f *Field, v any) (any, *FieldError) {
 		s, ok := v.(string)
 		if !ok {
 			return nil, fieldErr(f, FieldInvalidType, "%s must be a string", f.Name)
+		}
+		return checkText(f, s)
+	case KindSecret:
+		s, ok := v.(string)
+		if !ok {
+			return nil, fieldErr(f, FieldInvalidType, "%s must be a string", f.Name)
+		}
+		if s == "" {
+			return nil, nil // no secret: cleared, like null
 		}
 		return checkText(f, s)
 	case KindNumber:
@@ -402,7 +416,7 @@ func toWire(f *Field, v any) any {
 		if t, ok := v.(time.Time); ok {
 			return FormatDatetime(t)
 		}
-	case KindPassword:
+	case KindPassword, KindSecret:
 		return MaskedValue
 	case KindJSON:
 		if raw, ok := v.(json.RawMessage); ok {

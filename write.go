@@ -51,11 +51,11 @@ func (s *Stack) Create(ctx context.Context, object string, data Record) (*Result
 		id := values[FieldID].(string)
 		res = &Result{ID: id, Version: versionOf(values), Dropped: dropped}
 		if err := s.runHooks(ctx, &HookContext{Object: c.o, Event: AfterCreate, ID: id, Input: hc.Input,
-			Result: wire(c.o, values, allFields(c.o)), Principal: c.p}); err != nil {
+			Result: s.wireComputed(ctx, c.o, values, allFields(c.o)), Principal: c.p}); err != nil {
 			return err
 		}
 		fields, _ := c.projection(nil)
-		res.Record = wire(c.o, values, fields)
+		res.Record = s.wireComputed(ctx, c.o, values, fields)
 		return nil
 	})
 	if err != nil {
@@ -130,10 +130,10 @@ func (s *Stack) CreateMany(ctx context.Context, object string, data []Record) ([
 		fields, _ := c.projection(nil)
 		for i, values := range rows {
 			if err := s.runHooks(ctx, &HookContext{Object: c.o, Event: AfterCreate, ID: results[i].ID, Input: inputs[i],
-				Result: wire(c.o, values, allFields(c.o)), Principal: c.p}); err != nil {
+				Result: s.wireComputed(ctx, c.o, values, allFields(c.o)), Principal: c.p}); err != nil {
 				return atIndex(err, i)
 			}
-			results[i].Record = wire(c.o, values, fields)
+			results[i].Record = s.wireComputed(ctx, c.o, values, fields)
 		}
 		return nil
 	})
@@ -250,7 +250,7 @@ func (s *Stack) Update(ctx context.Context, object, id string, data Record, opts
 		input := make(Record, len(data))
 		maps.Copy(input, data)
 		hc := &HookContext{Object: c.o, Event: BeforeUpdate, ID: id, Input: input,
-			Previous: wire(c.o, existing, allFields(c.o)), Principal: c.p}
+			Previous: s.wireComputed(ctx, c.o, existing, allFields(c.o)), Principal: c.p}
 		if err := s.runHooks(ctx, hc); err != nil {
 			return err
 		}
@@ -273,11 +273,11 @@ func (s *Stack) Update(ctx context.Context, object, id string, data Record, opts
 		maps.Copy(merged, values)
 		res = &Result{ID: id, Version: versionOf(merged), Dropped: dropped}
 		if err := s.runHooks(ctx, &HookContext{Object: c.o, Event: AfterUpdate, ID: id, Input: hc.Input,
-			Previous: hc.Previous, Result: wire(c.o, merged, allFields(c.o)), Principal: c.p}); err != nil {
+			Previous: hc.Previous, Result: s.wireComputed(ctx, c.o, merged, allFields(c.o)), Principal: c.p}); err != nil {
 			return err
 		}
 		fields, _ := c.projection(nil)
-		res.Record = wire(c.o, merged, fields)
+		res.Record = s.wireComputed(ctx, c.o, merged, fields)
 		return nil
 	})
 	if err != nil {

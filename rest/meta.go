@@ -333,7 +333,7 @@ func setIf(m map[string]any, k, v string) {
 func fieldItem(f *objectos.Field, editable bool) map[string]any {
 	item := map[string]any{
 		"name": f.Name, "type": f.Type, "label": labelOf(f.Label, f.Name),
-		"required": f.Required, "readonly": f.Readonly || f.System && f.Name != objectos.FieldOwner,
+		"required": f.Required, "readonly": f.Readonly || f.System && f.Name != objectos.FieldOwner || f.Type == objectos.TypeFormula,
 		"system": f.System, "unique": f.Unique, "searchable": f.Searchable, "sortable": f.IsSortable(),
 		"editable": editable,
 	}
@@ -346,6 +346,8 @@ func fieldItem(f *objectos.Field, editable bool) map[string]any {
 	setIf(item, "requiredWhen", string(f.RequiredWhen))
 	setIf(item, "readonlyWhen", string(f.ReadonlyWhen))
 	setIf(item, "visibleWhen", string(f.VisibleWhen))
+	setIf(item, "expression", string(f.Expression))
+	setIf(item, "returnType", string(f.ReturnType))
 	if f.Hidden {
 		item["hidden"] = true
 	}

@@ -21,7 +21,7 @@ import (
 func (d *oas) fieldValue(f *objectos.Field, read bool) jsonObj {
 	s := jsonObj{}
 	switch f.Kind() {
-	case objectos.KindText, objectos.KindPassword:
+	case objectos.KindText, objectos.KindPassword, objectos.KindSecret:
 		s["type"] = "string"
 		switch f.Type {
 		case objectos.TypeEmail:
@@ -37,8 +37,12 @@ func (d *oas) fieldValue(f *objectos.Field, read bool) jsonObj {
 				s["minLength"] = f.MinLength
 			}
 		}
-		if f.Kind() == objectos.KindPassword {
+		switch f.Kind() {
+		case objectos.KindPassword:
 			s["description"] = `masked as "••••••••" on read`
+		case objectos.KindSecret:
+			s["description"] = `encrypted at rest; masked as "••••••••" on read (null when unset); ` +
+				`writing "••••••••" back leaves it unchanged, "" or null clears it; never filterable or sortable`
 		}
 	case objectos.KindAutonumber:
 		s["type"] = "string"
@@ -115,8 +119,11 @@ func (d *oas) objectSchemas(st *objectos.Stack, o *objectos.Object) {
 			continue
 		}
 		rs := d.fieldValue(f, true)
-		if f.System && f.Name != objectos.FieldOwner {
+		if f.System && f.Name != objectos.FieldOwner || f.Type == objectos.TypeFormula {
 			rs["readOnly"] = true
+		}
+		if f.Type == objectos.TypeFormula {
+			rs["description"] = "computed on read: " + string(f.Expression)
 		}
 		if !f.Required && !neverNull[f.Name] {
 			rs = nullable(rs)
@@ -127,7 +134,7 @@ func (d *oas) objectSchemas(st *objectos.Stack, o *objectos.Object) {
 			create[f.Name] = jsonObj{"type": "string", "pattern": `^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`,
 				"description": "a record id of your choice; the server issues a time-ordered UUIDv7 otherwise"}
 			update[f.Name] = jsonObj{"description": "ignored: the id is the path's"}
-		case f.System && f.Name != objectos.FieldOwner, f.Readonly, f.Kind() == objectos.KindAutonumber:
+		case f.System && f.Name != objectos.FieldOwner, f.Readonly, f.Kind() == objectos.KindAutonumber, f.Type == objectos.TypeFormula:
 			ignored := jsonObj{"description": "read-only: dropped from writes and reported in droppedFields"}
 			create[f.Name], update[f.Name] = ignored, ignored
 		default:

@@ -261,7 +261,7 @@ func implicitFilter(o *objectos.Object, name, v string) (*objectos.Filter, error
 	}
 	var value any = v
 	switch f.Kind() {
-	case objectos.KindText, objectos.KindChoice, objectos.KindAutonumber, objectos.KindPassword:
+	case objectos.KindText, objectos.KindChoice, objectos.KindAutonumber, objectos.KindPassword, objectos.KindSecret:
 	case objectos.KindNumber:
 		if v == "null" {
 			value = nil

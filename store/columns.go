@@ -14,7 +14,7 @@ import (
 // type it holds. The catalog says how a column is stored, but not for which
 // field type: on SQLite a date, a datetime, a time, a list and a JSON
 // document are all TEXT, and on PostgreSQL a list and a JSON document are
-// both jsonb, a password and a text both text. Schema sync compares the
+// both jsonb, a password, a secret and a text all text. Schema sync compares the
 // recorded type with the declared one, on both stores alike.
 const columnsTable = "objectos_columns"
 
@@ -32,6 +32,7 @@ const (
 	classTime                       // time (TEXT on SQLite)
 	classMulti                      // a JSON array of strings (jsonb, TEXT on SQLite)
 	classJSON                       // any JSON (jsonb, TEXT on SQLite)
+	classSecret                     // text sealed by the engine (AES-256-GCM), masked on read
 )
 
 func classOf(t objectos.FieldType) class {
@@ -45,6 +46,8 @@ func classOf(t objectos.FieldType) class {
 		return classReference
 	case objectos.KindPassword:
 		return classPassword
+	case objectos.KindSecret:
+		return classSecret
 	case objectos.KindNumber:
 		return classNumber
 	case objectos.KindBool:
@@ -267,6 +270,10 @@ func typeChangeError(o *objectos.Object, f *objectos.Field, from objectos.FieldT
 	}
 	why := "that changes how its values are stored"
 	switch cf, ct := classOf(from), classOf(f.Type); {
+	case cf == classSecret:
+		why = "its values are encrypted by objectos, and a schema change cannot decrypt them"
+	case ct == classSecret:
+		why = "its values would have to be encrypted, which a schema change does not do"
 	case cf == classPassword:
 		why = "its values, masked until now, would become readable"
 	case ct == classReference:
@@ -277,6 +284,11 @@ func typeChangeError(o *objectos.Object, f *objectos.Field, from objectos.FieldT
 		why = "not every JSON value is a list of strings"
 	}
 	e.Problem = fmt.Sprintf("the column holds %s values and the field is now declared as %s: %s", from, f.Type, why)
+	if classOf(from) == classSecret || classOf(f.Type) == classSecret {
+		e.Remedy = fmt.Sprintf("nothing was changed; no migration plan converts to or from secret yet: declare a new field "+
+			"and move the values through the Stack (Create and Update encrypt, RevealSecret decrypts), or declare the field as %s again", from)
+		return e
+	}
 	e.Remedy = fmt.Sprintf("nothing was changed; convert the column with a migration plan ((*store.Store).Plan, then Apply; "+
 		"examples/crm: -migrate plan, then -migrate apply), or declare the field as %s again", from)
 	return e

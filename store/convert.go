@@ -43,6 +43,8 @@ func conversionFor(from objectos.FieldType, to *objectos.Field) conversion {
 	}
 	fromText := textual(cf)
 	switch {
+	case cf == classSecret || ct == classSecret:
+		return none("secret values are encrypted by the engine, and a migration plan neither encrypts nor decrypts them (yet)")
 	case textual(ct):
 		if ct == classReference && !fromText {
 			return none(fmt.Sprintf("a %s value cannot be the id of a record", from))

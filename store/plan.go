@@ -266,6 +266,9 @@ type conv struct {
 func (s *Store) planTable(ctx context.Context, q querier, cat *catalog, o *objectos.Object, p *Plan) error {
 	existing := cat.tables[o.Name]
 	for _, f := range o.Fields {
+		if !f.Stored() {
+			continue
+		}
 		if f.RenamedFrom == "" {
 			continue
 		}
@@ -281,6 +284,9 @@ func (s *Store) planTable(ctx context.Context, q querier, cat *catalog, o *objec
 
 	var convs []conv
 	for _, f := range o.Fields {
+		if !f.Stored() {
+			continue
+		}
 		colType, ok := existing[f.Name]
 		if !ok {
 			continue
@@ -703,7 +709,7 @@ func (s *Store) check(ctx context.Context, q querier, cat *catalog, o *objectos.
 			}
 			if first == "" {
 				first = "a value " + err.Error()
-				if classOf(from) != classPassword && v.err == nil {
+				if classOf(from) != classPassword && classOf(from) != classSecret && v.err == nil {
 					first = fmt.Sprintf("%s (record %s) %s", quoteClip(textOf(v.v)), v.id, err)
 				}
 			}

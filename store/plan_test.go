@@ -393,3 +393,30 @@ func TestPlanOnOlderDatabase(t *testing.T) {
 		assert.True(t, plan(t, st, v2).Empty())
 	})
 }
+
+// TestPlanSecretConversion: no plan converts to or from secret; the plan
+// says so and shows no value.
+func TestPlanSecretConversion(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := objectos.AsSystem(context.Background())
+		thing := func(token, key objectos.FieldType) *objectos.Artifact {
+			return &objectos.Artifact{Objects: []*objectos.Object{{Name: "thing", Fields: []*objectos.Field{
+				{Name: "token", Type: token}, {Name: "key", Type: key}}}}}
+		}
+		s, err := start(t, st, thing(objectos.TypeSecret, objectos.TypeText))
+		require.NoError(t, err)
+		_, err = s.Create(ctx, "thing", objectos.Record{"token": "hunter2-secret", "key": "plain-key"})
+		require.NoError(t, err)
+
+		p := plan(t, st, thing(objectos.TypeText, objectos.TypeSecret))
+		require.Len(t, p.Changes, 2, p.String())
+		for _, c := range p.Changes {
+			assert.Equal(t, "secret values are encrypted by the engine, and a migration plan neither encrypts nor decrypts them (yet); "+
+				"objectos cannot convert the values: declare a new field and move them by hand, or declare the field as "+c.From+" again", c.Problem)
+		}
+		assert.Error(t, p.Err())
+		assert.NotContains(t, p.String(), "hunter2")
+		assert.NotContains(t, p.String(), "plain-key")
+		assert.Error(t, p.Apply(context.Background()))
+	})
+}

@@ -103,6 +103,9 @@ func wantedIndexes(o *objectos.Object) []index {
 		add(ix.Fields, ix.Unique, legacy(ix.Fields))
 	}
 	for _, f := range o.Fields {
+		if !f.Stored() {
+			continue
+		}
 		switch {
 		case f.Unique && f.Name != objectos.FieldID:
 			add([]string{f.Name}, true, "")
@@ -456,6 +459,9 @@ func (s *Store) syncColumns(ctx context.Context, tx bun.Tx, cat *catalog, o *obj
 	if !exists {
 		defs := make([]string, 0, len(o.Fields))
 		for _, f := range o.Fields {
+			if !f.Stored() {
+				continue
+			}
 			defs = append(defs, s.columnDef(o, f))
 			cat.records = append(cat.records, columnRecord{o.Name, f.Name, f.Type})
 		}
@@ -467,6 +473,9 @@ func (s *Store) syncColumns(ctx context.Context, tx bun.Tx, cat *catalog, o *obj
 	}
 	var refused []error
 	for _, f := range o.Fields {
+		if !f.Stored() {
+			continue
+		}
 		if f.RenamedFrom == "" {
 			continue
 		}
@@ -487,6 +496,9 @@ func (s *Store) syncColumns(ctx context.Context, tx bun.Tx, cat *catalog, o *obj
 	}
 	var hasRows *bool
 	for _, f := range o.Fields {
+		if !f.Stored() {
+			continue
+		}
 		if colType, ok := existing[f.Name]; ok {
 			from, err := s.columnType(ctx, tx.Tx, cat, o.Name, f.Name, f)
 			if err != nil {
@@ -570,6 +582,9 @@ func (s *Store) syncIndexes(ctx context.Context, tx bun.Tx, cat *catalog, o *obj
 		}
 	}
 	for _, f := range o.Fields {
+		if !f.Stored() {
+			continue
+		}
 		if !wantsFK(f) {
 			continue
 		}

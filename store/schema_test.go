@@ -35,8 +35,11 @@ func reopenable(t *testing.T, k testenv.Kind) func() *store.Store {
 }
 
 func start(t *testing.T, st *store.Store, a *objectos.Artifact) (*objectos.Stack, error) {
-	return objectos.New(context.Background(), objectos.Options{Artifact: a, Store: st})
+	return objectos.New(context.Background(), objectos.Options{Artifact: a, Store: st, SecretKeys: testSecretKeys})
 }
+
+// testSecretKeys encrypt the secret fields of the artifacts of these tests.
+var testSecretKeys = []objectos.SecretKey{{ID: "test", Key: make([]byte, 32)}}
 
 func v1() *objectos.Artifact {
 	return &objectos.Artifact{Objects: []*objectos.Object{{

@@ -17,6 +17,8 @@ type sqlb struct {
 	o    *objectos.Object
 	b    strings.Builder
 	args []any
+	// err is the first error of a part written without one (col).
+	err error
 }
 
 func newSQL(d *dialect, o *objectos.Object) *sqlb {
@@ -69,6 +71,13 @@ func (q *sqlb) value(f *objectos.Field, v any) error {
 // in a negation-free formula a NULL comparison acts as false, so only
 // negated leaves need an explicit IS NULL arm.
 func (q *sqlb) where(f *objectos.Filter, neg bool) error {
+	if err := q.cond(f, neg); err != nil {
+		return err
+	}
+	return q.err
+}
+
+func (q *sqlb) cond(f *objectos.Filter, neg bool) error {
 	if f == nil {
 		if neg {
 			q.str("1=0")
@@ -92,7 +101,7 @@ func (q *sqlb) where(f *objectos.Filter, neg bool) error {
 			return nil
 		}
 		if len(f.Children) == 1 {
-			return q.where(f.Children[0], neg)
+			return q.cond(f.Children[0], neg)
 		}
 		q.str("(")
 		for i, c := range f.Children {
@@ -103,7 +112,7 @@ func (q *sqlb) where(f *objectos.Filter, neg bool) error {
 					q.str(" OR ")
 				}
 			}
-			if err := q.where(c, neg); err != nil {
+			if err := q.cond(c, neg); err != nil {
 				return err
 			}
 		}
@@ -113,7 +122,22 @@ func (q *sqlb) where(f *objectos.Filter, neg bool) error {
 		if len(f.Children) != 1 {
 			return fmt.Errorf("store: $not needs one child")
 		}
-		return q.where(f.Children[0], !neg)
+		return q.cond(f.Children[0], !neg)
+	case objectos.OpExpr:
+		// true, or (negated) false: a NULL matches neither
+		if f.Expr == nil || f.Expr.Type != objectos.ExprBool {
+			return fmt.Errorf("store: $expr needs a boolean expression")
+		}
+		if neg {
+			q.str("(NOT ")
+		}
+		if err := q.expr(f.Expr); err != nil {
+			return err
+		}
+		if neg {
+			q.str(")")
+		}
+		return nil
 	}
 	fld, err := q.field(f.Field)
 	if err != nil {
@@ -123,7 +147,7 @@ func (q *sqlb) where(f *objectos.Filter, neg bool) error {
 		return q.refComparison(fld, f, neg)
 	}
 	if f.Op == objectos.OpNull {
-		q.ident(fld.Name)
+		q.col(fld)
 		if neg {
 			q.str(" IS NOT NULL")
 		} else {
@@ -139,7 +163,7 @@ func (q *sqlb) where(f *objectos.Filter, neg bool) error {
 	}
 	if neg {
 		q.str(") OR ")
-		q.ident(fld.Name)
+		q.col(fld)
 		q.str(" IS NULL)")
 	}
 	return nil
@@ -152,7 +176,7 @@ var cmpSQL = map[objectos.Op]string{
 func (q *sqlb) leaf(fld *objectos.Field, f *objectos.Filter) error {
 	switch f.Op {
 	case objectos.OpEq, objectos.OpGt, objectos.OpGte, objectos.OpLt, objectos.OpLte:
-		q.ident(fld.Name)
+		q.col(fld)
 		q.str(cmpSQL[f.Op])
 		return q.value(fld, f.Value)
 	case objectos.OpIn:
@@ -164,7 +188,7 @@ func (q *sqlb) leaf(fld *objectos.Field, f *objectos.Filter) error {
 			q.str("1=0")
 			return nil
 		}
-		q.ident(fld.Name)
+		q.col(fld)
 		q.str(" IN (")
 		for i, v := range vals {
 			if i > 0 {
@@ -181,7 +205,7 @@ func (q *sqlb) leaf(fld *objectos.Field, f *objectos.Filter) error {
 		return q.match(fld, f.Op, s)
 	case objectos.OpLike:
 		s, _ := f.Value.(string)
-		q.ident(fld.Name)
+		q.col(fld)
 		if q.d.pg {
 			q.str(` LIKE `)
 			q.arg(s)
@@ -199,7 +223,7 @@ func (q *sqlb) leaf(fld *objectos.Field, f *objectos.Filter) error {
 			q.arg(asciiLower(s))
 			q.str(` ESCAPE '\'`)
 		} else {
-			q.ident(fld.Name)
+			q.col(fld)
 			q.str(` LIKE `)
 			q.arg(s)
 			q.str(` ESCAPE '\'`)
@@ -212,13 +236,13 @@ func (q *sqlb) leaf(fld *objectos.Field, f *objectos.Filter) error {
 			return nil
 		}
 		if q.d.pg {
-			q.ident(fld.Name)
+			q.col(fld)
 			q.str(" ?| ")
 			q.arg(vals)
 			return nil
 		}
 		q.str("EXISTS (SELECT 1 FROM json_each(")
-		q.ident(fld.Name)
+		q.col(fld)
 		q.str(") WHERE value IN (")
 		for i, v := range vals {
 			if i > 0 {
@@ -239,12 +263,12 @@ const upperASCII, lowerASCII = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqr
 func (q *sqlb) asciiLower(name string) {
 	if q.d.pg {
 		q.str("translate(")
-		q.ident(name)
+		q.colName(name)
 		q.str(", '" + upperASCII + "', '" + lowerASCII + "')")
 		return
 	}
 	q.str("lower(")
-	q.ident(name)
+	q.colName(name)
 	q.str(")")
 }
 
@@ -261,7 +285,7 @@ func (q *sqlb) match(fld *objectos.Field, op objectos.Op, s string) error {
 	if op == objectos.OpIContains {
 		q.asciiLower(fld.Name)
 	} else {
-		q.ident(fld.Name)
+		q.col(fld)
 	}
 	q.str(keyword)
 	switch op {
@@ -332,7 +356,7 @@ func (q *sqlb) refComparison(fld *objectos.Field, f *objectos.Filter, neg bool) 
 		return err
 	}
 	if f.Op == objectos.OpEq {
-		q.ident(fld.Name)
+		q.col(fld)
 		switch {
 		case q.d.pg && !neg:
 			q.str(" IS NOT DISTINCT FROM ")
@@ -343,7 +367,7 @@ func (q *sqlb) refComparison(fld *objectos.Field, f *objectos.Filter, neg bool) 
 		default:
 			q.str(" IS NOT ")
 		}
-		q.ident(ref.Name)
+		q.col(ref)
 		return nil
 	}
 	op, ok := cmpSQL[f.Op]
@@ -353,14 +377,14 @@ func (q *sqlb) refComparison(fld *objectos.Field, f *objectos.Filter, neg bool) 
 	if neg {
 		q.str("(NOT (")
 	}
-	q.ident(fld.Name)
+	q.col(fld)
 	q.str(op)
-	q.ident(ref.Name)
+	q.col(ref)
 	if neg {
 		q.str(") OR ")
-		q.ident(fld.Name)
+		q.col(fld)
 		q.str(" IS NULL OR ")
-		q.ident(ref.Name)
+		q.col(ref)
 		q.str(" IS NULL)")
 	}
 	return nil
@@ -392,7 +416,7 @@ func (q *sqlb) after(keys []objectos.SortKey, vals []any) error {
 			if err != nil {
 				return err
 			}
-			q.ident(fj.Name)
+			q.col(fj)
 			if vals[j] == nil {
 				q.str(" IS NULL")
 			} else {
@@ -409,20 +433,20 @@ func (q *sqlb) after(keys []objectos.SortKey, vals []any) error {
 		}
 		switch {
 		case v == nil: // ascending: every non-NULL value follows NULL
-			q.ident(f.Name)
+			q.col(f)
 			q.str(" IS NOT NULL")
 		case k.Desc:
 			q.str("(")
-			q.ident(f.Name)
+			q.col(f)
 			q.str(" < ")
 			if err := q.value(f, v); err != nil {
 				return err
 			}
 			q.str(" OR ")
-			q.ident(f.Name)
+			q.col(f)
 			q.str(" IS NULL)")
 		default:
-			q.ident(f.Name)
+			q.col(f)
 			q.str(" > ")
 			if err := q.value(f, v); err != nil {
 				return err
@@ -471,7 +495,7 @@ func (q *sqlb) afterRow(keys []objectos.SortKey, vals []any) error {
 		if i > 0 {
 			q.str(", ")
 		}
-		q.ident(k.Field)
+		q.colName(k.Field)
 	}
 	if keys[0].Desc {
 		q.str(") < (")
@@ -511,9 +535,11 @@ func (c *conn) selectSQL(o *objectos.Object, sel *objectos.Select) (*sqlb, []*ob
 	q := newSQL(c.s.d, o)
 	fields := sel.Fields
 	if len(fields) == 0 {
-		fields = make([]string, len(o.Fields))
-		for i, f := range o.Fields {
-			fields[i] = f.Name
+		fields = make([]string, 0, len(o.Fields))
+		for _, f := range o.Fields {
+			if f.Stored() {
+				fields = append(fields, f.Name)
+			}
 		}
 	}
 	cols := make([]*objectos.Field, len(fields))
@@ -526,6 +552,13 @@ func (c *conn) selectSQL(o *objectos.Object, sel *objectos.Select) (*sqlb, []*ob
 		cols[i] = f
 		if i > 0 {
 			q.str(", ")
+		}
+		if !f.Stored() {
+			if f.Computed() == nil {
+				return nil, nil, fmt.Errorf("store: %s.%s is computed after the read, not by the database", o.Name, name)
+			}
+			q.col(f)
+			q.str(" AS ")
 		}
 		q.ident(name)
 	}
@@ -547,6 +580,9 @@ func (c *conn) selectSQL(o *objectos.Object, sel *objectos.Select) (*sqlb, []*ob
 	q.page(sel.Limit, sel.Offset)
 	if sel.Lock && c.s.d.pg {
 		q.str(" FOR UPDATE")
+	}
+	if q.err != nil {
+		return nil, nil, q.err
 	}
 	return q, cols, nil
 }
@@ -594,7 +630,7 @@ func (q *sqlb) orderBy(keys []objectos.SortKey) {
 		if i > 0 {
 			q.str(", ")
 		}
-		q.ident(k.Field)
+		q.colName(k.Field)
 		switch {
 		case k.Field == objectos.FieldID:
 			// never NULL: the plain order, which the primary key and the
@@ -704,6 +740,9 @@ var _ objectos.BatchInserter = (*conn)(nil)
 func (c *conn) InsertMany(ctx context.Context, o *objectos.Object, rows []objectos.Record) error {
 	var cols []*objectos.Field
 	for _, f := range o.Fields {
+		if !f.Stored() {
+			continue
+		}
 		for _, r := range rows {
 			if _, ok := r[f.Name]; ok {
 				cols = append(cols, f)
@@ -777,6 +816,9 @@ func (c *conn) Insert(ctx context.Context, o *objectos.Object, values objectos.R
 	q.str(" (")
 	n := 0
 	for _, f := range o.Fields {
+		if !f.Stored() {
+			continue
+		}
 		if _, ok := values[f.Name]; !ok {
 			continue
 		}
@@ -792,6 +834,9 @@ func (c *conn) Insert(ctx context.Context, o *objectos.Object, values objectos.R
 	q.str(") VALUES (")
 	n = 0
 	for _, f := range o.Fields {
+		if !f.Stored() {
+			continue
+		}
 		v, ok := values[f.Name]
 		if !ok {
 			continue
@@ -821,6 +866,9 @@ func (c *conn) Update(ctx context.Context, o *objectos.Object, where *objectos.F
 	q.str(" SET ")
 	n := 0
 	for _, f := range o.Fields {
+		if !f.Stored() {
+			continue
+		}
 		v, ok := values[f.Name]
 		if !ok {
 			continue

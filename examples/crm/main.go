@@ -27,14 +27,18 @@
 // Strict-Transport-Security value), OS_MCP_SERVER_ENABLED (true serves MCP),
 // OS_MCP_SERVER_NAME (its name for clients), OS_CONSOLE_ENABLED (false
 // turns the console at /api/v1/console/ off), OS_AUDIT_RETENTION (how
-// long the audit log keeps entries, such as 2160h; 0 keeps them forever)
-// and OS_METRICS_ADDR (a listen address, such as 127.0.0.1:9464, for
-// Prometheus metrics at /metrics).
+// long the audit log keeps entries, such as 2160h; 0 keeps them forever),
+// OS_METRICS_ADDR (a listen address, such as 127.0.0.1:9464, for
+// Prometheus metrics at /metrics), and OS_SECRET_KEY with
+// OS_SECRET_KEYS_OLD (the keys of secret fields, see secretKeys).
 package main
 
 import (
 	"context"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -132,6 +136,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		defer mets.mp.Shutdown(context.Background()) //nolint:errcheck // a no-op after shutdown
 		plugins = append(plugins, mets.tel)
 	}
+	secrets, err := secretKeys(getenv)
+	if err != nil {
+		return err
+	}
 	stack, err := objectos.New(ctx, objectos.Options{
 		Artifact: artifact,
 		Store:    st,
@@ -146,6 +154,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		TrustedProxies: splitList(getenv("OS_TRUSTED_PROXIES")),
 		ClientIPHeader: getenv("OS_CLIENT_IP_HEADER"),
 		HSTS:           getenv("OS_HSTS"),
+		SecretKeys:     secrets,
 	})
 	if err != nil {
 		return err
@@ -247,6 +256,62 @@ func migrateDB(ctx context.Context, apply bool, st *store.Store, artifact *objec
 	}
 	fmt.Fprintf(out, "Applied %d change(s). Start without -migrate to serve.\n", len(plan.Changes))
 	return nil
+}
+
+// secretKeys reads the keys of secret fields: OS_SECRET_KEY is the current
+// key, OS_SECRET_KEYS_OLD a comma-separated list of earlier ones that still
+// decrypt (rotation: put the new key in OS_SECRET_KEY and the old one in
+// OS_SECRET_KEYS_OLD, restart, run Stack.RotateSecrets, then drop the old
+// key). Each is 32 bytes written in base64 (openssl rand -base64 32) or in
+// hex (openssl rand -hex 32). A key's id, stored beside every value it
+// encrypts, is "k" and the first 8 hex digits of the key's SHA-256: the
+// same key has the same id on every replica and every start, and nothing
+// needs naming. The keys are needed only when the artifact has secret
+// fields (New refuses to start without one then); crm.yaml has none, so
+// the CRM starts without them.
+func secretKeys(getenv func(string) string) ([]objectos.SecretKey, error) {
+	var keys []objectos.SecretKey
+	current := strings.TrimSpace(getenv("OS_SECRET_KEY"))
+	old := splitList(getenv("OS_SECRET_KEYS_OLD"))
+	if current == "" && len(old) > 0 {
+		return nil, errors.New("OS_SECRET_KEYS_OLD is set without OS_SECRET_KEY: the current key encrypts what is written")
+	}
+	for i, v := range append([]string{current}, old...) {
+		if v == "" {
+			continue
+		}
+		name := "OS_SECRET_KEY"
+		if i > 0 {
+			name = fmt.Sprintf("OS_SECRET_KEYS_OLD[%d]", i-1)
+		}
+		key, err := decodeKey(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		sum := sha256.Sum256(key)
+		keys = append(keys, objectos.SecretKey{ID: "k" + hex.EncodeToString(sum[:4]), Key: key})
+	}
+	return keys, nil
+}
+
+// decodeKey reads 32 bytes written in hex or base64 (standard or URL
+// alphabet, padded or not).
+func decodeKey(s string) ([]byte, error) {
+	if b, err := hex.DecodeString(s); err == nil { // even length, hex digits only: never a base64 key, which ends in "=" or is of odd length
+		if len(b) != 32 {
+			return nil, fmt.Errorf("the key is %d bytes; a key is 32 random bytes (openssl rand -hex 32)", len(b))
+		}
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			if len(b) != 32 {
+				return nil, fmt.Errorf("the key is %d bytes; a key is 32 random bytes (openssl rand -base64 32)", len(b))
+			}
+			return b, nil
+		}
+	}
+	return nil, errors.New("not 32 bytes in base64 or hex; make a key with: openssl rand -base64 32")
 }
 
 func splitList(s string) []string {

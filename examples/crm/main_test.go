@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -352,4 +354,48 @@ func TestCRMRules(t *testing.T) {
 			assert.Equal(t, "A closed opportunity stays closed.", body["error"])
 		})
 	}
+}
+
+// TestCRMSecretKeys reads OS_SECRET_KEY and OS_SECRET_KEYS_OLD: base64 or
+// hex of 32 bytes, ids from the keys' fingerprints, the current key first;
+// a bad key stops the start with a message that never shows the key.
+func TestCRMSecretKeys(t *testing.T) {
+	key := bytes.Repeat([]byte{1}, 32)
+	old := bytes.Repeat([]byte{2}, 32)
+	b64, hx, oldB64 := base64.StdEncoding.EncodeToString(key), hex.EncodeToString(key), base64.RawURLEncoding.EncodeToString(old)
+	get := func(env map[string]string) func(string) string { return func(k string) string { return env[k] } }
+
+	keys, err := secretKeys(get(nil))
+	require.NoError(t, err)
+	assert.Empty(t, keys, "no keys: fine while the artifact has no secret fields")
+
+	for _, cur := range []string{b64, hx, " " + b64 + "\n"} {
+		keys, err = secretKeys(get(map[string]string{"OS_SECRET_KEY": cur, "OS_SECRET_KEYS_OLD": oldB64 + ", "}))
+		require.NoError(t, err, cur)
+		require.Len(t, keys, 2)
+		assert.Equal(t, key, keys[0].Key)
+		assert.Equal(t, old, keys[1].Key)
+		assert.Regexp(t, `^k[0-9a-f]{8}$`, keys[0].ID)
+		assert.NotEqual(t, keys[0].ID, keys[1].ID)
+	}
+	again, err := secretKeys(get(map[string]string{"OS_SECRET_KEY": oldB64}))
+	require.NoError(t, err)
+	assert.Equal(t, keys[1].ID, again[0].ID, "a key's id is the same whichever its place")
+
+	for env, want := range map[string]map[string]string{
+		"OS_SECRET_KEY: the key is 16 bytes":              {"OS_SECRET_KEY": base64.StdEncoding.EncodeToString(key[:16])},
+		"OS_SECRET_KEY: not 32 bytes in base64 or hex":    {"OS_SECRET_KEY": "correct horse battery staple"},
+		"OS_SECRET_KEYS_OLD[1]: the key is 31 bytes":      {"OS_SECRET_KEY": b64, "OS_SECRET_KEYS_OLD": oldB64 + "," + hex.EncodeToString(key[:31])},
+		"OS_SECRET_KEYS_OLD is set without OS_SECRET_KEY": {"OS_SECRET_KEYS_OLD": oldB64},
+	} {
+		_, err := secretKeys(get(want))
+		require.Error(t, err, env)
+		assert.Contains(t, err.Error(), env)
+		assert.NotContains(t, err.Error(), "correct horse")
+	}
+
+	// The CRM refuses to start with a bad key, before it listens.
+	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "crm.db")},
+		get(map[string]string{"OS_SECRET_KEY": "short"}), io.Discard)
+	assert.ErrorContains(t, err, "OS_SECRET_KEY: not 32 bytes in base64 or hex; make a key with: openssl rand -base64 32")
 }

@@ -109,6 +109,7 @@ func NewEnv(fields []Field) (*Env, error) {
 		cel.Macros(macros...),
 	}
 	opts = append(opts, functions...)
+	opts = append(opts, arithmetic()...)
 	e.names = append(e.names, VarRecord, VarPrevious, VarUser, VarNow)
 	for _, f := range fields {
 		t := celType(f.Type)
@@ -203,6 +204,9 @@ func (e *CompileError) Error() string { return strings.Join(e.Messages, "; ") }
 // Program is a compiled, type-checked expression.
 type Program struct {
 	prg cel.Program
+	ast *cel.Ast
+	// Out is the type of a value expression's value (CompileValue).
+	Out Type
 	// Reads are the fields the expression reads, through record, a bare
 	// name or previous, sorted.
 	Reads []string
@@ -214,7 +218,55 @@ func (e *Env) CompileBool(src string) (*Program, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, &CompileError{Messages: []string{"is empty"}}
 	}
-	ast, iss := e.env.Compile(src)
+	ast, err := e.check(src)
+	if err != nil {
+		return nil, err
+	}
+	if out := ast.OutputType(); !out.IsExactType(cel.BoolType) && !out.IsExactType(cel.DynType) {
+		return nil, &CompileError{Messages: []string{fmt.Sprintf("must be true or false, not a %s", typeName(out))}}
+	}
+	return e.program(ast)
+}
+
+// CompileValue parses and type-checks an expression whose value is a
+// number, a string, a boolean or a timestamp: a formula. Program.Out is
+// its type (Double for every number).
+func (e *Env) CompileValue(src string) (*Program, error) {
+	if strings.TrimSpace(src) == "" {
+		return nil, &CompileError{Messages: []string{"is empty"}}
+	}
+	ast, err := e.check(src)
+	if err != nil {
+		return nil, err
+	}
+	prg, err := e.program(ast)
+	if err != nil {
+		return nil, err
+	}
+	out := ast.OutputType()
+	switch {
+	case out.IsAssignableType(cel.NullableType(cel.DoubleType)) || out.IsAssignableType(cel.NullableType(cel.IntType)):
+		prg.Out = Double
+	case out.IsAssignableType(cel.NullableType(cel.StringType)):
+		prg.Out = String
+	case out.IsAssignableType(cel.NullableType(cel.BoolType)):
+		prg.Out = Bool
+	case out.IsExactType(cel.TimestampType):
+		prg.Out = Timestamp
+	default:
+		return nil, &CompileError{Messages: []string{fmt.Sprintf("must be a number, a string, a boolean or a timestamp, not a %s", typeName(out))}}
+	}
+	return prg, nil
+}
+
+// check parses src, rewrites its arithmetic (see rewriteArithmetic) and
+// type-checks it.
+func (e *Env) check(src string) (*cel.Ast, error) {
+	parsed, iss := e.env.Parse(src)
+	if iss == nil || iss.Err() == nil {
+		rewriteArithmetic(parsed.NativeRep())
+		parsed, iss = e.env.Check(parsed)
+	}
 	if iss != nil && iss.Err() != nil {
 		var msgs []string
 		for _, ce := range iss.Errors() {
@@ -222,9 +274,10 @@ func (e *Env) CompileBool(src string) (*Program, error) {
 		}
 		return nil, &CompileError{Messages: msgs}
 	}
-	if out := ast.OutputType(); !out.IsExactType(cel.BoolType) && !out.IsExactType(cel.DynType) {
-		return nil, &CompileError{Messages: []string{fmt.Sprintf("must be true or false, not a %s", typeName(out))}}
-	}
+	return parsed, nil
+}
+
+func (e *Env) program(ast *cel.Ast) (*Program, error) {
 	prg, err := e.env.Program(ast,
 		cel.CostLimit(CostLimit),
 		cel.InterruptCheckFrequency(100),
@@ -233,7 +286,7 @@ func (e *Env) CompileBool(src string) (*Program, error) {
 	if err != nil {
 		return nil, &CompileError{Messages: []string{e.explain(err.Error())}}
 	}
-	return &Program{prg: prg, Reads: e.reads(ast.NativeRep())}, nil
+	return &Program{prg: prg, Reads: e.reads(ast.NativeRep()), ast: ast}, nil
 }
 
 func typeName(t *types.Type) string {
@@ -248,6 +301,9 @@ func typeName(t *types.Type) string {
 func (e *Env) explain(msg string) string {
 	msg = strings.TrimSuffix(msg, " (in container '')")
 	msg = wrapperRE.ReplaceAllString(msg, "$1") // a nullable double is a double to the author
+	for fn, op := range arithNames {
+		msg = strings.ReplaceAll(msg, "'"+fn+"'", "'"+op+"'")
+	}
 	for _, prefix := range []string{"undeclared reference to '", "undefined field '"} {
 		rest, ok := strings.CutPrefix(msg, prefix)
 		if !ok {

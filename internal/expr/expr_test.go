@@ -161,7 +161,7 @@ func TestCompileErrors(t *testing.T) {
 		{"current_user.rol == 'admin'", "undefined field 'rol' (did you mean 'role'?)"},
 		{"record.amount > 'x'", "found no matching overload for '_>_' applied to '(double, string)'"},
 		{"record.amount == 1500", "found no matching overload for '_==_' applied to '(double, int)'"},
-		{"record.amount * 2 > 1.0", "found no matching overload for '_*_' applied to '(double, int)'"},
+		{"record.name * 2 > 1.0", "found no matching overload for '_*_' applied to '(string, int)'"},
 		{"record.amount + 1.0", "must be true or false, not a double"},
 		{"record", "must be true or false, not a record"},
 		{"record.name ==", "Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}"},
