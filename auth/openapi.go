@@ -26,11 +26,11 @@ func (p *Plugin) OpenAPI() map[string]any {
 		for _, c := range codes {
 			switch c {
 			case 400:
-				out["400"] = fail("Invalid input (INVALID_EMAIL, PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, VALIDATION_ERROR, INVALID_PASSWORD, …).")
+				out["400"] = fail("Invalid input (INVALID_EMAIL, PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, VALIDATION_ERROR, INVALID_PASSWORD, INVALID_TOKEN, RESET_PASSWORD_DISABLED, …).")
 			case 401:
 				out["401"] = fail("Not signed in, or a wrong email or password (UNAUTHORIZED, INVALID_EMAIL_OR_PASSWORD).")
 			case 403:
-				out["403"] = fail("Refused (ACCOUNT_LOCKED, BANNED_USER, SIGN_UP_DISABLED, INVALID_ORIGIN, INVALID_CALLBACK_URL).")
+				out["403"] = fail("Refused (ACCOUNT_LOCKED, BANNED_USER, SIGN_UP_DISABLED, EMAIL_NOT_VERIFIED, INVALID_ORIGIN, INVALID_CALLBACK_URL, INVALID_REDIRECT_URL).")
 			case 404:
 				out["404"] = fail("Not found (PROVIDER_NOT_FOUND, NOT_FOUND).")
 			case 413:
@@ -125,6 +125,17 @@ func (p *Plugin) OpenAPI() map[string]any {
 				"revokeApiKeys": obj{"type": "boolean", "description": "revoke the user's API keys too"}})),
 			merge(ok("Changed; with revokeOtherSessions, a new session token.", object(obj{"token": nullStr, "user": ref("AuthUser")}, "token", "user"), nil),
 				errs(400, 401, 403, 413, 415)))},
+		"/auth/request-password-reset": obj{"post": op("requestPasswordReset", "Mail a password-reset link (the same answer whether or not the address is a user's)", public,
+			body(object(obj{"email": str, "redirectTo": obj{"type": "string", "description": "where the link sends the browser, with ?token=…"}}, "email")),
+			merge(ok("Requested.", object(obj{"status": obj{"type": "boolean"}, "message": str}, "status", "message"), nil), errs(400, 403, 413, 415)))},
+		"/auth/reset-password/{token}": obj{"get": merge(op("resetPasswordCallback", "The link of the reset message: on to callbackURL with ?token=… (or ?error=INVALID_TOKEN)", public, nil,
+			merge(obj{"302": obj{"description": "To callbackURL with ?token=… or ?error=INVALID_TOKEN.",
+				"headers": obj{"Location": obj{"schema": str}}}}, errs(400, 403))),
+			obj{"parameters": []any{obj{"name": "token", "in": "path", "required": true, "schema": str},
+				obj{"name": "callbackURL", "in": "query", "required": true, "schema": str}}})},
+		"/auth/reset-password": obj{"post": op("resetPassword", "Set a new password with a reset token; every session of the user is revoked", public,
+			body(object(obj{"newPassword": str, "token": str}, "newPassword")),
+			merge(ok("Reset.", status, nil), errs(400, 403, 413, 415)))},
 		"/auth/update-user": obj{"post": op("updateUser", "Change your name or image", session,
 			body(object(obj{"name": str, "image": nullStr})),
 			merge(ok("Updated.", status, nil), errs(400, 401, 403, 413, 415)))},

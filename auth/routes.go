@@ -90,6 +90,7 @@ func (p *Plugin) Routes(r *objectos.Router) {
 	r.HandleFunc(http.MethodPost, "/auth/sign-in/social", p.signInSocial, guarded)
 	r.HandleFunc(http.MethodGet, "/auth/callback/{provider}", p.callback)
 	r.HandleFunc(http.MethodPost, "/auth/change-password", p.changePassword, guarded)
+	p.resetRoutes(r, guarded)
 	p.accountRoutes(r)
 	p.adminRoutes(r)
 	r.HandleFunc("", "/auth/", func(w http.ResponseWriter, r *http.Request) { p.fail(w, r, errNotFound) })
