@@ -20,6 +20,9 @@
 //	POST /auth/request-password-reset {email, redirectTo?}        ⇒ {status: true, message}
 //	GET  /auth/reset-password/{token}?callbackURL=…               ⇒ 302 to callbackURL?token=…
 //	POST /auth/reset-password    {newPassword, token}             ⇒ {status: true}
+//	POST /auth/send-verification-email {email, callbackURL?}      ⇒ {status: true}
+//	GET  /auth/verify-email?token=…&callbackURL=…                 ⇒ 302 to callbackURL, or {status, user}
+//	POST /auth/change-email      {newEmail, callbackURL?}         ⇒ {status: true}; the link to the new address changes it
 //
 // and, for administrators (role "admin"), the routes of better-auth's admin
 // plugin that a console needs:
@@ -38,8 +41,8 @@
 //
 // With a Mailer (Options.Mailer: an SMTPMailer, or the development
 // LogMailer, which logs links instead of sending them) the plugin mails
-// password-reset links; their tokens are 256 random bits, stored only as
-// SHA-256, used once.
+// password-reset and email-verification links; their tokens are 256
+// random bits, stored only as SHA-256, used once.
 package auth
 
 import (

@@ -16,7 +16,7 @@ import (
 func FuzzAuthRoutes(f *testing.F) {
 	routes := []string{"sign-up/email", "sign-in/email", "sign-out", "change-password", "update-user",
 		"revoke-session", "revoke-sessions", "revoke-other-sessions", "sign-in/social", "get-session", "list-sessions",
-		"request-password-reset", "reset-password"}
+		"request-password-reset", "reset-password", "send-verification-email", "change-email"}
 	for i, body := range []string{
 		`{"name":"Ada","email":"ada@example.com","password":"correct horse"}`,
 		`{"email":"ada@example.com","password":"correct horse","rememberMe":false}`,
@@ -38,6 +38,9 @@ func FuzzAuthRoutes(f *testing.F) {
 		`{"email":"ada@example.com","redirectTo":"/\\evil.example"}`,
 		`{"newPassword":"battery staple","token":"` + strings.Repeat("A", 43) + `"}`,
 		`{"newPassword":["x"],"token":{"a":1}}`,
+		`{"email":"ada@example.com","callbackURL":"https://evil.example/"}`,
+		`{"newEmail":"ada@new.example","callbackURL":"/profile"}`,
+		`{"newEmail":"ada@example.com","callbackURL":7}`,
 	} {
 		f.Add(uint8(i), body, uint8(i%3), i%2 == 0)
 	}
