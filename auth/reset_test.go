@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/internal/testenv"
 	"github.com/objectos-go/objectos/objectostest"
@@ -220,4 +221,32 @@ func TestPasswordResetLiftsLockout(t *testing.T) {
 func TestPasswordResetDisabled(t *testing.T) {
 	e := newEnv(t, testenv.Open(t, testenv.SQLite), auth.Options{}, roomyAuthRate)
 	e.requestReset("ada@example.com", "").Status(t, 400).Code(t, "RESET_PASSWORD_DISABLED")
+}
+
+// TestPasswordResetAPIKeys: a reset revokes the user's API keys only with
+// ResetRevokesAPIKeys; their sessions always.
+func TestPasswordResetAPIKeys(t *testing.T) {
+	for _, revoke := range []bool{false, true} {
+		t.Run(map[bool]string{false: "kept", true: "revoked"}[revoke], func(t *testing.T) {
+			sent := &sentMail{}
+			env := objectostest.New(t, noteArtifact(), objectostest.Options{
+				Plugins: []objectos.Plugin{auth.New(auth.Options{Mailer: sent.mailer(), BaseURL: objectostest.DefaultURL,
+					ResetRevokesAPIKeys: revoke, Hasher: objectostest.FastHasher()})},
+			})
+			ada := env.Admin(t, "Ada")
+			key := ada.APIKey(t)
+			key.Get("/api/v1/data/note").Status(t, 200)
+			env.Client().Post("/api/v1/auth/request-password-reset", map[string]any{"email": ada.Email}).Status(t, 200)
+			require.NoError(t, env.Auth().Close())
+			require.Len(t, sent.all(), 1)
+			env.Client().Post("/api/v1/auth/reset-password", map[string]any{"newPassword": "battery staple",
+				"token": tokenOf(t, sent.all()[0].Link)}).Status(t, 200)
+			assert.Equal(t, 401, ada.Get("/api/v1/data/note").StatusCode, "the session is revoked")
+			want := 200
+			if revoke {
+				want = 401
+			}
+			assert.Equal(t, want, key.Get("/api/v1/data/note").StatusCode)
+		})
+	}
 }
