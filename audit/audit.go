@@ -18,18 +18,21 @@ const Object = "sys_audit_log"
 // The events the standard plugins record. Plugins of the application may
 // record events of their own names.
 const (
-	SignIn             = "sign_in"             // a password sign-in succeeded
-	SignInFailed       = "sign_in_failed"      // a password sign-in failed; Code says why
-	Lockout            = "lockout"             // failed sign-ins locked an email
-	SignOut            = "sign_out"            // a user ended their session
-	SessionRevoked     = "session_revoked"     // a session was revoked; Code is the reason
-	PasswordChanged    = "password_changed"    // a user's password was set or changed
-	APIKeyMinted       = "api_key_minted"      // an API key was minted
-	APIKeyRevoked      = "api_key_revoked"     // an API key was revoked
-	PermissionsChanged = "permissions_changed" // a user's role or permission sets changed
-	UserBanned         = "user_banned"         // a user was banned
-	UserUnbanned       = "user_unbanned"       // a user was unbanned
-	ActionRun          = "action_run"          // an action ran; Code is its name
+	SignIn                 = "sign_in"                  // a password sign-in succeeded
+	SignInFailed           = "sign_in_failed"           // a password sign-in failed; Code says why
+	Lockout                = "lockout"                  // failed sign-ins locked an email
+	SignOut                = "sign_out"                 // a user ended their session
+	SessionRevoked         = "session_revoked"          // a session was revoked; Code is the reason
+	PasswordChanged        = "password_changed"         // a user's password was set, changed or reset; Code says which
+	PasswordResetRequested = "password_reset_requested" // a reset link was asked for (Code unknown_email when no user has the address)
+	EmailVerified          = "email_verified"           // a user followed a verification link
+	EmailChanged           = "email_changed"            // a user's address changed, by a link sent to the new one
+	APIKeyMinted           = "api_key_minted"           // an API key was minted
+	APIKeyRevoked          = "api_key_revoked"          // an API key was revoked
+	PermissionsChanged     = "permissions_changed"      // a user's role or permission sets changed
+	UserBanned             = "user_banned"              // a user was banned
+	UserUnbanned           = "user_unbanned"            // a user was unbanned
+	ActionRun              = "action_run"               // an action ran; Code is its name
 )
 
 // Defaults of Options.

@@ -132,7 +132,7 @@ func (p *Plugin) changePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	var fresh *session
 	err = p.st.Transact(sys, func(ctx context.Context) error {
-		if err := p.storePasswordHash(ctx, s.userID, newHash); err != nil {
+		if err := p.storePasswordHash(ctx, s.userID, newHash, ""); err != nil {
 			return err
 		}
 		keep := s.id

@@ -17,6 +17,12 @@
 //	POST /auth/revoke-session    {token}  (token or session id)   ⇒ {status: true}
 //	POST /auth/revoke-sessions                                    ⇒ {status: true}
 //	POST /auth/revoke-other-sessions                              ⇒ {status: true}
+//	POST /auth/request-password-reset {email, redirectTo?}        ⇒ {status: true, message}
+//	GET  /auth/reset-password/{token}?callbackURL=…               ⇒ 302 to callbackURL?token=…
+//	POST /auth/reset-password    {newPassword, token}             ⇒ {status: true}
+//	POST /auth/send-verification-email {email, callbackURL?}      ⇒ {status: true}
+//	GET  /auth/verify-email?token=…&callbackURL=…                 ⇒ 302 to callbackURL, or {status, user}
+//	POST /auth/change-email      {newEmail, callbackURL?}         ⇒ {status: true}; the link to the new address changes it
 //
 // and, for administrators (role "admin"), the routes of better-auth's admin
 // plugin that a console needs:
@@ -32,6 +38,11 @@
 // Authorization: Bearer. Passwords are hashed with argon2id at explicit
 // parameters (DefaultArgon2Params). Errors on these routes use better-auth's
 // {code, message} envelope.
+//
+// With a Mailer (Options.Mailer: an SMTPMailer, or the development
+// LogMailer, which logs links instead of sending them) the plugin mails
+// password-reset and email-verification links; their tokens are 256
+// random bits, stored only as SHA-256, used once.
 package auth
 
 import (
@@ -65,6 +76,8 @@ const (
 	DefaultLockoutThreshold = 5
 	DefaultLockoutDuration  = 15 * time.Minute
 	DefaultHashWait         = 250 * time.Millisecond
+	DefaultResetPasswordTTL = time.Hour
+	DefaultVerificationTTL  = time.Hour
 	MinPasswordLength       = 8
 	MaxPasswordLength       = 128
 )
@@ -157,12 +170,49 @@ type Options struct {
 	HashWait time.Duration
 	// HTTPClient talks to OAuth providers. Default http.DefaultClient.
 	HTTPClient *http.Client
+	// Mailer sends the password-reset and email-verification links, in
+	// the background after the request is answered. Nil turns those routes
+	// off (400 RESET_PASSWORD_DISABLED, VERIFICATION_EMAIL_NOT_ENABLED).
+	// Every mailer but LogMailer needs BaseURL: links are built on it,
+	// never on a request's Host header, which a client chooses.
+	Mailer Mailer
+	// MailTemplates are the messages sent; each empty field is the
+	// default's (DefaultResetPasswordTemplate, …).
+	MailTemplates MailTemplates
+	// ResetPasswordTTL is how long a password-reset link works. Default 1
+	// hour.
+	ResetPasswordTTL time.Duration
+	// ResetRevokesAPIKeys makes a password reset revoke the user's API
+	// keys too. Default false: a reset always revokes every session of the
+	// user, and the keys only with this set.
+	ResetRevokesAPIKeys bool
+	// EmailVerification configures the verification of addresses.
+	EmailVerification EmailVerification
+	// RequireEmailVerification refuses password sign-in to a user whose
+	// address is not verified (403 EMAIL_NOT_VERIFIED, after the password
+	// is checked), and sign-up then starts no session. It needs a Mailer.
+	// Default false (OS_AUTH_REQUIRE_EMAIL_VERIFICATION).
+	RequireEmailVerification bool
+}
+
+// EmailVerification configures the verification of addresses.
+type EmailVerification struct {
+	// SendOnSignUp sends the verification link on sign-up. Default:
+	// Options.RequireEmailVerification.
+	SendOnSignUp bool
+	// TTL is how long a verification link works. Default 1 hour.
+	TTL time.Duration
 }
 
 // WithEnv returns o with unset fields filled from the environment:
 // OS_AUTH_SIGNUP_ENABLED, OS_ADMIN_EMAIL, OS_ADMIN_PASSWORD, OS_AUTH_URL and
-// OS_TRUSTED_ORIGINS (comma-separated).
+// OS_TRUSTED_ORIGINS (comma-separated), and OS_AUTH_REQUIRE_EMAIL_VERIFICATION
+// (true, 1 or yes sets RequireEmailVerification).
 func (o Options) WithEnv(getenv func(string) string) Options {
+	if !o.RequireEmailVerification {
+		v := strings.ToLower(strings.TrimSpace(getenv("OS_AUTH_REQUIRE_EMAIL_VERIFICATION")))
+		o.RequireEmailVerification = v == "true" || v == "1" || v == "yes"
+	}
 	if o.SignUp == nil {
 		if v := strings.ToLower(strings.TrimSpace(getenv("OS_AUTH_SIGNUP_ENABLED"))); v != "" {
 			b := v == "true" || v == "1" || v == "yes"
@@ -198,6 +248,8 @@ type Plugin struct {
 	hashSlots chan struct{} // bounds the password hashes running at once
 	mu        sync.Mutex
 	purge     *schedule.Schedule // stopped by Close
+	mail      map[string]*mailTemplate
+	sending   sync.WaitGroup // messages being sent; Close waits for them
 }
 
 var (
@@ -256,6 +308,15 @@ func New(opts Options) *Plugin {
 	}
 	if opts.HashWait <= 0 {
 		opts.HashWait = DefaultHashWait
+	}
+	if opts.ResetPasswordTTL <= 0 {
+		opts.ResetPasswordTTL = DefaultResetPasswordTTL
+	}
+	if opts.EmailVerification.TTL <= 0 {
+		opts.EmailVerification.TTL = DefaultVerificationTTL
+	}
+	if opts.RequireEmailVerification {
+		opts.EmailVerification.SendOnSignUp = true
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 	p := &Plugin{opts: opts, trusted: map[string]bool{}, providers: map[string]*oidcProvider{},
@@ -384,6 +445,9 @@ func (p *Plugin) Init(ctx context.Context, st *objectos.Stack) error {
 		}
 		p.providers[pr.ID] = &oidcProvider{cfg: pr}
 	}
+	if err := p.initMail(st); err != nil {
+		return err
+	}
 	if p.opts.AdminEmail != "" || p.opts.AdminPassword != "" {
 		if err := p.provisionAdmin(ctx); err != nil {
 			return fmt.Errorf("auth: bootstrap admin: %w", err)
@@ -400,10 +464,11 @@ func (p *Plugin) Init(ctx context.Context, st *objectos.Stack) error {
 	return nil
 }
 
-// Close implements io.Closer: it stops the purge schedule (Stack.Close
-// calls it).
+// Close implements io.Closer: it stops the purge schedule and waits for
+// the messages being sent (Stack.Close calls it).
 func (p *Plugin) Close() error {
 	p.purge.Stop()
+	p.sending.Wait()
 	return nil
 }
 

@@ -1,19 +1,22 @@
 package auth_test
 
 import (
+	"context"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/internal/testenv"
+	"github.com/objectos-go/objectos/objectostest"
 )
 
 // FuzzAuthRoutes throws arbitrary bodies and content types at the auth
 // routes, signed in and not: a caller's mistake is never a 5xx.
 func FuzzAuthRoutes(f *testing.F) {
 	routes := []string{"sign-up/email", "sign-in/email", "sign-out", "change-password", "update-user",
-		"revoke-session", "revoke-sessions", "revoke-other-sessions", "sign-in/social", "get-session", "list-sessions"}
+		"revoke-session", "revoke-sessions", "revoke-other-sessions", "sign-in/social", "get-session", "list-sessions",
+		"request-password-reset", "reset-password", "send-verification-email", "change-email"}
 	for i, body := range []string{
 		`{"name":"Ada","email":"ada@example.com","password":"correct horse"}`,
 		`{"email":"ada@example.com","password":"correct horse","rememberMe":false}`,
@@ -30,11 +33,20 @@ func FuzzAuthRoutes(f *testing.F) {
 		`{"email":"` + strings.Repeat("a", 100<<10) + `@example.com","password":"` + strings.Repeat("p", 100<<10) + `"}`,
 		`{"currentPassword":"wrong","newPassword":"battery staple","revokeApiKeys":"yes"}`,
 		`{"revokeApiKeys":true}`,
+		// issue 18: password reset
+		`{"email":"ada@example.com","redirectTo":"/reset"}`,
+		`{"email":"ada@example.com","redirectTo":"/\\evil.example"}`,
+		`{"newPassword":"battery staple","token":"` + strings.Repeat("A", 43) + `"}`,
+		`{"newPassword":["x"],"token":{"a":1}}`,
+		`{"email":"ada@example.com","callbackURL":"https://evil.example/"}`,
+		`{"newEmail":"ada@new.example","callbackURL":"/profile"}`,
+		`{"newEmail":"ada@example.com","callbackURL":7}`,
 	} {
 		f.Add(uint8(i), body, uint8(i%3), i%2 == 0)
 	}
 	kinds := testenv.Kinds(f)
-	e := newEnv(f, testenv.Open(f, kinds[len(kinds)-1]), auth.Options{}, roomyRates)
+	mailer := auth.MailerFunc(func(context.Context, auth.Message) error { return nil })
+	e := newEnv(f, testenv.Open(f, kinds[len(kinds)-1]), auth.Options{Mailer: mailer, BaseURL: objectostest.DefaultURL}, roomyRates)
 	if r := e.signUp("Ada", "ada@example.com", "correct horse"); r.StatusCode != 200 {
 		f.Fatalf("sign-up: %d", r.StatusCode)
 	}

@@ -78,15 +78,18 @@ func systemObjects() []*objectos.Object {
 		},
 		{
 			// sys_verification holds short-lived OAuth sign-in state, keyed by a
-			// hash of the state parameter.
+			// hash of the state parameter, and the tokens of the links the
+			// plugin mails (password reset, email verification), keyed by
+			// their hash; subject names the user a link is for.
 			Name: ObjVerification, Ownership: objectos.OwnershipNone,
 			Enable: objectos.Capabilities{APIEnabled: no},
 			Fields: []*objectos.Field{
 				{Name: "identifier", Type: objectos.TypeText, Internal: true, Unique: true},
+				{Name: "subject", Type: objectos.TypeText, Internal: true},
 				{Name: "value", Type: objectos.TypeJSON, Internal: true},
 				{Name: "expires_at", Type: objectos.TypeDatetime, Required: true},
 			},
-			Indexes: []objectos.Index{{Fields: []string{"expires_at"}}},
+			Indexes: []objectos.Index{{Fields: []string{"expires_at"}}, {Fields: []string{"subject"}}},
 		},
 		{
 			// sys_login_attempt counts failed sign-ins per email (known or

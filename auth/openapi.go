@@ -26,11 +26,11 @@ func (p *Plugin) OpenAPI() map[string]any {
 		for _, c := range codes {
 			switch c {
 			case 400:
-				out["400"] = fail("Invalid input (INVALID_EMAIL, PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, VALIDATION_ERROR, INVALID_PASSWORD, …).")
+				out["400"] = fail("Invalid input (INVALID_EMAIL, PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, VALIDATION_ERROR, INVALID_PASSWORD, INVALID_TOKEN, RESET_PASSWORD_DISABLED, …).")
 			case 401:
 				out["401"] = fail("Not signed in, or a wrong email or password (UNAUTHORIZED, INVALID_EMAIL_OR_PASSWORD).")
 			case 403:
-				out["403"] = fail("Refused (ACCOUNT_LOCKED, BANNED_USER, SIGN_UP_DISABLED, INVALID_ORIGIN, INVALID_CALLBACK_URL).")
+				out["403"] = fail("Refused (ACCOUNT_LOCKED, BANNED_USER, SIGN_UP_DISABLED, EMAIL_NOT_VERIFIED, INVALID_ORIGIN, INVALID_CALLBACK_URL, INVALID_REDIRECT_URL).")
 			case 404:
 				out["404"] = fail("Not found (PROVIDER_NOT_FOUND, NOT_FOUND).")
 			case 413:
@@ -89,12 +89,13 @@ func (p *Plugin) OpenAPI() map[string]any {
 	userID := obj{"type": "string", "description": "the user's id"}
 	withUser := object(obj{"user": ref("AuthUser")}, "user")
 	success := object(obj{"success": obj{"type": "boolean"}}, "success")
-	signedIn := object(obj{"token": str, "user": ref("AuthUser")}, "token", "user")
 	status := object(obj{"status": obj{"type": "boolean"}}, "status")
 	paths := obj{
 		"/auth/sign-up/email": obj{"post": op("signUpEmail", "Sign up with email and password (the first user becomes an administrator)", public,
-			body(object(obj{"name": str, "email": str, "password": str, "image": str, "rememberMe": obj{}}, "email", "password")),
-			merge(ok("Signed up and signed in.", signedIn, nil), errs(400, 403, 413, 415, 422)))},
+			body(object(obj{"name": str, "email": str, "password": str, "image": str, "rememberMe": obj{},
+				"callbackURL": obj{"type": "string", "description": "where the verification link sends the browser"}}, "email", "password")),
+			merge(ok("Signed up and signed in (token null, and no session, while the address awaits verification with RequireEmailVerification).",
+				object(obj{"token": nullStr, "user": ref("AuthUser")}, "token", "user"), nil), errs(400, 403, 413, 415, 422)))},
 		"/auth/sign-in/email": obj{"post": op("signInEmail", "Sign in with email and password", public,
 			body(object(obj{"email": str, "password": str, "rememberMe": obj{"description": "false: the session ends with the browser"},
 				"callbackURL": str}, "email", "password")),
@@ -125,6 +126,31 @@ func (p *Plugin) OpenAPI() map[string]any {
 				"revokeApiKeys": obj{"type": "boolean", "description": "revoke the user's API keys too"}})),
 			merge(ok("Changed; with revokeOtherSessions, a new session token.", object(obj{"token": nullStr, "user": ref("AuthUser")}, "token", "user"), nil),
 				errs(400, 401, 403, 413, 415)))},
+		"/auth/request-password-reset": obj{"post": op("requestPasswordReset", "Mail a password-reset link (the same answer whether or not the address is a user's)", public,
+			body(object(obj{"email": str, "redirectTo": obj{"type": "string", "description": "where the link sends the browser, with ?token=…"}}, "email")),
+			merge(ok("Requested.", object(obj{"status": obj{"type": "boolean"}, "message": str}, "status", "message"), nil), errs(400, 403, 413, 415)))},
+		"/auth/reset-password/{token}": obj{"get": merge(op("resetPasswordCallback", "The link of the reset message: on to callbackURL with ?token=… (or ?error=INVALID_TOKEN)", public, nil,
+			merge(obj{"302": obj{"description": "To callbackURL with ?token=… or ?error=INVALID_TOKEN.",
+				"headers": obj{"Location": obj{"schema": str}}}}, errs(400, 403))),
+			obj{"parameters": []any{obj{"name": "token", "in": "path", "required": true, "schema": str},
+				obj{"name": "callbackURL", "in": "query", "required": true, "schema": str}}})},
+		"/auth/reset-password": obj{"post": op("resetPassword", "Set a new password with a reset token; every session of the user is revoked", public,
+			body(object(obj{"newPassword": str, "token": str}, "newPassword")),
+			merge(ok("Reset.", status, nil), errs(400, 403, 413, 415)))},
+		"/auth/send-verification-email": obj{"post": op("sendVerificationEmail", "Mail an email-verification link (signed out: the same answer for every address)", public,
+			body(object(obj{"email": str, "callbackURL": str}, "email")),
+			merge(ok("Requested.", status, nil), errs(400, 403, 413, 415)))},
+		"/auth/verify-email": obj{"get": merge(op("verifyEmail", "The link of a verification message: verifies the address, or makes it the user's (change-email)", public, nil,
+			merge(ok("Verified; user is the changed user after a change of address, else null.",
+				object(obj{"status": obj{"type": "boolean"}, "user": obj{"anyOf": []any{ref("AuthUser"), obj{"type": "null"}}}}, "status"),
+				obj{"302": obj{"description": "To callbackURL (with ?error=CODE on failure).", "headers": obj{"Location": obj{"schema": str}}},
+					"401": fail("A wrong, used or expired token (INVALID_TOKEN, TOKEN_EXPIRED, USER_NOT_FOUND).")}),
+				errs(403, 422))),
+			obj{"parameters": []any{obj{"name": "token", "in": "query", "required": true, "schema": str},
+				obj{"name": "callbackURL", "in": "query", "schema": str}}})},
+		"/auth/change-email": obj{"post": op("changeEmail", "Change your address: a link is mailed to the new one, and the change happens when it is followed", session,
+			body(object(obj{"newEmail": str, "callbackURL": str}, "newEmail")),
+			merge(ok("Requested (also when another user has the address; no message is sent then).", status, nil), errs(400, 401, 403, 413, 415)))},
 		"/auth/update-user": obj{"post": op("updateUser", "Change your name or image", session,
 			body(object(obj{"name": str, "image": nullStr})),
 			merge(ok("Updated.", status, nil), errs(400, 401, 403, 413, 415)))},

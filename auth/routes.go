@@ -90,6 +90,8 @@ func (p *Plugin) Routes(r *objectos.Router) {
 	r.HandleFunc(http.MethodPost, "/auth/sign-in/social", p.signInSocial, guarded)
 	r.HandleFunc(http.MethodGet, "/auth/callback/{provider}", p.callback)
 	r.HandleFunc(http.MethodPost, "/auth/change-password", p.changePassword, guarded)
+	p.resetRoutes(r, guarded)
+	p.verifyRoutes(r, guarded)
 	p.accountRoutes(r)
 	p.adminRoutes(r)
 	r.HandleFunc("", "/auth/", func(w http.ResponseWriter, r *http.Request) { p.fail(w, r, errNotFound) })
@@ -240,6 +242,15 @@ func (p *Plugin) signUpEmail(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
+	sendVerification := p.opts.EmailVerification.SendOnSignUp && p.opts.Mailer != nil
+	callbackURL := ""
+	if sendVerification {
+		var err error
+		if callbackURL, err = p.callbackOf(r, body); err != nil {
+			p.fail(w, r, err)
+			return
+		}
+	}
 	name := strings.TrimSpace(str(body, "name"))
 	if name == "" {
 		name, _, _ = strings.Cut(email, "@")
@@ -257,6 +268,17 @@ func (p *Plugin) signUpEmail(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		p.fail(w, r, err)
+		return
+	}
+	if sendVerification && user["email_verified"] != true {
+		if err := p.mailVerification(objectos.AsSystem(ctx), r, user, "", callbackURL, false); err != nil {
+			p.fail(w, r, err)
+			return
+		}
+	}
+	if p.opts.RequireEmailVerification && user["email_verified"] != true {
+		// no session until the address is verified, as better-auth
+		objectos.WriteJSON(w, http.StatusOK, map[string]any{"token": nil, "user": userJSON(user)})
 		return
 	}
 	remember := rememberMe(body)
@@ -315,6 +337,9 @@ func (p *Plugin) signInEmail(w http.ResponseWriter, r *http.Request) {
 	err = p.verifyGuarded(ctx, attemptIdentifier(email), password, hash, known, who)
 	if err == nil && isBanned(user, now) {
 		err = errBanned
+	}
+	if err == nil && p.opts.RequireEmailVerification && user["email_verified"] != true {
+		err = errEmailNotVerified // only once the password is right, as better-auth
 	}
 	if err != nil {
 		p.signInFailed(ctx, who, err)
@@ -439,7 +464,7 @@ func (p *Plugin) config(w http.ResponseWriter, r *http.Request) {
 	}
 	objectos.WriteJSON(w, http.StatusOK, map[string]any{
 		"emailPassword": map[string]any{
-			"enabled": true, "disableSignUp": !p.signUpEnabled(), "requireEmailVerification": false,
+			"enabled": true, "disableSignUp": !p.signUpEnabled(), "requireEmailVerification": p.opts.RequireEmailVerification,
 			"minPasswordLength": MinPasswordLength, "maxPasswordLength": MaxPasswordLength,
 		},
 		"socialProviders": providers,

@@ -132,7 +132,7 @@ func (p *Plugin) SetPassword(ctx context.Context, userID, password string) error
 		return err
 	}
 	return p.st.Transact(objectos.AsSystem(ctx), func(ctx context.Context) error {
-		if err := p.storePasswordHash(ctx, userID, hash); err != nil {
+		if err := p.storePasswordHash(ctx, userID, hash, ""); err != nil {
 			return err
 		}
 		return p.RevokeSessions(ctx, userID, "password_changed")
@@ -140,8 +140,10 @@ func (p *Plugin) SetPassword(ctx context.Context, userID, password string) error
 }
 
 // storePasswordHash sets the hash of the user's credential account, creating
-// the account for a user who had none (signed up through OIDC).
-func (p *Plugin) storePasswordHash(ctx context.Context, userID, hash string) error {
+// the account for a user who had none (signed up through OIDC). The audit
+// log's password_changed entry has code "set" for a new account, else code
+// ("changed" when empty).
+func (p *Plugin) storePasswordHash(ctx context.Context, userID, hash, code string) error {
 	sys := objectos.AsSystem(ctx)
 	acct, err := p.findOne(sys, ObjAccount, objectos.And(objectos.Eq("user_id", userID), objectos.Eq("provider_id", credentialProvider)))
 	if err != nil {
@@ -157,7 +159,10 @@ func (p *Plugin) storePasswordHash(ctx context.Context, userID, hash string) err
 		ev.RecordID, ev.Code = res.ID, "set"
 		return audit.Record(sys, p.st, ev)
 	}
-	ev.RecordID, ev.Code = acct["id"].(string), "changed"
+	if code == "" {
+		code = "changed"
+	}
+	ev.RecordID, ev.Code = acct["id"].(string), code
 	if _, err = p.st.Update(sys, ObjAccount, ev.RecordID, objectos.Record{"password_hash": hash}, objectos.WriteOptions{}); err != nil {
 		return err
 	}

@@ -3,9 +3,12 @@
 // actions and keys. Wire details are what these clients rely on, so a change
 // that breaks them fails here even when the Go tests still pass.
 //
-//   OBJECTOS_URL=http://127.0.0.1:8080 ADMIN_EMAIL=… ADMIN_PASSWORD=… node clients.mjs
+//   OBJECTOS_URL=http://127.0.0.1:8080 ADMIN_EMAIL=… ADMIN_PASSWORD=… [CRM_LOG=crm.log] node clients.mjs
 //
 // The server must be the CRM example with a bootstrap admin and sign-up off.
+// With CRM_LOG, the file the CRM logs to, and the CRM on its development
+// mailer (no OS_SMTP_URL), a password reset is made with the link the
+// mailer logged, and the password set back.
 import assert from "node:assert/strict";
 import { createAuthClient } from "better-auth/client";
 import { ObjectStackClient, createFilter } from "@objectstack/client";
@@ -324,6 +327,71 @@ await step("auth: sign-out revokes the token at once", async () => {
   const s = await auth.getSession();
   assert.equal(s.data, null);
 });
+if (process.env.CRM_LOG) {
+  const { readFile } = await import("node:fs/promises");
+  const logged = async (since) => {
+    for (let i = 0; i < 50; i++) {
+      const m = (await readFile(process.env.CRM_LOG, "utf8")).slice(since).match(/link="?(https?:\/\/[^"\s]+\/reset-password\/[^"\s]+)/);
+      if (m) return m[1];
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error("the development mailer logged no reset link");
+  };
+  // patient retries a better-auth call the auth rate limit (10 a minute by
+  // default, spent by the steps above) turned away, after the wait it names.
+  const patient = async (call) => {
+    for (let i = 0; ; i++) {
+      const r = await call();
+      if (r.error?.status !== 429 || i === 10) return r;
+      const s = Number(/(\d+) second/.exec(r.error.message)?.[1] ?? 6);
+      await new Promise((done) => setTimeout(done, (s + 0.5) * 1000));
+    }
+  };
+  // reset sets the admin's password through a reset link.
+  const reset = async (newPassword) => {
+    const since = (await readFile(process.env.CRM_LOG, "utf8")).length;
+    const r = await patient(() => auth.requestPasswordReset({ email, redirectTo: "/reset" }));
+    assert.equal(r.error, null, JSON.stringify(r.error));
+    assert.equal(r.data.status, true);
+    const link = await logged(since);
+    let res = await fetch(link, { redirect: "manual" });
+    for (let i = 0; res.status === 429 && i < 10; i++) {
+      await new Promise((done) => setTimeout(done, (Number(res.headers.get("retry-after") ?? 6) + 0.5) * 1000));
+      res = await fetch(link, { redirect: "manual" });
+    }
+    assert.equal(res.status, 302);
+    const target = new URL(res.headers.get("location"), origin);
+    assert.equal(target.pathname, "/reset");
+    const done = await patient(() => auth.resetPassword({ newPassword, token: target.searchParams.get("token") }));
+    assert.equal(done.error, null, JSON.stringify(done.error));
+    assert.equal(done.data.status, true);
+    return target.searchParams.get("token");
+  };
+  await step("auth: requestPasswordReset answers alike for an unknown address", async () => {
+    const known = await patient(() => auth.requestPasswordReset({ email, redirectTo: "/reset" }));
+    const unknown = await patient(() => auth.requestPasswordReset({ email: `nobody-${run}@example.com`, redirectTo: "/reset" }));
+    assert.equal(known.error, null, JSON.stringify(known.error));
+    assert.deepEqual(unknown, known);
+    const evil = await patient(() => auth.requestPasswordReset({ email, redirectTo: "https://evil.example/reset" }));
+    assert.equal(evil.error.status, 403);
+    assert.equal(evil.error.code, "INVALID_REDIRECT_URL");
+  });
+  await step("auth: resetPassword with the mailed link revokes every session (and back)", async () => {
+    const signedIn = await patient(() => auth.signIn.email({ email, password }));
+    assert.equal(signedIn.error, null, JSON.stringify(signedIn.error));
+    const session = new ObjectStackClient({ baseUrl: origin, token, logger: quiet });
+    await session.data.find("crm_account", {});
+    const used = await reset("reset-password-9");
+    await rejectsWith(session.data.find("crm_account", {}), 401, "INVALID_TOKEN");
+    const again = await patient(() => auth.resetPassword({ newPassword: "reset-password-10", token: used }));
+    assert.equal(again.error.status, 400);
+    assert.equal(again.error.code, "INVALID_TOKEN");
+    assert.equal((await patient(() => auth.signIn.email({ email, password }))).error.status, 401);
+    await reset(password);
+    assert.equal((await patient(() => auth.signIn.email({ email, password }))).error, null);
+    await auth.signOut();
+  });
+}
 await step("anonymous data call is 401 UNAUTHENTICATED", async () => {
   const anon = new ObjectStackClient({ baseUrl: origin, logger: quiet });
   await rejectsWith(anon.data.find("crm_account", {}), 401, "UNAUTHENTICATED");

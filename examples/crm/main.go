@@ -29,8 +29,13 @@
 // turns the console at /api/v1/console/ off), OS_AUDIT_RETENTION (how
 // long the audit log keeps entries, such as 2160h; 0 keeps them forever),
 // OS_METRICS_ADDR (a listen address, such as 127.0.0.1:9464, for
-// Prometheus metrics at /metrics), and OS_SECRET_KEY with
-// OS_SECRET_KEYS_OLD (the keys of secret fields, see secretKeys).
+// Prometheus metrics at /metrics), OS_SECRET_KEY with OS_SECRET_KEYS_OLD
+// (the keys of secret fields, see secretKeys), and OS_SMTP_URL with
+// OS_MAIL_FROM (the
+// SMTP server, such as smtp://user:password@mail.example.com:587, and the
+// sender of password-reset and verification mail; OS_AUTH_URL is then
+// required). Without OS_SMTP_URL the development mailer writes the links,
+// which hold live tokens, to the log: set OS_SMTP_URL in production.
 package main
 
 import (
@@ -108,6 +113,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	defer st.Close()
 
 	authOpts := auth.Options{}.WithEnv(getenv)
+	if authOpts.Mailer, err = mailer(getenv); err != nil {
+		return err
+	}
 	mcpOpts := mcp.Options{}.WithEnv(getenv)
 	retention, err := auditRetention(getenv)
 	if err != nil {
@@ -333,6 +341,20 @@ const DefaultAuditRetention = 90 * 24 * time.Hour
 
 // auditRetention reads OS_AUDIT_RETENTION: a Go duration ("2160h"), or 0
 // to keep entries forever.
+// mailer is the SMTP mailer of OS_SMTP_URL and OS_MAIL_FROM, or, without
+// them, the development mailer, which writes the links of password-reset
+// and verification messages to the log instead of sending them.
+func mailer(getenv func(string) string) (auth.Mailer, error) {
+	smtpURL, from := strings.TrimSpace(getenv("OS_SMTP_URL")), strings.TrimSpace(getenv("OS_MAIL_FROM"))
+	switch {
+	case smtpURL == "" && from == "":
+		return auth.LogMailer{}, nil
+	case smtpURL == "" || from == "":
+		return nil, errors.New("OS_SMTP_URL and OS_MAIL_FROM go together")
+	}
+	return auth.NewSMTPMailer(auth.SMTPConfig{URL: smtpURL, From: from})
+}
+
 func auditRetention(getenv func(string) string) (time.Duration, error) {
 	v := strings.TrimSpace(getenv("OS_AUDIT_RETENTION"))
 	if v == "" {
