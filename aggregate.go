@@ -180,6 +180,8 @@ func (s *Stack) Aggregate(ctx context.Context, object string, q AggregateQuery) 
 			return nil, fieldError(c.o, name, CodeInvalidField, "Field '%s' is a password and cannot be %s.", name, use)
 		case f.Kind() == KindSecret:
 			return nil, fieldError(c.o, name, CodeInvalidQuery, "Field '%s' is a secret (encrypted) and cannot be %s.", name, use)
+		case !f.Stored() && f.Computed() == nil:
+			return nil, fieldError(c.o, name, CodeInvalidQuery, "Field '%s' is a formula computed after the read and cannot be %s.", name, use)
 		}
 		return f, nil
 	}
@@ -204,7 +206,7 @@ func (s *Stack) Aggregate(ctx context.Context, object string, q AggregateQuery) 
 			return nil, err
 		}
 		col := fmt.Sprintf("g%d", i)
-		rf := &Field{Name: col, Type: f.Type, Options: f.Options, Reference: f.Reference}
+		rf := &Field{Name: col, Type: valueType(f), Options: f.Options, Reference: f.Reference}
 		switch f.Kind() {
 		case KindMulti, KindJSON:
 			return nil, fieldError(c.o, f.Name, CodeInvalidQuery, "Field '%s' is a %s field and cannot be grouped.", f.Name, f.Type)
@@ -214,6 +216,9 @@ func (s *Stack) Aggregate(ctx context.Context, object string, q AggregateQuery) 
 			case GranularityDay, GranularityWeek, GranularityMonth, GranularityQuarter, GranularityYear:
 			default:
 				return nil, aggErr("Unknown date granularity '%s'; use day, week, month, quarter or year.", clip(string(k.Granularity)))
+			}
+			if !f.Stored() {
+				return nil, fieldError(c.o, f.Name, CodeInvalidQuery, "Field '%s' is a formula; it has no %s buckets.", f.Name, k.Granularity)
 			}
 			if f.Kind() != KindDate && f.Kind() != KindDatetime {
 				return nil, fieldError(c.o, f.Name, CodeInvalidQuery, "Field '%s' is not a date or datetime; it has no %s buckets.", f.Name, k.Granularity)
@@ -260,7 +265,7 @@ func (s *Stack) Aggregate(ctx context.Context, object string, q AggregateQuery) 
 				default:
 					return nil, fieldError(c.o, f.Name, CodeInvalidQuery, "%s needs a number, date, time or text field; '%s' is %s.", a.Function, f.Name, f.Type)
 				}
-				rf = &Field{Name: col, Type: f.Type, Options: f.Options}
+				rf = &Field{Name: col, Type: valueType(f), Options: f.Options}
 			case AggCountDistinct:
 				if f.Kind() == KindJSON || f.Kind() == KindMulti {
 					return nil, fieldError(c.o, f.Name, CodeInvalidQuery, "count_distinct cannot count %s values.", f.Type)
@@ -394,4 +399,12 @@ func renameFields(f *Filter, names map[string]string) (*Filter, error) {
 		c.Children = append(c.Children, rc)
 	}
 	return &c, nil
+}
+
+// valueType is the type of a field's values: a formula's return type.
+func valueType(f *Field) FieldType {
+	if f.Type == TypeFormula {
+		return f.ReturnType
+	}
+	return f.Type
 }

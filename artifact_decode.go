@@ -283,6 +283,7 @@ var (
 		reflect.TypeOf(PermissionSet{}): {"packageId", "managedBy", "systemPermissions",
 			"tabPermissions", "rowLevelSecurity", "adminScope", "protection"},
 		reflect.TypeOf(ObjectPermission{}): {"allowExport", "allowRestore", "allowPurge", "readScope", "writeScope"},
+		reflect.TypeOf(Policy{}):           {"positions"},
 	}
 	retiredKeys = map[reflect.Type][]string{
 		reflect.TypeOf(Object{}): {"softDelete", "versioning", "search", "recordName", "keyPrefix",

@@ -35,6 +35,7 @@ func validateArtifact(a *Artifact, system []*Object, standalone bool) error {
 type compiledArtifact struct {
 	rules    map[*Object]*ruleSet
 	formulas map[*Object][]*formula
+	policies map[*Object][]*policy
 }
 
 // checkArtifact is validateArtifact that also returns the compiled
@@ -75,7 +76,7 @@ func checkArtifact(a *Artifact, system []*Object, standalone bool) (*compiledArt
 		objectNames = append(objectNames, o.Name)
 	}
 	v := &validator{p: p, objects: objects, objectNames: objectNames, standalone: standalone,
-		out: &compiledArtifact{rules: map[*Object]*ruleSet{}, formulas: map[*Object][]*formula{}}}
+		out: &compiledArtifact{rules: map[*Object]*ruleSet{}, formulas: map[*Object][]*formula{}, policies: map[*Object][]*policy{}}}
 	for i, o := range a.Objects {
 		if o == nil {
 			continue
@@ -88,6 +89,7 @@ func checkArtifact(a *Artifact, system []*Object, standalone bool) (*compiledArt
 	}
 	v.permissionSets(a.PermissionSets)
 	v.views(a.Views)
+	v.policies(a.Policies)
 	if err := p.err(); err != nil {
 		return nil, err
 	}

@@ -61,7 +61,8 @@ func (s *Stack) caller(ctx context.Context) (*Principal, bool, error) {
 }
 
 // authorize asks the security plugin for the grant and binds its record
-// filter against the object.
+// filter against the object, AND-ed with the row-level policies of the
+// access (see policyFilter).
 func (s *Stack) authorize(ctx context.Context, p *Principal, sys bool, o *Object, access Access) (*Grant, *Filter, error) {
 	if sys {
 		return &Grant{Transfer: true}, nil, nil
@@ -74,12 +75,16 @@ func (s *Stack) authorize(ctx context.Context, p *Principal, sys bool, o *Object
 		return nil, nil, Errorf(CodePermissionDenied, "Operation '%s' on object '%s' is not permitted.", access, o.Name)
 	}
 	g = formulaGrant(o, g)
+	pf := s.policyFilter(p, o, access)
 	if g.Records == nil {
-		return g, nil, nil
+		return g, pf, nil
 	}
 	rf, err := BindFilter(o, g.Records, BindOptions{Now: s.clock(), UserID: userID(p), AllowInternal: true})
 	if err != nil {
 		return nil, nil, fmt.Errorf("objectos: security plugin record filter for %s: %w", o.Name, err)
+	}
+	if pf != nil {
+		rf = And(rf, pf)
 	}
 	return g, rf, nil
 }

@@ -258,6 +258,18 @@ func (t *translator) call(n *expr.Node) (*Expr, bool, error) {
 
 // in translates x in [literals].
 func (t *translator) in(n *expr.Node) (*Expr, bool, error) {
+	if len(n.Args) == 2 && n.Args[1].Kind == expr.NodeUser && n.Args[1].Name == "permission_sets" {
+		// a policy's x in current_user.permission_sets: the sets are
+		// bound as the list when the policy is bound to a caller
+		x, fallible, err := t.node(n.Args[0])
+		if err != nil {
+			return nil, false, err
+		}
+		if fallible || x.Type != ExprText {
+			return nil, false, fmt.Errorf("in current_user.permission_sets takes a text field")
+		}
+		return op(ExprIn, ExprBool, x, &Expr{Op: ExprValue, Type: ExprText, Value: userValue("permission_sets")}), false, nil
+	}
 	if len(n.Args) != 2 || n.Args[1].Kind != expr.NodeList {
 		return nil, false, fmt.Errorf("in takes a list of literals")
 	}

@@ -33,6 +33,7 @@ var formulaCases = []struct {
 	{"a > 10 || flag", true},
 	{"!flag", true},
 	{"flag ? a : b", true},
+	{"(a == null ? 0 : a) * (record.b == null ? 0 : record.b) / 100", true},
 	{"a > 5 ? 'big' : 'small'", true},
 	{"a == null", true},
 	{"a == b", true},

@@ -17,6 +17,8 @@ type Artifact struct {
 	Objects        []*Object        `json:"objects,omitempty"`
 	PermissionSets []*PermissionSet `json:"permissionSets,omitempty"`
 	Views          []*View          `json:"views,omitempty"`
+	// Policies are the row-level security policies (see Policy).
+	Policies []*Policy `json:"policies,omitempty"`
 }
 
 // SharingModel is the record-level baseline of an object.
@@ -102,6 +104,8 @@ type Object struct {
 	rules *ruleSet
 	// formulas are the formula fields, in order; nil when it has none.
 	formulas []*formula
+	// policies are the enabled row-level policies; nil when it has none.
+	policies []*policy
 	// secrets are the secret fields; nil when the object has none.
 	secrets []*Field
 }

@@ -470,6 +470,7 @@ func resolveObjects(a *Artifact, system []*Object) ([]*Object, error) {
 		r := resolveObject(o)
 		r.rules = cmp.Or(compiled.rules[o], sysCompiled.rules[o])
 		r.attachFormulas(append(compiled.formulas[o], sysCompiled.formulas[o]...))
+		r.policies = compiled.policies[o]
 		out = append(out, r)
 	}
 	return out, nil

@@ -21,7 +21,8 @@ import (
 // together; an owner change
 // is a transfer the grant allows (checkOwner); references point at records
 // the caller can see (checkReferences); the system fields are stamped
-// (stampCreate, stampUpdate); the secrets are encrypted (sealSecrets).
+// (stampCreate, stampUpdate); the row-level policies let the record be
+// written (checkPolicies); the secrets are encrypted (sealSecrets).
 func (c *call) prepare(ctx context.Context, tx Tx, input, existing Record, now time.Time) (Record, []string, error) {
 	creating := existing == nil
 	keys := slices.Sorted(maps.Keys(input))
@@ -61,6 +62,16 @@ func (c *call) prepare(ctx context.Context, tx Tx, input, existing Record, now t
 		}
 	} else {
 		c.stampUpdate(values, existing, now)
+	}
+	if c.o.policies != nil {
+		image := values
+		if !creating {
+			image = maps.Clone(existing)
+			maps.Copy(image, values)
+		}
+		if err := c.checkPolicies(ctx, image, existing, now); err != nil {
+			return nil, nil, err
+		}
 	}
 	if c.o.secrets != nil {
 		if err := c.sealSecrets(ctx, values, existing); err != nil {

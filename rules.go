@@ -652,9 +652,9 @@ func (c *call) ruleVars(rs *ruleSet, values, existing Record, now time.Time) *ex
 	} else {
 		c.stampUpdate(image, existing, now)
 	}
-	vars := &expr.Vars{Record: celRecord(rs, image), Now: now}
+	vars := &expr.Vars{Record: celRecord(rs.types, image), Now: now}
 	if existing != nil {
-		vars.Previous = celRecord(rs, existing)
+		vars.Previous = celRecord(rs.types, existing)
 	}
 	if c.p != nil {
 		vars.User = expr.User{ID: c.p.UserID, Email: c.p.Email, Role: c.p.Role,
@@ -676,9 +676,9 @@ func mapKeys(m map[string]bool) func(func(string) bool) {
 // celRecord converts a record's canonical values to CEL values, with every
 // field present. A secret is the mask when set (expressions may test that
 // it is, never what it is), like on every read.
-func celRecord(rs *ruleSet, r Record) map[string]any {
-	out := make(map[string]any, len(rs.types))
-	for _, s := range rs.types {
+func celRecord(types []fieldShape, r Record) map[string]any {
+	out := make(map[string]any, len(types))
+	for _, s := range types {
 		out[s.name] = celValue(s, r[s.name])
 	}
 	return out

@@ -101,8 +101,11 @@ func (q *sqlb) groupKey(g objectos.GroupSpec) error {
 		return err
 	}
 	if g.Granularity == "" {
-		q.ident(f.Name)
-		return nil
+		q.col(f)
+		return q.err
+	}
+	if !f.Stored() {
+		return fmt.Errorf("store: %s: a formula has no date buckets", f.Name)
 	}
 	if q.d.pg {
 		// a timestamp without a zone, so the session's time zone plays no
@@ -154,7 +157,7 @@ func (q *sqlb) aggregate(a objectos.AggSpec) error {
 			q.str("COUNT(*)")
 		} else {
 			q.str("COUNT(")
-			q.ident(f.Name)
+			q.col(f)
 			q.str(")")
 		}
 	case objectos.AggCountDistinct, objectos.AggSum, objectos.AggAvg, objectos.AggMin, objectos.AggMax:
@@ -164,7 +167,7 @@ func (q *sqlb) aggregate(a objectos.AggSpec) error {
 		fn := map[objectos.AggFunc]string{objectos.AggCountDistinct: "COUNT(DISTINCT ", objectos.AggSum: "SUM(",
 			objectos.AggAvg: "AVG(", objectos.AggMin: "MIN(", objectos.AggMax: "MAX("}[a.Function]
 		q.str(fn)
-		q.ident(f.Name)
+		q.col(f)
 		q.str(")")
 	default:
 		return fmt.Errorf("store: unknown aggregate %q", a.Function)
@@ -176,5 +179,5 @@ func (q *sqlb) aggregate(a objectos.AggSpec) error {
 		}
 		q.str(")")
 	}
-	return nil
+	return q.err
 }

@@ -17,7 +17,9 @@ func (q *sqlb) col(f *objectos.Field) {
 	}
 	e := f.Computed()
 	if e == nil {
-		// the engine never asks for it; a bare name fails loudly in SQL
+		// the engine never asks for it; a quoted name would not fail in
+		// SQLite, which reads an unknown "name" as the string 'name'
+		q.err = fmt.Errorf("store: %s.%s is a formula computed after the read, not by the database", q.o.Name, f.Name)
 		q.ident(f.Name)
 		return
 	}

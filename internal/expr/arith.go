@@ -2,6 +2,7 @@ package expr
 
 import (
 	"math"
+	"slices"
 
 	"github.com/google/cel-go/cel"
 	celast "github.com/google/cel-go/common/ast"
@@ -31,18 +32,54 @@ var arithNames = map[string]string{fnAdd: operators.Add, fnSub: operators.Subtra
 var arithOps = map[string]string{operators.Add: fnAdd, operators.Subtract: fnSub, operators.Multiply: fnMul, operators.Divide: fnDiv}
 
 // rewriteArithmetic replaces the arithmetic operators of a parsed
-// expression by their objectos functions.
-func rewriteArithmetic(a *celast.AST) {
+// expression by their objectos functions, and an integer literal beside a
+// field in the branches of a ? : by a double (upstream's
+// record.amount == null ? 0 : record.amount): a number field is always a
+// double, and CEL's ? : wants both branches of one type.
+func rewriteArithmetic(a *celast.AST, fields map[string]Type) {
 	fac := celast.NewExprFactory()
 	nav := celast.NavigateAST(a)
 	for _, n := range celast.MatchDescendants(nav, celast.KindMatcher(celast.CallKind)) {
 		call := n.AsCall()
+		if call.FunctionName() == operators.Conditional && len(call.Args()) == 3 {
+			args := call.Args()
+			for _, j := range [2][2]int{{1, 2}, {2, 1}} {
+				lit, other := args[j[0]], args[j[1]]
+				if v, ok := intLiteral(lit); ok && isField(other, fields) {
+					lit.SetKindCase(fac.NewLiteral(lit.ID(), types.Double(v)))
+				}
+			}
+			continue
+		}
 		fn, ok := arithOps[call.FunctionName()]
 		if !ok || call.IsMemberFunction() || len(call.Args()) != 2 {
 			continue
 		}
 		n.SetKindCase(fac.NewCall(n.ID(), fn, call.Args()...))
 	}
+}
+
+// intLiteral returns the value of an integer literal.
+func intLiteral(e celast.Expr) (int64, bool) {
+	if e.Kind() != celast.LiteralKind {
+		return 0, false
+	}
+	v, ok := e.AsLiteral().(types.Int)
+	return int64(v), ok
+}
+
+// isField reports whether e names a field: by its bare name or as
+// record.<name>.
+func isField(e celast.Expr, fields map[string]Type) bool {
+	switch e.Kind() {
+	case celast.IdentKind:
+		_, ok := fields[e.AsIdent()]
+		return ok && !slices.Contains(reserved, e.AsIdent())
+	case celast.SelectKind:
+		op := e.AsSelect().Operand()
+		return op.Kind() == celast.IdentKind && (op.AsIdent() == VarRecord || op.AsIdent() == VarPrevious)
+	}
+	return false
 }
 
 type numOp struct {

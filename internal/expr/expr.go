@@ -264,7 +264,7 @@ func (e *Env) CompileValue(src string) (*Program, error) {
 func (e *Env) check(src string) (*cel.Ast, error) {
 	parsed, iss := e.env.Parse(src)
 	if iss == nil || iss.Err() == nil {
-		rewriteArithmetic(parsed.NativeRep())
+		rewriteArithmetic(parsed.NativeRep(), e.fields)
 		parsed, iss = e.env.Check(parsed)
 	}
 	if iss != nil && iss.Err() != nil {

@@ -1,0 +1,347 @@
+package objectos
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/objectos-go/objectos/internal/expr"
+)
+
+// Policy is a row-level security policy (upstream's RLS policy): it
+// narrows the records of one object that callers may read or write, on
+// top of what the SecurityPlugin grants. Policies of one object and
+// operation are OR-ed (a record is reachable when any of them lets it
+// be); an object or operation without a policy is not narrowed.
+// Administrators (Principal.Role "admin") and the system are not subject
+// to policies; everyone else is, whatever the SecurityPlugin (AllowAll
+// included).
+type Policy struct {
+	Name        string `json:"name"`
+	Label       string `json:"label,omitempty"`
+	Description string `json:"description,omitempty"`
+	// Object is the object the policy narrows.
+	Object string `json:"object"`
+	// Operation is select, insert, update, delete or all.
+	Operation PolicyOperation `json:"operation"`
+	// Using is a CEL predicate over the record (and current_user) that
+	// the records a select, update or delete reaches must satisfy. It is
+	// compiled to SQL, with current_user's attributes bound as values: New
+	// refuses one the database cannot compute.
+	Using Expression `json:"using,omitempty"`
+	// Check is a CEL predicate that the record a create or an update
+	// would store must satisfy (it may read previous on an update). A
+	// policy without one checks writes with Using, as PostgreSQL does.
+	Check Expression `json:"check,omitempty"`
+	// Enabled false switches the policy off; nil means enabled.
+	Enabled *bool    `json:"enabled,omitempty"`
+	Tags    []string `json:"tags,omitempty"`
+}
+
+// PolicyOperation is what a Policy applies to.
+type PolicyOperation string
+
+// Policy operations.
+const (
+	PolicySelect PolicyOperation = "select"
+	PolicyInsert PolicyOperation = "insert"
+	PolicyUpdate PolicyOperation = "update"
+	PolicyDelete PolicyOperation = "delete"
+	PolicyAll    PolicyOperation = "all"
+)
+
+// IsEnabled reports whether the policy is on (Enabled nil or true).
+func (p *Policy) IsEnabled() bool { return p.Enabled == nil || *p.Enabled }
+
+// policy is a compiled Policy.
+type policy struct {
+	decl *Policy
+	// using is the read filter as an Expr, with current_user's attributes
+	// as userValue placeholders; nil when the policy has none.
+	using *Expr
+	// write is the predicate creates and updates must satisfy: Check,
+	// else Using; nil when the policy does not check writes.
+	write *expr.Program
+	types []fieldShape
+}
+
+// filters reports whether the policy narrows the records of an access.
+func (pl *policy) filters(a Access) bool {
+	if pl.using == nil {
+		return false
+	}
+	switch pl.decl.Operation {
+	case PolicyAll:
+		return a != AccessCreate
+	case PolicySelect:
+		return a == AccessRead
+	case PolicyUpdate:
+		return a == AccessUpdate
+	case PolicyDelete:
+		return a == AccessDelete
+	}
+	return false
+}
+
+// checks reports whether the policy checks a create (or an update).
+func (pl *policy) checks(creating bool) bool {
+	if pl.write == nil {
+		return false
+	}
+	switch pl.decl.Operation {
+	case PolicyAll:
+		return true
+	case PolicyInsert:
+		return creating
+	case PolicyUpdate:
+		return !creating
+	}
+	return false
+}
+
+var policyOperations = []PolicyOperation{PolicySelect, PolicyInsert, PolicyUpdate, PolicyDelete, PolicyAll}
+
+// policies checks and compiles the artifact's policies, by object.
+func (v *validator) policies(list []*Policy) {
+	p := v.p
+	seen := map[string]bool{}
+	compilers := map[*Object]*ruleCompiler{}
+	for i, decl := range list {
+		path := fmt.Sprintf("policies[%d]", i)
+		if decl == nil {
+			p.add(path, "must be an object")
+			continue
+		}
+		if validName(decl.Name) {
+			path = "policies." + decl.Name
+		}
+		v.name(path, "policy", decl.Name, seen)
+		before := len(p.list)
+		var o *Object
+		switch {
+		case decl.Object == "":
+			p.add(path+".object", "is required")
+		case strings.HasPrefix(decl.Object, "sys_"):
+			p.add(path+".object", "%q: policies on system objects are not supported", decl.Object)
+		default:
+			o = v.refObject(path+".object", decl.Object)
+		}
+		switch {
+		case decl.Operation == "":
+			p.add(path+".operation", "is required: one of select, insert, update, delete, all")
+		case !slices.Contains(policyOperations, decl.Operation):
+			p.add(path+".operation", "%q is not one of select, insert, update, delete, all", decl.Operation)
+		}
+		switch {
+		case decl.Using == "" && decl.Check == "":
+			p.add(path, "needs using (the records it lets be read, updated or deleted) or check (the records it lets be written)")
+		case decl.Operation == PolicyInsert && decl.Using != "":
+			p.add(path+".using", "an insert has no stored record to filter; write the condition as check")
+		case (decl.Operation == PolicySelect || decl.Operation == PolicyDelete) && decl.Check != "":
+			p.add(path+".check", "checks the record a write stores; a %s stores none: write the condition as using", decl.Operation)
+		}
+		if o == nil || len(p.list) > before {
+			continue
+		}
+		rc := compilers[o]
+		if rc == nil {
+			rc = newRuleCompiler(p, "objects."+o.Name, o)
+			compilers[o] = rc
+		}
+		pl := &policy{decl: decl, types: rc.shapes}
+		if decl.Using != "" {
+			prg := rc.predicate(path+".using", decl.Using)
+			if prg == nil {
+				continue
+			}
+			if slices.Contains(prg.Uses(), expr.VarPrevious) {
+				p.add(path+".using", "filters stored records, which have no previous")
+				continue
+			}
+			e, why := toSQL(prg.Tree(), rc.fields)
+			if e == nil || e.Type != ExprBool {
+				if why == "" {
+					why = "it is not a boolean"
+				}
+				p.add(path+".using", "cannot be computed by the database (%s): a policy's using is part of the SQL of every query, "+
+					"made of fields, literals, current_user.id, email and role, comparisons, && || !, in, and the functions formulas compile", why)
+				continue
+			}
+			pl.using = e
+			pl.write = prg
+		}
+		if decl.Check != "" {
+			if pl.write = rc.predicate(path+".check", decl.Check); pl.write == nil {
+				continue
+			}
+		}
+		if decl.IsEnabled() {
+			v.out.policies[o] = append(v.out.policies[o], pl)
+		}
+	}
+}
+
+// policyFilter is the filter the object's policies put on an access by
+// the caller: the OR of the using of every policy that applies, with
+// current_user's attributes bound as values; nil when none applies.
+func (s *Stack) policyFilter(p *Principal, o *Object, a Access) *Filter {
+	if o.policies == nil || p.IsAdmin() {
+		return nil
+	}
+	var or []*Filter
+	var u *boundUser
+	for _, pl := range o.policies {
+		if !pl.filters(a) {
+			continue
+		}
+		if u == nil {
+			u = s.boundUser(p)
+		}
+		or = append(or, exprFilter(u.bind(pl.using)))
+	}
+	if or == nil {
+		return nil
+	}
+	return Or(or...)
+}
+
+// boundUser is the values of current_user for the binding of policies.
+type boundUser struct {
+	id, email, role string
+	sets            []string
+}
+
+func (s *Stack) boundUser(p *Principal) *boundUser {
+	u := &boundUser{}
+	if p != nil {
+		u.id, u.email, u.role = p.UserID, p.Email, p.Role
+	}
+	u.sets = slices.Sorted(maps.Keys(s.permissionSetsOf(p)))
+	return u
+}
+
+// bind returns e with its userValue placeholders replaced by the
+// caller's values (e itself when it has none).
+func (u *boundUser) bind(e *Expr) *Expr {
+	if e.Op == ExprValue {
+		uv, ok := e.Value.(userValue)
+		if !ok {
+			return e
+		}
+		v := map[userValue]string{"id": u.id, "email": u.email, "role": u.role}[uv]
+		return &Expr{Op: ExprValue, Type: ExprText, Value: v}
+	}
+	var args []*Expr
+	for i, a := range e.Args {
+		if e.Op == ExprIn && a.Op == ExprValue && a.Value == userValue("permission_sets") {
+			if args == nil {
+				args = slices.Clone(e.Args[:i])
+			}
+			for _, name := range u.sets {
+				args = append(args, &Expr{Op: ExprValue, Type: ExprText, Value: name})
+			}
+			continue
+		}
+		b := u.bind(a)
+		if b != a && args == nil {
+			args = slices.Clone(e.Args[:i])
+		}
+		if args != nil {
+			args = append(args, b)
+		}
+	}
+	if args == nil {
+		return e
+	}
+	c := *e
+	c.Args = args
+	return &c
+}
+
+// exprFilter turns a bound policy predicate into a filter: its AND and OR
+// into the filter's, an equality of a text field with a value into a
+// plain $eq leaf (which an index serves), the rest into $expr leaves. In
+// a WHERE clause, outside a negation, a NULL and false both exclude the
+// row, so the NULL-safe = of an Expr and the $eq of a filter agree.
+func exprFilter(e *Expr) *Filter {
+	switch e.Op {
+	case ExprAnd, ExprOr:
+		fs := make([]*Filter, len(e.Args))
+		for i, a := range e.Args {
+			fs[i] = exprFilter(a)
+		}
+		if e.Op == ExprAnd {
+			return &Filter{Op: OpAnd, Children: fs}
+		}
+		return &Filter{Op: OpOr, Children: fs}
+	case ExprValue:
+		if b, ok := e.Value.(bool); ok && b {
+			return True()
+		}
+		if e.Type == ExprBool {
+			return False() // false or NULL
+		}
+	case ExprEq:
+		f, v := e.Args[0], e.Args[1]
+		if f.Op != ExprField {
+			f, v = v, f
+		}
+		if s, ok := v.Value.(string); ok && f.Op == ExprField && v.Op == ExprValue && f.Type == ExprText {
+			return &Filter{Op: OpEq, Field: f.Field, Value: s}
+		}
+	}
+	return &Filter{Op: OpExpr, Expr: e}
+}
+
+// checkPolicies refuses a create (existing nil) or an update whose
+// record, image (the stored record with the update applied, system
+// fields stamped), no policy that checks it lets be written. A check
+// that cannot be evaluated fails closed (the cause is logged).
+func (c *call) checkPolicies(ctx context.Context, image, existing Record, now time.Time) error {
+	if c.o.policies == nil || c.sys || c.p.IsAdmin() {
+		return nil
+	}
+	creating := existing == nil
+	var names []string
+	var vars *expr.Vars
+	for _, pl := range c.o.policies {
+		if !pl.checks(creating) {
+			continue
+		}
+		if vars == nil {
+			vars = &expr.Vars{Record: celRecord(pl.types, image), Now: now}
+			if existing != nil {
+				vars.Previous = celRecord(pl.types, existing)
+			}
+			if c.p != nil {
+				u := c.s.boundUser(c.p)
+				vars.User = expr.User{ID: u.id, Email: u.email, Role: u.role, PermissionSets: u.sets}
+			}
+		}
+		ok, err := pl.write.Eval(ctx, vars)
+		if err != nil {
+			c.s.log.WarnContext(ctx, "objectos: a row-level policy could not be evaluated; it does not allow the write",
+				"object", c.o.Name, "policy", pl.decl.Name, "request_id", RequestID(ctx), "err", err)
+		}
+		if ok && err == nil {
+			return nil
+		}
+		names = append(names, pl.decl.Name)
+	}
+	if names == nil {
+		return nil
+	}
+	verb := "update"
+	if creating {
+		verb = "create"
+	}
+	if len(names) == 1 {
+		return Errorf(CodePermissionDenied, "The row-level policy '%s' of '%s' does not allow this %s.", names[0], c.o.Name, verb).
+			With("object", c.o.Name).With("policies", names)
+	}
+	return Errorf(CodePermissionDenied, "None of the row-level policies '%s' of '%s' allows this %s.",
+		strings.Join(names, "', '"), c.o.Name, verb).With("object", c.o.Name).With("policies", names)
+}
