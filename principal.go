@@ -14,6 +14,7 @@ const (
 	AuthSession AuthMethod = "session" // session cookie
 	AuthBearer  AuthMethod = "bearer"  // Authorization: Bearer <session token>
 	AuthAPIKey  AuthMethod = "apikey"  // an API key
+	AuthJWT     AuthMethod = "jwt"     // Authorization: Bearer <short-lived JWT>
 	AuthOAuth   AuthMethod = "oauth"   // an external identity provider
 	AuthCustom  AuthMethod = "custom"  // a user-supplied AuthPlugin
 )

@@ -23,6 +23,8 @@
 //	POST /auth/send-verification-email {email, callbackURL?}      ⇒ {status: true}
 //	GET  /auth/verify-email?token=…&callbackURL=…                 ⇒ 302 to callbackURL, or {status, user}
 //	POST /auth/change-email      {newEmail, callbackURL?}         ⇒ {status: true}; the link to the new address changes it
+//	GET  /auth/token                                              ⇒ {token}: a short-lived JWT for the session
+//	GET  /auth/jwks                                               ⇒ {keys: [JWK…]}: the keys that verify those JWTs
 //
 // and, for administrators (role "admin"), the routes of better-auth's admin
 // plugin that a console needs:
@@ -193,6 +195,9 @@ type Options struct {
 	// is checked), and sign-up then starts no session. It needs a Mailer.
 	// Default false (OS_AUTH_REQUIRE_EMAIL_VERIFICATION).
 	RequireEmailVerification bool
+	// JWT configures the short-lived JWTs of GET /auth/token and their
+	// keys (GET /auth/jwks); every field has a default.
+	JWT JWT
 }
 
 // EmailVerification configures the verification of addresses.
@@ -250,6 +255,7 @@ type Plugin struct {
 	purge     *schedule.Schedule // stopped by Close
 	mail      map[string]*mailTemplate
 	sending   sync.WaitGroup // messages being sent; Close waits for them
+	jwt       jwtKeys        // the JWT keys of sys_jwks
 }
 
 var (
@@ -319,6 +325,7 @@ func New(opts Options) *Plugin {
 		opts.EmailVerification.SendOnSignUp = true
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	opts.JWT = opts.JWT.withDefaults(opts.BaseURL)
 	p := &Plugin{opts: opts, trusted: map[string]bool{}, providers: map[string]*oidcProvider{},
 		hashSlots: make(chan struct{}, opts.HashConcurrency)}
 	for _, o := range opts.TrustedOrigins {
@@ -448,6 +455,9 @@ func (p *Plugin) Init(ctx context.Context, st *objectos.Stack) error {
 	if err := p.initMail(st); err != nil {
 		return err
 	}
+	if _, err := p.signingKey(ctx); err != nil {
+		return fmt.Errorf("auth: JWT signing key: %w", err)
+	}
 	if p.opts.AdminEmail != "" || p.opts.AdminPassword != "" {
 		if err := p.provisionAdmin(ctx); err != nil {
 			return fmt.Errorf("auth: bootstrap admin: %w", err)
@@ -491,8 +501,9 @@ func (p *Plugin) provisionAdmin(ctx context.Context) error {
 }
 
 // Authenticate implements objectos.AuthPlugin: it resolves a session from
-// Authorization: Bearer or the session cookie. API keys (os_pk_…) are left
-// to the apikey plugin.
+// Authorization: Bearer or the session cookie, and verifies a JWT of GET
+// /auth/token sent as Authorization: Bearer (from its claims, with no
+// database round trip). API keys (os_pk_…) are left to the apikey plugin.
 func (p *Plugin) Authenticate(r *http.Request) (*objectos.Principal, error) {
 	token, method := p.credentials(r)
 	if token == ambiguousCookies {
@@ -500,6 +511,9 @@ func (p *Plugin) Authenticate(r *http.Request) (*objectos.Principal, error) {
 	}
 	if token == "" {
 		return nil, objectos.ErrNoCredentials
+	}
+	if method == objectos.AuthBearer && looksLikeJWT(token) {
+		return p.verifyJWT(r.Context(), token)
 	}
 	if method == objectos.AuthSession && !safeMethod(r.Method) && !p.originAllowed(r) {
 		return nil, objectos.NewError(objectos.CodePermissionDenied, "Cross-origin requests with a session cookie are not allowed.")

@@ -12,6 +12,7 @@ const (
 	ObjSession      = "sys_session"
 	ObjVerification = "sys_verification"
 	ObjLoginAttempt = "sys_login_attempt"
+	ObjJWKS         = "sys_jwks"
 )
 
 // credentialProvider is the sys_account provider id of email and password.
@@ -102,6 +103,21 @@ func systemObjects() []*objectos.Object {
 				{Name: "locked_until", Type: objectos.TypeDatetime},
 			},
 			Indexes: []objectos.Index{{Fields: []string{objectos.FieldUpdatedAt}}},
+		},
+		{
+			// sys_jwks holds the Ed25519 keys that sign the JWTs of GET
+			// /auth/token, shared by every replica. private_key is the
+			// key's seed, stored as is (base64url), not encrypted: the
+			// object is closed to the API and the field internal, so only
+			// the database and Go code with a system context read it.
+			Name: ObjJWKS, Ownership: objectos.OwnershipNone,
+			Enable: objectos.Capabilities{APIEnabled: no},
+			Fields: []*objectos.Field{
+				{Name: "kid", Type: objectos.TypeText, Required: true, Unique: true},
+				{Name: "public_key", Type: objectos.TypeText, Required: true},
+				{Name: "private_key", Type: objectos.TypeText, Internal: true},
+				{Name: "created", Type: objectos.TypeDatetime, Required: true},
+			},
 		},
 	}
 }

@@ -90,6 +90,8 @@ func (p *Plugin) Routes(r *objectos.Router) {
 	r.HandleFunc(http.MethodPost, "/auth/sign-in/social", p.signInSocial, guarded)
 	r.HandleFunc(http.MethodGet, "/auth/callback/{provider}", p.callback)
 	r.HandleFunc(http.MethodPost, "/auth/change-password", p.changePassword, guarded)
+	r.HandleFunc(http.MethodGet, "/auth/token", p.token)
+	r.HandleFunc(http.MethodGet, "/auth/jwks", p.jwks)
 	p.resetRoutes(r, guarded)
 	p.verifyRoutes(r, guarded)
 	p.accountRoutes(r)
