@@ -261,3 +261,33 @@ func TestJWTRotation(t *testing.T) {
 		assert.Equal(t, 401, e.Bearer(old).Get("/api/v1/data/note").StatusCode)
 	})
 }
+
+// TestJWTUnknownKey: a token signed by a key the Stack has not cached
+// makes it read sys_jwks again, at most once per 10 seconds, so that
+// made-up kids cannot cost a query each.
+func TestJWTUnknownKey(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, auth.Options{}, roomyAuthRate)
+		other := secondStack(t, e, auth.Options{}) // read sys_jwks at start
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
+		require.Equal(t, 200, other.Bearer(e.jwtOf(e.signedIn("ada@example.com", "correct horse"))).Get("/api/v1/data/note").StatusCode)
+
+		// A replica adds a key to the database.
+		pub, priv, err := ed25519.GenerateKey(nil)
+		require.NoError(t, err)
+		_, err = e.Stack.Create(objectos.AsSystem(context.Background()), auth.ObjJWKS, objectos.Record{
+			"kid": "replica-key", "public_key": base64.RawURLEncoding.EncodeToString(pub),
+			"private_key": base64.RawURLEncoding.EncodeToString(priv.Seed()), "created": objectos.FormatDatetime(e.Clock.Now())})
+		require.NoError(t, err)
+		now := e.Clock.Now()
+		in := seg(map[string]any{"alg": "EdDSA", "kid": "replica-key"}) + "." + seg(map[string]any{"sub": "someone",
+			"iat": now.Unix(), "exp": now.Add(time.Minute).Unix(), "iss": "objectos", "aud": "objectos"})
+		tok := in + "." + base64.RawURLEncoding.EncodeToString(ed25519.Sign(priv, []byte(in)))
+
+		assert.Equal(t, 401, other.Bearer(tok).Get("/api/v1/data/note").StatusCode, "the keys were read less than 10 s ago")
+		e.Clock.Advance(10 * time.Second)
+		assert.Equal(t, 200, other.Bearer(tok).Get("/api/v1/data/note").StatusCode, "now they are read again")
+		set, _ := e.jwks()
+		assert.Contains(t, kids(set), "replica-key", "two keys made at once are both published")
+	})
+}
