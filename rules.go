@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -340,7 +341,7 @@ func (rc *ruleCompiler) rule(rp string, vr *ValidationRule) *rule {
 					p.add(path, "%s", msg)
 				}
 			}
-			for _, from := range sortedKeys(vr.Transitions) {
+			for _, from := range slices.Sorted(maps.Keys(vr.Transitions)) {
 				option(rp+".transitions."+from, from)
 				for i, to := range vr.Transitions[from] {
 					option(fmt.Sprintf("%s.transitions.%s[%d]", rp, from, i), to)
@@ -440,15 +441,6 @@ func compileSchema(doc any) (*jsonschema.Schema, error) {
 type noLoader struct{}
 
 func (noLoader) Load(url string) (any, error) { return nil, errors.New("not loaded") }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
 
 // ruleCheck is one write's evaluation of an object's rules.
 type ruleCheck struct {
