@@ -25,6 +25,11 @@
 //	POST /auth/change-email      {newEmail, callbackURL?}         ⇒ {status: true}; the link to the new address changes it
 //	GET  /auth/token                                              ⇒ {token}: a short-lived JWT for the session
 //	GET  /auth/jwks                                               ⇒ {keys: [JWK…]}: the keys that verify those JWTs
+//	POST /auth/two-factor/enable {password, issuer?}              ⇒ {totpURI, backupCodes}
+//	POST /auth/two-factor/verify-totp {code, trustDevice?}        ⇒ {token, user}: completes a pending sign-in
+//	POST /auth/two-factor/verify-backup-code {code}               ⇒ {redirect, token, user}
+//	POST /auth/two-factor/disable {password}                      ⇒ {status: true}
+//	POST /auth/two-factor/get-totp-uri {password}                 ⇒ {totpURI}
 //
 // and, for administrators (role "admin"), the routes of better-auth's admin
 // plugin that a console needs:
@@ -198,6 +203,10 @@ type Options struct {
 	// JWT configures the short-lived JWTs of GET /auth/token and their
 	// keys (GET /auth/jwks); every field has a default.
 	JWT JWT
+	// TwoFactorIssuer names the account in authenticator apps (the TOTP
+	// URI's issuer) when POST /auth/two-factor/enable names none. Default
+	// "objectos".
+	TwoFactorIssuer string
 }
 
 // EmailVerification configures the verification of addresses.
@@ -323,6 +332,9 @@ func New(opts Options) *Plugin {
 	}
 	if opts.RequireEmailVerification {
 		opts.EmailVerification.SendOnSignUp = true
+	}
+	if opts.TwoFactorIssuer == "" {
+		opts.TwoFactorIssuer = DefaultTwoFactorIssuer
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 	opts.JWT = opts.JWT.withDefaults(opts.BaseURL)

@@ -13,6 +13,7 @@ const (
 	ObjVerification = "sys_verification"
 	ObjLoginAttempt = "sys_login_attempt"
 	ObjJWKS         = "sys_jwks"
+	ObjTwoFactor    = "sys_two_factor"
 )
 
 // credentialProvider is the sys_account provider id of email and password.
@@ -40,6 +41,9 @@ func systemObjects() []*objectos.Object {
 				{Name: "ban_reason", Type: objectos.TypeText},
 				{Name: "ban_expires", Type: objectos.TypeDatetime},
 				{Name: "last_login_at", Type: objectos.TypeDatetime, Readonly: true},
+				// set by /auth/two-factor/verify-totp after enable, cleared by
+				// /auth/two-factor/disable
+				{Name: "two_factor_enabled", Type: objectos.TypeBoolean, Readonly: true, DefaultValue: false},
 				// bootstrap is "owner" on the first user only; its unique index
 				// makes "the first user becomes an admin" race-free.
 				{Name: "bootstrap", Type: objectos.TypeText, Internal: true, Unique: true},
@@ -118,6 +122,21 @@ func systemObjects() []*objectos.Object {
 				{Name: "private_key", Type: objectos.TypeText, Internal: true},
 				{Name: "created", Type: objectos.TypeDatetime, Required: true},
 			},
+		},
+		{
+			// sys_two_factor holds a user's TOTP secret (base32, as
+			// authenticator apps take it), the SHA-256 of their unused
+			// backup codes, and the last time step a code was accepted
+			// at (a code is not accepted twice).
+			Name: ObjTwoFactor, Ownership: objectos.OwnershipNone,
+			Enable: objectos.Capabilities{APIEnabled: no},
+			Fields: []*objectos.Field{
+				{Name: "user_id", Type: objectos.TypeLookup, Reference: ObjUser, Required: true, DeleteBehavior: objectos.DeleteCascade},
+				{Name: "secret", Type: objectos.TypeText, Internal: true},
+				{Name: "backup_codes", Type: objectos.TypeJSON, Internal: true},
+				{Name: "last_step", Type: objectos.TypeNumber, Internal: true, DefaultValue: 0.0},
+			},
+			Indexes: []objectos.Index{{Fields: []string{"user_id"}, Unique: true}},
 		},
 	}
 }

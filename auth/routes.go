@@ -96,6 +96,7 @@ func (p *Plugin) Routes(r *objectos.Router) {
 	p.verifyRoutes(r, guarded)
 	p.accountRoutes(r)
 	p.adminRoutes(r)
+	p.twoFactorRoutes(r, guarded)
 	r.HandleFunc("", "/auth/", func(w http.ResponseWriter, r *http.Request) { p.fail(w, r, errNotFound) })
 }
 
@@ -148,7 +149,7 @@ func userJSON(u objectos.Record) map[string]any {
 	out := map[string]any{
 		"id": u["id"], "name": u["name"], "email": u["email"], "emailVerified": u["email_verified"] == true,
 		"image": u["image"], "createdAt": u["created_at"], "updatedAt": u["updated_at"],
-		"role": u["role"], "banned": u["banned"] == true, "banReason": u["ban_reason"], "banExpires": u["ban_expires"],
+		"role": u["role"], "banned": u["banned"] == true, "twoFactorEnabled": u["two_factor_enabled"] == true, "banReason": u["ban_reason"], "banExpires": u["ban_expires"],
 	}
 	return out
 }
@@ -348,10 +349,28 @@ func (p *Plugin) signInEmail(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
+	if user["two_factor_enabled"] == true {
+		// the password is right; the session waits for the second factor
+		if err := p.startTwoFactor(w, r, user, rememberMe(body)); err != nil {
+			p.fail(w, r, err)
+			return
+		}
+		objectos.WriteJSON(w, http.StatusOK, map[string]any{"twoFactorRedirect": true})
+		return
+	}
+	p.finishSignIn(w, r, user, rememberMe(body), withCookie, who)
+}
+
+// finishSignIn starts the session of a user whose sign-in succeeded,
+// records it, and answers {redirect, token, user}.
+func (p *Plugin) finishSignIn(w http.ResponseWriter, r *http.Request, user objectos.Record, remember, withCookie bool, who audit.Event) {
+	sys := objectos.AsSystem(r.Context())
+	userID, _ := user["id"].(string)
+	now := p.now()
 	var s *session
-	err = p.st.Transact(sys, func(ctx context.Context) error {
+	err := p.st.Transact(sys, func(ctx context.Context) error {
 		var err error
-		if s, err = p.createSession(ctx, r, user, rememberMe(body)); err != nil {
+		if s, err = p.createSession(ctx, r, user, remember); err != nil {
 			return err
 		}
 		who.Name, who.ActorID, who.Object, who.RecordID = audit.SignIn, userID, ObjSession, s.id
@@ -470,6 +489,6 @@ func (p *Plugin) config(w http.ResponseWriter, r *http.Request) {
 			"minPasswordLength": MinPasswordLength, "maxPasswordLength": MaxPasswordLength,
 		},
 		"socialProviders": providers,
-		"features":        map[string]any{"twoFactor": false, "organization": false, "ssoEnforced": false},
+		"features":        map[string]any{"twoFactor": true, "organization": false, "ssoEnforced": false},
 	})
 }
