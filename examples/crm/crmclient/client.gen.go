@@ -617,16 +617,17 @@ type SysUser struct {
 	CreatedAt  *time.Time `json:"created_at,omitempty"`
 
 	// CreatedBy the id of a sys_user record, or the record itself when expanded
-	CreatedBy      *SysUser_CreatedBy   `json:"created_by,omitempty"`
-	Email          *openapi_types.Email `json:"email,omitempty"`
-	EmailVerified  *bool                `json:"email_verified,omitempty"`
-	Id             *string              `json:"id,omitempty"`
-	Image          *string              `json:"image,omitempty"`
-	LastLoginAt    *time.Time           `json:"last_login_at,omitempty"`
-	Name           *string              `json:"name,omitempty"`
-	PermissionSets *[]string            `json:"permission_sets,omitempty"`
-	Role           *string              `json:"role,omitempty"`
-	UpdatedAt      *time.Time           `json:"updated_at,omitempty"`
+	CreatedBy        *SysUser_CreatedBy   `json:"created_by,omitempty"`
+	Email            *openapi_types.Email `json:"email,omitempty"`
+	EmailVerified    *bool                `json:"email_verified,omitempty"`
+	Id               *string              `json:"id,omitempty"`
+	Image            *string              `json:"image,omitempty"`
+	LastLoginAt      *time.Time           `json:"last_login_at,omitempty"`
+	Name             *string              `json:"name,omitempty"`
+	PermissionSets   *[]string            `json:"permission_sets,omitempty"`
+	Role             *string              `json:"role,omitempty"`
+	TwoFactorEnabled *bool                `json:"two_factor_enabled,omitempty"`
+	UpdatedAt        *time.Time           `json:"updated_at,omitempty"`
 
 	// UpdatedBy the id of a sys_user record, or the record itself when expanded
 	UpdatedBy *SysUser_UpdatedBy `json:"updated_by,omitempty"`
