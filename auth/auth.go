@@ -207,6 +207,11 @@ type Options struct {
 	// URI's issuer) when POST /auth/two-factor/enable names none. Default
 	// "objectos".
 	TwoFactorIssuer string
+	// RequireTwoFactorForAdmins refuses an administrator's session on
+	// every route but /auth/… (403 PERMISSION_DENIED, reason
+	// TWO_FACTOR_REQUIRED) until they turn two-factor on; GET /auth/token
+	// refuses them a JWT meanwhile. API keys are not affected.
+	RequireTwoFactorForAdmins bool
 }
 
 // EmailVerification configures the verification of addresses.
@@ -534,7 +539,24 @@ func (p *Plugin) Authenticate(r *http.Request) (*objectos.Principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.principal(method), nil
+	pr := s.principal(method)
+	// the auth routes stay open, so they can turn two-factor on (the
+	// path may reach here with or without the base path)
+	if p.needsTwoFactor(s, pr) && !strings.HasPrefix(strings.TrimPrefix(r.URL.Path, p.st.BasePath()), "/auth/") {
+		return nil, errTwoFactorRequired()
+	}
+	return pr, nil
+}
+
+// needsTwoFactor reports whether the session is an administrator's who
+// must turn two-factor on first (Options.RequireTwoFactorForAdmins).
+func (p *Plugin) needsTwoFactor(s *session, pr *objectos.Principal) bool {
+	return p.opts.RequireTwoFactorForAdmins && pr.IsAdmin() && s.snap["u_two_factor"] != true
+}
+
+func errTwoFactorRequired() error {
+	return objectos.NewError(objectos.CodePermissionDenied,
+		"Administrators must turn on two-factor sign-in (POST /auth/two-factor/enable) first.").With("reason", "TWO_FACTOR_REQUIRED")
 }
 
 // credentials finds a session token: the bearer token first, then the

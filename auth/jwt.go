@@ -354,6 +354,10 @@ func (p *Plugin) token(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, errUnauthorized)
 		return
 	}
+	if p.needsTwoFactor(s, s.principal(objectos.AuthSession)) {
+		p.fail(w, r, errTwoFactorRequired())
+		return
+	}
 	t, err := p.signJWT(r.Context(), s)
 	if err != nil {
 		p.fail(w, r, err)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/internal/testenv"
 	"github.com/objectos-go/objectos/objectostest"
@@ -218,5 +219,33 @@ func TestTwoFactorPendingExpires(t *testing.T) {
 		r := b.Post(tfTOTP, map[string]any{"code": code(t, secret, e.Clock.Now())})
 		assert.Equal(t, 401, r.StatusCode)
 		assert.Equal(t, "INVALID_TWO_FACTOR_COOKIE", r.Value("code"))
+	})
+}
+
+// TestRequireTwoFactorForAdmins: an administrator without two-factor is
+// refused everywhere but /auth/… until they turn it on; other users are not.
+func TestRequireTwoFactorForAdmins(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, auth.Options{RequireTwoFactorForAdmins: true, SignUp: objectos.Ptr(true)}, roomyAuthRate)
+		// the first user is the administrator
+		require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
+		require.Equal(t, 200, e.signUp("Bob", "bob@example.com", "battery staple").StatusCode)
+		assert.Equal(t, 200, e.Bearer(e.signedIn("bob@example.com", "battery staple")).Get("/api/v1/data/note").StatusCode)
+
+		b := e.Browser()
+		require.Equal(t, 200, b.Post(tfSignIn, map[string]any{"email": "ada@example.com", "password": "correct horse"}).StatusCode)
+		r := b.Get("/api/v1/data/note")
+		assert.Equal(t, 403, r.StatusCode, r.String())
+		assert.Equal(t, "TWO_FACTOR_REQUIRED", r.Value("reason"))
+		assert.Equal(t, 403, b.Get("/api/v1/auth/token").StatusCode, "no JWT to go around it")
+		assert.Equal(t, 200, b.Get("/api/v1/auth/get-session").StatusCode, "the auth routes work")
+
+		r = b.Post(tfEnable, map[string]any{"password": "correct horse"})
+		require.Equal(t, 200, r.StatusCode, r.String())
+		u, _ := url.Parse(r.Value("totpURI").(string))
+		r = b.Post(tfTOTP, map[string]any{"code": code(t, u.Query().Get("secret"), e.Clock.Now())})
+		require.Equal(t, 200, r.StatusCode, r.String())
+		assert.Equal(t, 200, b.Get("/api/v1/data/note").StatusCode, "the same session, now with two-factor on")
+		assert.Equal(t, 200, b.Get("/api/v1/auth/token").StatusCode)
 	})
 }

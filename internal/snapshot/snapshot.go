@@ -1,5 +1,5 @@
 // Package snapshot keeps what authentication needs of a user — email, name,
-// role, permission sets, ban — on the rows that authenticate requests
+// role, permission sets, ban, two-factor — on the rows that authenticate requests
 // (sessions, API keys), so that resolving a credential is one indexed
 // lookup. The owning plugins refresh the copies in a sys_user hook.
 package snapshot
@@ -15,7 +15,7 @@ import (
 // columns maps sys_user fields to the snapshot columns.
 var columns = map[string]string{
 	"email": "u_email", "name": "u_name", "role": "u_role", "permission_sets": "u_sets",
-	"banned": "u_banned", "ban_expires": "u_ban_expires",
+	"banned": "u_banned", "ban_expires": "u_ban_expires", "two_factor_enabled": "u_two_factor",
 }
 
 // Fields are the snapshot columns to add to an object. They are internal:
@@ -28,6 +28,7 @@ func Fields() []*objectos.Field {
 		{Name: "u_sets", Type: objectos.TypeTags, Internal: true},
 		{Name: "u_banned", Type: objectos.TypeBoolean, Internal: true},
 		{Name: "u_ban_expires", Type: objectos.TypeDatetime, Internal: true},
+		{Name: "u_two_factor", Type: objectos.TypeBoolean, Internal: true},
 	}
 }
 
