@@ -1,13 +1,11 @@
 package objectos_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,24 +17,8 @@ import (
 	"github.com/objectos-go/objectos/store"
 )
 
-// logBuffer is an io.Writer that keeps every log line, safe for the
-// goroutines of plugins.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// logBuffer keeps every log line, safe for the goroutines of plugins.
+type logBuffer struct{ testenv.Buffer }
 
 // lines returns the JSON lines with the message.
 func (b *logBuffer) lines(t *testing.T, msg string) []map[string]any {

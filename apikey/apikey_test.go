@@ -1,14 +1,12 @@
 package apikey_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,18 +21,6 @@ import (
 	"github.com/objectos-go/objectos/store"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-func (b *lockedBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
-
 func artifact() *objectos.Artifact {
 	return &objectos.Artifact{
 		Objects: []*objectos.Object{{Name: "doc", SharingModel: objectos.SharingPrivate,
@@ -48,12 +34,12 @@ func artifact() *objectos.Artifact {
 // default rate limits, its logs kept.
 type env struct {
 	*objectostest.Env
-	logs *lockedBuffer
+	logs *testenv.Buffer
 }
 
 func newEnv(t testing.TB, st objectos.Store, clk *objectostest.Clock, opts ...apikey.Options) *env {
 	t.Helper()
-	e := &env{logs: &lockedBuffer{}}
+	e := &env{logs: &testenv.Buffer{}}
 	e.Env = objectostest.New(t, artifact(), objectostest.Options{
 		Store:   st,
 		Clock:   clk,

@@ -1,11 +1,9 @@
 package auth_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -82,7 +80,7 @@ func TestNewSMTPMailer(t *testing.T) {
 // logger, at Info, and sends nothing; the link is on the request's origin
 // (it needs no BaseURL). No other line of the log holds the token.
 func TestLogMailer(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	e := newEnv(t, testenv.Open(t, testenv.SQLite), auth.Options{Mailer: auth.LogMailer{}}, roomyAuthRate, func(o *objectos.Options) {
 		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
@@ -107,24 +105,6 @@ func TestLogMailer(t *testing.T) {
 	e.post("reset-password", "", map[string]any{"newPassword": "battery staple", "token": token}).Status(t, 200)
 	e.post("reset-password", "", map[string]any{"newPassword": "battery staple", "token": token}).Status(t, 400)
 	assert.Equal(t, 1, strings.Count(logs.String(), token), "the access log names routes, not paths")
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestMailerNeedsBaseURL: links are built on BaseURL, never on the Host

@@ -140,21 +140,8 @@ type env struct {
 	stack *objectos.Stack
 	srv   *httptest.Server
 	url   string // the MCP endpoint
-	logs  *lockedBuffer
+	logs  *testenv.Buffer
 }
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
 
 // newEnv starts the CRM on st with the MCP plugin (mcp.Options{Enabled:
 // true} unless opts says otherwise) and the real auth, apikey and security
@@ -166,7 +153,7 @@ func newEnv(t testing.TB, st objectos.Store, opts *mcp.Options, mods ...func(*ob
 	if opts == nil {
 		opts = &mcp.Options{Enabled: true}
 	}
-	e := &env{t: t, logs: &lockedBuffer{}}
+	e := &env{t: t, logs: &testenv.Buffer{}}
 	so := objectos.Options{
 		Artifact: a,
 		Store:    st,

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,23 +20,6 @@ import (
 // secretPlain is the distinctive secret of these tests: no response and no
 // log line may hold it.
 const secretPlain = "sk_live_RESTPLAIN_41c2"
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func secretRESTArtifact() *objectos.Artifact {
 	return &objectos.Artifact{Name: "secrettest", Objects: []*objectos.Object{
@@ -65,7 +47,7 @@ func secretRESTArtifact() *objectos.Artifact {
 // response nor a log line ever holds the plaintext.
 func TestSecretREST(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
-		logs := &lockedBuffer{}
+		logs := &testenv.Buffer{}
 		s := newServer(t, st, secretRESTArtifact(), func(o *objectos.Options) {
 			o.SecretKeys = []objectos.SecretKey{{ID: "k1", Key: bytes.Repeat([]byte{7}, 32)}}
 			o.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

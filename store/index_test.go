@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -184,7 +183,7 @@ func TestSyncReplacesOldShapeIndexes(t *testing.T) {
 		} {
 			require.NoError(t, st.Exec(ctx, q), q)
 		}
-		var logs lockedLog
+		var logs testenv.Buffer
 		_, err = objectos.New(ctx, objectos.Options{Artifact: indexArtifact(), Store: st, Plugins: []objectos.Plugin{security.New()},
 			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 		require.NoError(t, err)
@@ -214,15 +213,3 @@ func TestSyncReplacesOldShapeIndexes(t *testing.T) {
 		}
 	})
 }
-
-type lockedLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedLog) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }

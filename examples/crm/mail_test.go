@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/objectos-go/objectos/auth"
+	"github.com/objectos-go/objectos/internal/testenv"
 )
 
 // TestCRMMailer: without OS_SMTP_URL the CRM uses the development mailer;
@@ -38,7 +39,7 @@ func TestCRMMailer(t *testing.T) {
 
 	db := filepath.Join(t.TempDir(), "crm.db")
 	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-db", db},
-		env("OS_SMTP_URL", "smtp://mail.example.com", "OS_MAIL_FROM", "crm@example.com"), &syncBuffer{})
+		env("OS_SMTP_URL", "smtp://mail.example.com", "OS_MAIL_FROM", "crm@example.com"), &testenv.Buffer{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "OS_AUTH_URL", "links need the public URL")
 

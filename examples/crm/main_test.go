@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,30 +22,13 @@ import (
 	"github.com/objectos-go/objectos/internal/testenv"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
 
 // crm is a running CRM example.
 type crm struct {
 	t      *testing.T
 	base   string
-	out    *syncBuffer
+	out    *testenv.Buffer
 	cancel func()
 	done   chan error
 }
@@ -54,7 +36,7 @@ type crm struct {
 func startCRM(t *testing.T, db string, env map[string]string) *crm {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &crm{t: t, out: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	c := &crm{t: t, out: &testenv.Buffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		c.done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", db}, func(k string) string { return env[k] }, c.out)
 	}()

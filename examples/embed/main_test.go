@@ -10,7 +10,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,14 +18,6 @@ import (
 
 	"github.com/objectos-go/objectos/internal/testenv"
 )
-
-type buffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *buffer) Write(p []byte) (int, error) { b.mu.Lock(); defer b.mu.Unlock(); return b.b.Write(p) }
-func (b *buffer) String() string              { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
 
 var listening = regexp.MustCompile(`on (http://\S+) `)
 
@@ -46,7 +37,7 @@ func TestEmbed(t *testing.T) {
 					db = testenv.Schema(t) // a schema of its own
 				}
 				ctx, cancel := context.WithCancel(context.Background())
-				out := &buffer{}
+				out := &testenv.Buffer{}
 				done := make(chan error, 1)
 				env := map[string]string{"OS_ADMIN_EMAIL": "admin@example.com", "OS_ADMIN_PASSWORD": "change-me-now"}
 				go func() {
