@@ -272,7 +272,7 @@ type claimResult struct {
 // claim takes the request's key, or finds what an earlier request with it
 // left.
 func (ix *idempotency) claim(ctx context.Context, s *Stack, q *idemRequest) (claimResult, error) {
-	lock := newLockToken()
+	lock := newToken()
 	for range 5 {
 		now := s.clock().UTC().Truncate(time.Millisecond)
 		// Read first: on SQLite a read does not wait for a writer, so a
@@ -325,12 +325,6 @@ func (ix *idempotency) claim(ctx context.Context, s *Stack, q *idemRequest) (cla
 		}
 	}
 	return claimResult{kind: claimInProgress}, nil
-}
-
-func newLockToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // errIdemLost: the request's claim was taken over while it ran.

@@ -954,7 +954,7 @@ func (s *Stack) relative(path string) (string, bool) {
 func SetRequestID(w http.ResponseWriter, r *http.Request) *http.Request {
 	id := r.Header.Get("X-Request-Id")
 	if !validRequestID(id) {
-		id = newRequestID()
+		id = newToken()
 	}
 	w.Header().Set("X-Request-Id", id)
 	return r.WithContext(WithRequestID(r.Context(), id))
@@ -973,7 +973,9 @@ func validRequestID(id string) bool {
 	return true
 }
 
-func newRequestID() string {
+// newToken returns 16 random bytes in hex: a request id, an idempotency
+// claim's lock token.
+func newToken() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
