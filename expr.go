@@ -19,8 +19,12 @@ type Expr struct {
 	Op ExprOp
 	// Type is the type of the expression's value.
 	Type ExprType
-	// Field is the stored field of ExprField.
+	// Field is the stored field of ExprField, and the reference field of
+	// ExprLookup and ExprLookupMatch.
 	Field string
+	// Object is the object ExprLookup and ExprLookupMatch read: the target
+	// of their reference field.
+	Object *Object
 	// Value is ExprValue's: nil, bool, int64, float64 or string.
 	Value any
 	Args  []*Expr
@@ -74,6 +78,16 @@ const (
 	ExprHour    ExprOp = "hour"
 	ExprMinute  ExprOp = "minute"
 	ExprAbs     ExprOp = "abs"
+	// ExprLookup reads through the reference field Field: it is Args[0],
+	// an expression over the fields of Object, computed on the record of
+	// Object whose id Field holds; NULL when Field is NULL or names no
+	// record. Args[0] reads no further lookup.
+	ExprLookup ExprOp = "lookup"
+	// ExprLookupMatch is true when the reference field Field names a
+	// record of Object for which Args[0] is true, false when it names one
+	// for which it is not (or none), and NULL when Field is NULL: the
+	// semi-join a WHERE clause makes of ExprLookup compared with a value.
+	ExprLookupMatch ExprOp = "lookup_match"
 )
 
 // ExprType is the type of an Expr's value.
@@ -117,6 +131,13 @@ func (e *Expr) write(b *strings.Builder) {
 	}
 	b.WriteString(string(e.Op))
 	b.WriteByte('(')
+	if e.Op == ExprLookup || e.Op == ExprLookupMatch {
+		b.WriteString(strconv.Quote(e.Field))
+		if e.Object != nil {
+			b.WriteString("->" + e.Object.Name)
+		}
+		b.WriteByte(',')
+	}
 	for i, a := range e.Args {
 		if i > 0 {
 			b.WriteByte(',')
@@ -128,8 +149,12 @@ func (e *Expr) write(b *strings.Builder) {
 
 // fields appends the fields the expression reads.
 func (e *Expr) fields(yield func(string)) {
-	if e.Op == ExprField {
+	switch e.Op {
+	case ExprField:
 		yield(e.Field)
+	case ExprLookup, ExprLookupMatch:
+		yield(e.Field) // Args are over the fields of the target
+		return
 	}
 	for _, a := range e.Args {
 		a.fields(yield)

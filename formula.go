@@ -141,7 +141,7 @@ func (fm *formula) check(p *problems, fp string, rc *ruleCompiler) bool {
 		fm.types = append(fm.types, fieldShape{name: name, kind: fd.Kind(), t: exprType(fd.Kind())})
 	}
 	if ok {
-		fm.sql, _ = toSQL(tree, rc.fields)
+		fm.sql, _ = toSQL(tree, rc.fields, nil)
 		if fm.sql != nil && fm.returnType == TypeDate && fm.sql.Type != ExprDate {
 			fm.sql = nil
 		}

@@ -2,6 +2,7 @@ package objectos
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/objectos-go/objectos/internal/expr"
 )
@@ -17,8 +18,11 @@ import (
 // and IN look at. So those operators take only operands that cannot fail
 // — fields, literals, current_user, and themselves — and an expression
 // that gives them one is computed in Go instead.
-func toSQL(n *expr.Node, fields map[string]*Field) (*Expr, string) {
-	t := translator{fields: fields}
+//
+// A field read through a reference field (account.owner_id, policies
+// only: lookups) becomes an ExprLookup of the target's field.
+func toSQL(n *expr.Node, fields map[string]*Field, lookups map[string]*lookupTarget) (*Expr, string) {
+	t := translator{fields: fields, lookups: lookups}
 	e, _, err := t.node(n)
 	if err != nil {
 		return nil, err.Error()
@@ -27,7 +31,8 @@ func toSQL(n *expr.Node, fields map[string]*Field) (*Expr, string) {
 }
 
 type translator struct {
-	fields map[string]*Field
+	fields  map[string]*Field
+	lookups map[string]*lookupTarget
 }
 
 // userValue stands for an attribute of current_user in a policy's Expr
@@ -64,26 +69,21 @@ func op(o ExprOp, t ExprType, args ...*Expr) *Expr { return &Expr{Op: o, Type: t
 func (t *translator) node(n *expr.Node) (e *Expr, fallible bool, err error) {
 	switch n.Kind {
 	case expr.NodeField:
-		f := t.fields[n.Name]
-		if f == nil {
-			return nil, false, fmt.Errorf("%s is not a stored field", n.Name)
+		if head, sub, ok := strings.Cut(n.Name, "."); ok {
+			// a NULL reference reads NULL, as the evaluation in Go reads
+			// null: not fallible
+			lt := t.lookups[head]
+			if lt == nil {
+				return nil, false, fmt.Errorf("%s is not read through a lookup here", n.Name)
+			}
+			e, err := fieldExpr(lt.fields[sub], n.Name)
+			if err != nil {
+				return nil, false, err
+			}
+			return &Expr{Op: ExprLookup, Type: e.Type, Field: head, Object: lt.object, Args: []*Expr{e}}, false, nil
 		}
-		var typ ExprType
-		switch f.Kind() {
-		case KindNumber:
-			typ = ExprNumber
-		case KindBool:
-			typ = ExprBool
-		case KindDate:
-			typ = ExprDate
-		case KindDatetime:
-			typ = ExprDatetime
-		case KindText, KindChoice, KindReference, KindAutonumber:
-			typ = ExprText
-		default:
-			return nil, false, fmt.Errorf("%s is a %s field", n.Name, f.Type)
-		}
-		return &Expr{Op: ExprField, Type: typ, Field: n.Name}, false, nil
+		e, err := fieldExpr(t.fields[n.Name], n.Name)
+		return e, false, err
 	case expr.NodeConst:
 		typ, ok := sqlType(n.Type)
 		if !ok {
@@ -102,6 +102,29 @@ func (t *translator) node(n *expr.Node) (e *Expr, fallible bool, err error) {
 		return nil, false, fmt.Errorf("now is the time of the read")
 	}
 	return nil, false, fmt.Errorf("this expression is not translated")
+}
+
+// fieldExpr is the ExprField of a stored field.
+func fieldExpr(f *Field, name string) (*Expr, error) {
+	if f == nil || !f.Stored() {
+		return nil, fmt.Errorf("%s is not a stored field", name)
+	}
+	var typ ExprType
+	switch f.Kind() {
+	case KindNumber:
+		typ = ExprNumber
+	case KindBool:
+		typ = ExprBool
+	case KindDate:
+		typ = ExprDate
+	case KindDatetime:
+		typ = ExprDatetime
+	case KindText, KindChoice, KindReference, KindAutonumber:
+		typ = ExprText
+	default:
+		return nil, fmt.Errorf("%s is a %s field", name, f.Type)
+	}
+	return &Expr{Op: ExprField, Type: typ, Field: f.Name}, nil
 }
 
 func (t *translator) args(n *expr.Node) ([]*Expr, bool, error) {

@@ -466,12 +466,19 @@ func resolveObjects(a *Artifact, system []*Object) ([]*Object, error) {
 		return nil, err
 	}
 	var out []*Object
+	resolved := map[*Object]*Object{}
 	for _, o := range append(append([]*Object(nil), a.Objects...), system...) {
 		r := resolveObject(o)
 		r.rules = cmp.Or(compiled.rules[o], sysCompiled.rules[o])
 		r.attachFormulas(append(compiled.formulas[o], sysCompiled.formulas[o]...))
 		r.policies = compiled.policies[o]
+		resolved[o] = r
 		out = append(out, r)
+	}
+	for _, r := range out {
+		for _, pl := range r.policies {
+			pl.resolve(resolved)
+		}
 	}
 	return out, nil
 }

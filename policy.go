@@ -66,6 +66,8 @@ type policy struct {
 	// else Using; nil when the policy does not check writes.
 	write *expr.Program
 	types []fieldShape
+	// lookups are the reference fields write reads through.
+	lookups []*lookupTarget
 }
 
 // filters reports whether the policy narrows the records of an access.
@@ -148,7 +150,7 @@ func (v *validator) policies(list []*Policy) {
 		}
 		rc := compilers[o]
 		if rc == nil {
-			rc = newRuleCompiler(p, "objects."+o.Name, o)
+			rc = newRuleCompiler(p, "objects."+o.Name, o).withLookups(v.objects)
 			compilers[o] = rc
 		}
 		pl := &policy{decl: decl, types: rc.shapes}
@@ -161,7 +163,7 @@ func (v *validator) policies(list []*Policy) {
 				p.add(path+".using", "filters stored records, which have no previous")
 				continue
 			}
-			e, why := toSQL(prg.Tree(), rc.fields)
+			e, why := toSQL(prg.Tree(), rc.fields, rc.lookups)
 			if e == nil || e.Type != ExprBool {
 				if why == "" {
 					why = "it is not a boolean"
@@ -178,8 +180,38 @@ func (v *validator) policies(list []*Policy) {
 				continue
 			}
 		}
+		if pl.write != nil {
+			for _, path := range pl.write.Lookups {
+				head, _, _ := strings.Cut(path, ".")
+				if lt := rc.lookups[head]; !slices.Contains(pl.lookups, lt) {
+					pl.lookups = append(pl.lookups, lt)
+				}
+			}
+		}
 		if decl.IsEnabled() {
 			v.out.policies[o] = append(v.out.policies[o], pl)
+		}
+	}
+}
+
+// resolve points the policy's lookups at the resolved objects (with
+// their system fields) of the declared ones they were compiled against.
+func (pl *policy) resolve(resolved map[*Object]*Object) {
+	var walk func(e *Expr)
+	walk = func(e *Expr) {
+		if r := resolved[e.Object]; r != nil {
+			e.Object = r
+		}
+		for _, a := range e.Args {
+			walk(a)
+		}
+	}
+	if pl.using != nil {
+		walk(pl.using)
+	}
+	for _, lt := range pl.lookups {
+		if r := resolved[lt.object]; r != nil {
+			lt.object = r
 		}
 	}
 }
@@ -205,7 +237,43 @@ func (s *Stack) policyFilter(p *Principal, o *Object, a Access) *Filter {
 	if or == nil {
 		return nil
 	}
-	return Or(or...)
+	return Or(mergeLookupMatches(or)...)
+}
+
+// mergeLookupMatches flattens the OR of filters and makes one semi-join
+// of the semi-joins through one reference field ("project" IN (SELECT
+// "id" FROM "project" WHERE a OR b) for two of them), which the database
+// plans as a join where an OR of two would have it test every row.
+func mergeLookupMatches(or []*Filter) []*Filter {
+	var out []*Filter
+	byField := map[string]*Filter{}
+	var add func(f *Filter)
+	add = func(f *Filter) {
+		if f.Op == OpOr {
+			for _, c := range f.Children {
+				add(c)
+			}
+			return
+		}
+		e := f.Expr
+		if f.Op != OpExpr || e == nil || e.Op != ExprLookupMatch {
+			out = append(out, f)
+			return
+		}
+		prev := byField[e.Field]
+		if prev == nil {
+			byField[e.Field] = f
+			out = append(out, f)
+			return
+		}
+		m := *prev.Expr
+		m.Args = []*Expr{op(ExprOr, ExprBool, prev.Expr.Args[0], e.Args[0])}
+		*prev = Filter{Op: OpExpr, Expr: &m}
+	}
+	for _, f := range or {
+		add(f)
+	}
+	return out
 }
 
 // boundUser is the values of current_user for the binding of policies.
@@ -276,7 +344,7 @@ func exprFilter(e *Expr) *Filter {
 		if e.Op == ExprAnd {
 			return &Filter{Op: OpAnd, Children: fs}
 		}
-		return &Filter{Op: OpOr, Children: fs}
+		return &Filter{Op: OpOr, Children: mergeLookupMatches(fs)}
 	case ExprValue:
 		if b, ok := e.Value.(bool); ok && b {
 			return True()
@@ -284,7 +352,13 @@ func exprFilter(e *Expr) *Filter {
 		if e.Type == ExprBool {
 			return False() // false or NULL
 		}
-	case ExprEq:
+	case ExprEq, ExprIn, ExprLt, ExprLte, ExprGt, ExprGte:
+		if m := lookupMatch(e); m != nil {
+			return &Filter{Op: OpExpr, Expr: m}
+		}
+		if e.Op != ExprEq {
+			break
+		}
 		f, v := e.Args[0], e.Args[1]
 		if f.Op != ExprField {
 			f, v = v, f
@@ -296,11 +370,40 @@ func exprFilter(e *Expr) *Filter {
 	return &Filter{Op: OpExpr, Expr: e}
 }
 
+// lookupMatch turns a comparison of a value read through a lookup with
+// values (account.owner_id == current_user.id, account.region in
+// current_user.permission_sets) into the semi-join ExprLookupMatch, or
+// returns nil. In a WHERE clause the two agree: when the reference is
+// NULL or names no record, the lookup reads NULL, which such a
+// comparison with non-NULL values makes false or NULL, excluding the row
+// as the semi-join does; otherwise both compare the target's value. The
+// semi-join is what lets the database find the few targets first.
+func lookupMatch(e *Expr) *Expr {
+	var lk *Expr
+	at := 0
+	for i, a := range e.Args {
+		switch {
+		case a.Op == ExprLookup && lk == nil:
+			lk, at = a, i
+		case a.Op == ExprValue && a.Value != nil:
+		default:
+			return nil
+		}
+	}
+	if lk == nil || (e.Op == ExprIn && at != 0) {
+		return nil
+	}
+	args := slices.Clone(e.Args)
+	args[at] = lk.Args[0]
+	return &Expr{Op: ExprLookupMatch, Type: ExprBool, Field: lk.Field, Object: lk.Object,
+		Args: []*Expr{{Op: e.Op, Type: e.Type, Args: args}}}
+}
+
 // checkPolicies refuses a create (existing nil) or an update whose
 // record, image (the stored record with the update applied, system
 // fields stamped), no policy that checks it lets be written. A check
 // that cannot be evaluated fails closed (the cause is logged).
-func (c *call) checkPolicies(ctx context.Context, image, existing Record, now time.Time) error {
+func (c *call) checkPolicies(ctx context.Context, tx Tx, image, existing Record, now time.Time) error {
 	if c.o.policies == nil || c.sys || c.p.IsAdmin() {
 		return nil
 	}
@@ -320,6 +423,9 @@ func (c *call) checkPolicies(ctx context.Context, image, existing Record, now ti
 				u := c.s.boundUser(c.p)
 				vars.User = expr.User{ID: u.id, Email: u.email, Role: u.role, PermissionSets: u.sets}
 			}
+		}
+		if err := c.readLookups(ctx, tx, vars.Record, image, pl.lookups); err != nil {
+			return err
 		}
 		ok, err := pl.write.Eval(ctx, vars)
 		if err != nil {
@@ -344,4 +450,32 @@ func (c *call) checkPolicies(ctx context.Context, image, existing Record, now ti
 	}
 	return Errorf(CodePermissionDenied, "None of the row-level policies '%s' of '%s' allows this %s.",
 		strings.Join(names, "', '"), c.o.Name, verb).With("object", c.o.Name).With("policies", names)
+}
+
+// readLookups adds to rec, the record a policy's check sees, the fields of
+// the records image references through lookups (account.owner_id), unless
+// they are there already: read as the system, as the SQL of a using
+// reads them (a policy is the artifact's rule, not a read by the caller),
+// and null when the reference is empty or names no record.
+func (c *call) readLookups(ctx context.Context, tx Tx, rec map[string]any, image Record, lookups []*lookupTarget) error {
+	for _, lt := range lookups {
+		prefix := lt.field.Name + "."
+		if _, done := rec[prefix+FieldID]; done {
+			continue
+		}
+		var target Record
+		if id, ok := image[lt.field.Name].(string); ok && id != "" {
+			rows, err := tx.Find(ctx, lt.object, &Select{Where: &Filter{Op: OpEq, Field: FieldID, Value: id}, Limit: 1})
+			if err != nil {
+				return err
+			}
+			if len(rows) > 0 {
+				target = rows[0]
+			}
+		}
+		for _, s := range lt.shapes {
+			rec[prefix+s.name] = celValue(s, target[s.name])
+		}
+	}
+	return nil
 }

@@ -69,7 +69,7 @@ func (c *call) prepare(ctx context.Context, tx Tx, input, existing Record, now t
 			image = maps.Clone(existing)
 			maps.Copy(image, values)
 		}
-		if err := c.checkPolicies(ctx, image, existing, now); err != nil {
+		if err := c.checkPolicies(ctx, tx, image, existing, now); err != nil {
 			return nil, nil, err
 		}
 	}

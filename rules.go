@@ -92,8 +92,21 @@ type ruleCompiler struct {
 	fields map[string]*Field
 	names  []string
 	shapes []fieldShape
-	env    *expr.Env
-	envErr bool
+	// lookups are what expressions read through each reference field
+	// (policies only).
+	lookups map[string]*lookupTarget
+	env     *expr.Env
+	envErr  bool
+}
+
+// lookupTarget is what an expression reads through a reference field
+// (account.owner_id): the fields of its target but the formulas,
+// passwords, secrets and internal fields.
+type lookupTarget struct {
+	field  *Field
+	object *Object
+	fields map[string]*Field // the target's, by name
+	shapes []fieldShape      // those expressions read
 }
 
 // compileRules checks and compiles the validations and conditional fields
@@ -191,6 +204,31 @@ func newRuleCompiler(p *problems, path string, o *Object) *ruleCompiler {
 	return rc
 }
 
+// withLookups lets the expressions read through the reference fields to
+// the declared objects among objects (a system object's fields are not
+// reachable).
+func (rc *ruleCompiler) withLookups(objects map[string]*Object) *ruleCompiler {
+	rc.lookups = map[string]*lookupTarget{}
+	for _, n := range rc.names {
+		f := rc.fields[n]
+		t := objects[f.Target()]
+		if f.Kind() != KindReference || f.Internal || t == nil || strings.HasPrefix(t.Name, "sys_") {
+			continue
+		}
+		lt := &lookupTarget{field: f, object: t}
+		trc := newRuleCompiler(rc.p, "", t)
+		lt.fields = trc.fields
+		for _, s := range trc.shapes {
+			if trc.fields[s.name].Internal || s.kind == KindPassword || s.kind == KindSecret {
+				continue
+			}
+			lt.shapes = append(lt.shapes, s)
+		}
+		rc.lookups[n] = lt
+	}
+	return rc
+}
+
 // environment returns the CEL environment of the object's fields, or nil
 // after reporting why there is none.
 func (rc *ruleCompiler) environment() *expr.Env {
@@ -198,6 +236,11 @@ func (rc *ruleCompiler) environment() *expr.Env {
 		fields := make([]expr.Field, len(rc.shapes))
 		for i, s := range rc.shapes {
 			fields[i] = expr.Field{Name: s.name, Type: s.t}
+			if lt := rc.lookups[s.name]; lt != nil {
+				for _, ts := range lt.shapes {
+					fields[i].Lookup = append(fields[i].Lookup, expr.Field{Name: ts.name, Type: ts.t})
+				}
+			}
 		}
 		env, err := expr.NewEnv(fields)
 		if err != nil {

@@ -336,6 +336,8 @@ func (q *sqlb) expr(e *objectos.Expr) error {
 		}
 		q.str(") AS BIGINT)")
 		return nil
+	case objectos.ExprLookup, objectos.ExprLookupMatch:
+		return q.lookup(e)
 	case objectos.ExprAbs:
 		q.str("abs(")
 		if err := sub(0); err != nil {
@@ -345,4 +347,103 @@ func (q *sqlb) expr(e *objectos.Expr) error {
 		return nil
 	}
 	return fmt.Errorf("store: unsupported expression %s", e.Op)
+}
+
+// lookup writes an expression read through a reference field: a scalar
+// subquery on the target's record for ExprLookup,
+//
+//	(SELECT <expr> FROM "target" AS "lookup" WHERE "lookup"."id" = "object"."field")
+//
+// and a semi-join for ExprLookupMatch,
+//
+//	("field" IN (SELECT "id" FROM "target" WHERE <expr>))
+//
+// which PostgreSQL plans as a join (hashing the targets that match, or
+// reading the records of each through an index on the field). The
+// target's columns are written unqualified: inside the subquery they
+// name the target's.
+func (q *sqlb) lookup(e *objectos.Expr) error {
+	outer, t := q.o, e.Object
+	ref, err := q.field(e.Field)
+	if err != nil {
+		return err
+	}
+	switch {
+	case t == nil || len(e.Args) != 1:
+		return fmt.Errorf("store: %s needs an object and one operand", e.Op)
+	case q.inLookup:
+		return fmt.Errorf("store: %s cannot read through a second lookup", e.Op)
+	case ref.Kind() != objectos.KindReference || ref.Target() != t.Name:
+		return fmt.Errorf("store: %s.%s does not reference %s", outer.Name, ref.Name, t.Name)
+	}
+	q.o, q.inLookup = t, true
+	defer func() { q.o, q.inLookup = outer, false }()
+	if e.Op == objectos.ExprLookupMatch {
+		q.str("(")
+		q.ident(ref.Name)
+		q.str(` IN (SELECT "id" FROM `)
+		q.ident(t.Name)
+		q.str(" WHERE ")
+		if err := q.matchExpr(e.Args[0]); err != nil {
+			return err
+		}
+		q.str("))")
+		return nil
+	}
+	alias := "lookup"
+	if outer.Name == alias {
+		alias = "lookup_record"
+	}
+	q.str("(SELECT ")
+	if err := q.expr(e.Args[0]); err != nil {
+		return err
+	}
+	q.str(" FROM ")
+	q.ident(t.Name)
+	q.str(" AS ")
+	q.ident(alias)
+	q.str(" WHERE ")
+	q.ident(alias)
+	q.str(`."id" = `)
+	q.ident(outer.Name)
+	q.str(".")
+	q.ident(ref.Name)
+	q.str(")")
+	return nil
+}
+
+// matchExpr writes the predicate of an ExprLookupMatch, where a NULL and
+// false both leave a target out: an equality with a value (never NULL
+// there) is a plain =, which an index serves, where IS NOT DISTINCT FROM
+// would not be.
+func (q *sqlb) matchExpr(e *objectos.Expr) error {
+	switch {
+	case e.Op == objectos.ExprOr && len(e.Args) == 2:
+		q.str("(")
+		if err := q.matchExpr(e.Args[0]); err != nil {
+			return err
+		}
+		q.str(" OR ")
+		if err := q.matchExpr(e.Args[1]); err != nil {
+			return err
+		}
+		q.str(")")
+		return nil
+	case e.Op == objectos.ExprEq && len(e.Args) == 2 && e.Args[1].Op == objectos.ExprValue && e.Args[1].Value != nil:
+		q.str("(")
+		for i, a := range e.Args {
+			if i > 0 {
+				q.str(" = ")
+			}
+			if err := q.expr(a); err != nil {
+				return err
+			}
+			if q.d.pg && a.Type == objectos.ExprText {
+				q.str(` COLLATE "C"`)
+			}
+		}
+		q.str(")")
+		return nil
+	}
+	return q.expr(e)
 }

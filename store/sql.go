@@ -19,6 +19,9 @@ type sqlb struct {
 	args []any
 	// err is the first error of a part written without one (col).
 	err error
+	// inLookup is set while the expression of a lookup is written, with o
+	// its target.
+	inLookup bool
 }
 
 func newSQL(d *dialect, o *objectos.Object) *sqlb {

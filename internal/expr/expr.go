@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -52,6 +53,11 @@ const (
 type Field struct {
 	Name string
 	Type Type
+	// Lookup are the fields of the record a reference field points to,
+	// which an expression reads through it as <name>.<field> (or
+	// record.<name>.<field>): one hop, never previous.<name>.<field>. The
+	// evaluation finds their values in Vars.Record under the path.
+	Lookup []Field
 }
 
 // Variable names beside the fields.
@@ -90,11 +96,13 @@ type Env struct {
 	env    *cel.Env
 	fields map[string]Type
 	names  []string // declared names, for did-you-mean
+	// lookups are the fields reachable through each reference field.
+	lookups map[string][]string
 }
 
 // NewEnv returns the environment for records with the fields.
 func NewEnv(fields []Field) (*Env, error) {
-	e := &Env{fields: make(map[string]Type, len(fields))}
+	e := &Env{fields: make(map[string]Type, len(fields)), lookups: map[string][]string{}}
 	recordFields := make(map[string]*types.Type, len(fields))
 	opts := []cel.EnvOption{
 		ext.Strings(),
@@ -118,6 +126,17 @@ func NewEnv(fields []Field) (*Env, error) {
 		if !slices.Contains(reserved, f.Name) {
 			opts = append(opts, cel.Variable(f.Name, t))
 			e.names = append(e.names, f.Name)
+		}
+		// account.owner_id is a qualified name, which the checker resolves
+		// before it reads account.owner_id as a selection on account (a
+		// string): so account stays the id it is everywhere else
+		for _, sub := range f.Lookup {
+			path := f.Name + "." + sub.Name
+			e.lookups[f.Name] = append(e.lookups[f.Name], sub.Name)
+			opts = append(opts, cel.Variable(VarRecord+"."+path, celType(sub.Type)))
+			if !slices.Contains(reserved, f.Name) {
+				opts = append(opts, cel.Variable(path, celType(sub.Type)))
+			}
 		}
 	}
 	opts = append(opts, cel.CustomTypeProvider(&provider{
@@ -208,8 +227,12 @@ type Program struct {
 	// Out is the type of a value expression's value (CompileValue).
 	Out Type
 	// Reads are the fields the expression reads, through record, a bare
-	// name or previous, sorted.
+	// name or previous, sorted: a reference field read through
+	// (account.owner_id) among them.
 	Reads []string
+	// Lookups are the paths of the fields it reads through a reference
+	// field (account.owner_id), sorted.
+	Lookups []string
 }
 
 // CompileBool parses and type-checks a predicate: an expression whose
@@ -264,6 +287,9 @@ func (e *Env) CompileValue(src string) (*Program, error) {
 func (e *Env) check(src string) (*cel.Ast, error) {
 	parsed, iss := e.env.Parse(src)
 	if iss == nil || iss.Err() == nil {
+		if msgs := e.checkLookups(parsed.NativeRep()); msgs != nil {
+			return nil, &CompileError{Messages: msgs}
+		}
 		rewriteArithmetic(parsed.NativeRep(), e.fields)
 		parsed, iss = e.env.Check(parsed)
 	}
@@ -277,6 +303,44 @@ func (e *Env) check(src string) (*cel.Ast, error) {
 	return parsed, nil
 }
 
+// checkLookups explains the selections through a reference field that
+// name no field of its target (account.ownr_id), which the checker would
+// report as a selection on a string.
+func (e *Env) checkLookups(a *celast.AST) []string {
+	var msgs []string
+	nav := celast.NavigateAST(a)
+	for _, n := range celast.MatchDescendants(nav, celast.KindMatcher(celast.SelectKind)) {
+		sel := n.AsSelect()
+		head, via := "", ""
+		switch op := sel.Operand(); op.Kind() {
+		case celast.IdentKind:
+			if !slices.Contains(reserved, op.AsIdent()) {
+				head = op.AsIdent()
+			}
+		case celast.SelectKind:
+			if in := op.AsSelect().Operand(); in.Kind() == celast.IdentKind {
+				head, via = op.AsSelect().FieldName(), in.AsIdent()
+			}
+		}
+		subs, ok := e.lookups[head]
+		if !ok || (via != "" && via != VarRecord && via != VarPrevious) {
+			continue
+		}
+		switch {
+		case via == VarPrevious:
+			msgs = append(msgs, fmt.Sprintf("previous.%s.%s: the fields of a lookup are read on the record (%s.%s), not on previous",
+				head, sel.FieldName(), head, sel.FieldName()))
+		case !slices.Contains(subs, sel.FieldName()):
+			msg := fmt.Sprintf("%s is a lookup whose record has no field '%s'", head, sel.FieldName())
+			if s := suggest.Closest(sel.FieldName(), subs); s != "" {
+				msg += fmt.Sprintf(" (did you mean '%s'?)", s)
+			}
+			msgs = append(msgs, msg)
+		}
+	}
+	return msgs
+}
+
 func (e *Env) program(ast *cel.Ast) (*Program, error) {
 	prg, err := e.env.Program(ast,
 		cel.CostLimit(CostLimit),
@@ -286,7 +350,9 @@ func (e *Env) program(ast *cel.Ast) (*Program, error) {
 	if err != nil {
 		return nil, &CompileError{Messages: []string{e.explain(err.Error())}}
 	}
-	return &Program{prg: prg, Reads: e.reads(ast.NativeRep()), ast: ast}, nil
+	p := &Program{prg: prg, ast: ast}
+	p.Reads, p.Lookups = e.reads(ast.NativeRep())
+	return p, nil
 }
 
 func typeName(t *types.Type) string {
@@ -303,6 +369,9 @@ func (e *Env) explain(msg string) string {
 	msg = wrapperRE.ReplaceAllString(msg, "$1") // a nullable double is a double to the author
 	for fn, op := range arithNames {
 		msg = strings.ReplaceAll(msg, "'"+fn+"'", "'"+op+"'")
+	}
+	if strings.Contains(msg, "does not support field selection") && len(e.lookups) == 0 {
+		msg += " (only row-level policies read the fields of a lookup's record, as <lookup>.<field>)"
 	}
 	for _, prefix := range []string{"undeclared reference to '", "undefined field '"} {
 		rest, ok := strings.CutPrefix(msg, prefix)
@@ -328,15 +397,21 @@ func (e *Env) explain(msg string) string {
 	return msg
 }
 
-// reads lists the fields an expression reads.
-func (e *Env) reads(a *celast.AST) []string {
+// reads lists the fields an expression reads, and the paths it reads
+// through reference fields.
+func (e *Env) reads(a *celast.AST) (fields, lookups []string) {
 	seen := map[string]bool{}
+	paths := map[string]bool{}
 	nav := celast.NavigateAST(a)
 	for _, n := range celast.MatchDescendants(nav, celast.AllMatcher()) {
 		switch n.Kind() {
 		case celast.IdentKind:
 			if _, ok := e.fields[n.AsIdent()]; ok && !slices.Contains(reserved, n.AsIdent()) {
 				seen[n.AsIdent()] = true
+			}
+			if path, ok := lookupPath(n.AsIdent()); ok {
+				head, _, _ := strings.Cut(path, ".")
+				seen[head], paths[path] = true, true
 			}
 		case celast.SelectKind:
 			sel := n.AsSelect()
@@ -346,12 +421,14 @@ func (e *Env) reads(a *celast.AST) []string {
 			}
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(seen)), slices.Sorted(maps.Keys(paths))
+}
+
+// lookupPath returns the path (account.owner_id) of a name the checker
+// resolved to a field read through a reference field.
+func lookupPath(name string) (string, bool) {
+	name = strings.TrimPrefix(name, VarRecord+".")
+	return name, strings.Contains(name, ".")
 }
 
 // User is the caller an expression sees as current_user.
@@ -397,7 +474,7 @@ func (a activation) ResolveName(name string) (any, bool) {
 	case VarNow:
 		return v.Now, true
 	}
-	val, ok := v.Record[name]
+	val, ok := v.Record[strings.TrimPrefix(name, VarRecord+".")]
 	return val, ok
 }
 

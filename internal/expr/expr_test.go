@@ -221,3 +221,40 @@ func TestCancelled(t *testing.T) {
 	_, err = p.Eval(ctx, &expr.Vars{Record: record(nil), Now: writeTime})
 	require.Error(t, err)
 }
+
+// TestLookupPaths: account.owner_id reads a field of the record account
+// points to, where account stays a string; the paths are reported, and a
+// wrong one is explained.
+func TestLookupPaths(t *testing.T) {
+	env, err := expr.NewEnv([]expr.Field{{Name: "amount", Type: expr.Double},
+		{Name: "account", Type: expr.String, Lookup: []expr.Field{{Name: "owner_id", Type: expr.String}, {Name: "budget", Type: expr.Double}}}})
+	require.NoError(t, err)
+	vars := &expr.Vars{Record: map[string]any{"amount": 5.0, "account": "a1", "account.owner_id": "u1", "account.budget": 4.0},
+		User: expr.User{ID: "u1"}}
+	for src, want := range map[string]bool{
+		`account.owner_id == current_user.id`:      true,
+		`record.account.budget < amount`:           true,
+		`account == "a1" && size(account) == 2`:    true,
+		`account.budget * 2 > record.amount + 5.0`: false,
+	} {
+		prg, err := env.CompileBool(src)
+		require.NoError(t, err, src)
+		got, err := prg.Eval(context.Background(), vars)
+		require.NoError(t, err, src)
+		assert.Equal(t, want, got, src)
+		assert.Contains(t, prg.Reads, "account", src)
+	}
+	prg, err := env.CompileBool(`record.account.budget < amount || account.owner_id == ""`)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"account.budget", "account.owner_id"}, prg.Lookups)
+	assert.Equal(t, []string{"account", "amount"}, prg.Reads)
+
+	for src, msg := range map[string]string{
+		`account.ownr_id == ""`:           "account is a lookup whose record has no field 'ownr_id' (did you mean 'owner_id'?)",
+		`previous.account.owner_id == ""`: "not on previous",
+		`amount.x == 1`:                   "does not support field selection",
+	} {
+		_, err := env.CompileBool(src)
+		require.ErrorContains(t, err, msg, src)
+	}
+}

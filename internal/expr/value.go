@@ -54,7 +54,7 @@ type NodeKind uint8
 // Node kinds.
 const (
 	NodeOther NodeKind = iota // anything else: a map, a comprehension, previous, …
-	NodeField                 // a field of the record (bare name or record.<name>)
+	NodeField                 // a field of the record (bare name or record.<name>), or one read through a reference field (account.owner_id)
 	NodeConst                 // a literal: nil, bool, int64, float64, string
 	NodeCall                  // a function or operator; a receiver is the first argument
 	NodeList                  // a list literal
@@ -118,6 +118,9 @@ func tree(a *celast.AST, e celast.Expr) *Node {
 		case VarRecord, VarPrevious, VarUser:
 		default:
 			n.Kind, n.Name = NodeField, name
+			if path, ok := lookupPath(name); ok {
+				n.Name = path // account.owner_id
+			}
 		}
 	case celast.SelectKind:
 		sel := e.AsSelect()
