@@ -96,21 +96,62 @@ const (
 // parameters they were made with.
 var DefaultArgon2Params = argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
-// Provider is an OAuth 2.0 / OpenID Connect identity provider, configured by
-// its issuer URL (discovery at {issuer}/.well-known/openid-configuration).
+// Provider is an identity provider users sign in with: OpenID Connect,
+// configured by its issuer URL (discovery at
+// {issuer}/.well-known/openid-configuration), or plain OAuth 2.0 without
+// discovery, configured by its endpoints (AuthURL, TokenURL, UserInfoURL)
+// and the fields of its userinfo answer. GitHub, Google, Microsoft and
+// GitLab return the providers of those services. Either kind uses state,
+// PKCE (S256) and the linking rule: an existing user is linked by an email
+// the provider says is verified, never by another.
 type Provider struct {
 	// ID names the provider in routes: /auth/callback/{ID}. Required.
 	ID string
 	// Name is shown by /auth/config. Default: ID.
-	Name         string
+	Name string
+	// Issuer makes the provider OpenID Connect: its ID token names the
+	// user.
 	Issuer       string
 	ClientID     string
 	ClientSecret string
-	// Scopes requested; default openid, email, profile.
+	// Scopes requested; default openid, email, profile (OIDC) and none
+	// (OAuth 2.0).
 	Scopes []string
 	// AllowSignUp lets this provider create users even when sign-up is
 	// otherwise disabled. Existing users are always linked by verified email.
 	AllowSignUp bool
+
+	// AuthURL, TokenURL and UserInfoURL are a plain OAuth 2.0 provider's
+	// endpoints (no Issuer): the authorization page, the code exchange and
+	// the JSON document of the signed-in user, read with the access token.
+	AuthURL, TokenURL, UserInfoURL string
+	// UserInfo names the fields of the userinfo document; the zero value
+	// reads the usual names.
+	UserInfo UserInfoFields
+	// EmailsURL lists the user's addresses as GitHub's /user/emails does
+	// ([{"email", "primary", "verified"}]): when the userinfo document has
+	// no verified email, the verified primary address found there is the
+	// user's.
+	EmailsURL string
+
+	// multiTenant is the tenant segment of the Issuer's path that Microsoft
+	// sets for the common, organizations and consumers tenants, whose
+	// discovery names the issuer https://login.microsoftonline.com/{tenantid}/v2.0:
+	// each ID token's issuer is checked against its own tid claim instead.
+	multiTenant string
+	// verifiedClaim is the ID token claim that says the email is verified,
+	// where the provider has no email_verified (Microsoft: xms_edov).
+	verifiedClaim string
+}
+
+// UserInfoFields names the fields of a plain OAuth 2.0 provider's
+// userinfo document, each a key or a dotted path ("data.id"). An empty
+// name reads the usual ones: ID sub or id (a string or a number), Email
+// email, EmailVerified email_verified or verified_email (true or "true";
+// without one the email counts as unverified), Name name, login or
+// preferred_username, Image picture or avatar_url.
+type UserInfoFields struct {
+	ID, Email, EmailVerified, Name, Image string
 }
 
 // Hasher hashes and verifies passwords. The default is argon2id with
@@ -461,8 +502,8 @@ func (p *Plugin) Init(ctx context.Context, st *objectos.Stack) error {
 	}
 	p.dummyHash = hash
 	for _, pr := range p.opts.Providers {
-		if pr.ID == "" || pr.Issuer == "" || pr.ClientID == "" {
-			return fmt.Errorf("auth: provider %q needs an ID, an Issuer and a ClientID", pr.ID)
+		if err := pr.check(); err != nil {
+			return err
 		}
 		if _, dup := p.providers[pr.ID]; dup {
 			return fmt.Errorf("auth: two providers are named %q", pr.ID)

@@ -3,8 +3,10 @@ package auth
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -17,13 +19,29 @@ import (
 	"github.com/objectos-go/objectos/internal/snapshot"
 )
 
-// oidcProvider discovers its issuer on first use, so that an unreachable
-// identity provider does not stop the server from starting.
+// oidcProvider is a configured Provider. An OpenID Connect one discovers
+// its issuer on first use, so that an unreachable identity provider does
+// not stop the server from starting.
 type oidcProvider struct {
 	cfg      Provider
 	mu       sync.Mutex
 	provider *oidc.Provider
 	verifier *oidc.IDTokenVerifier
+}
+
+func (op *oidcProvider) isOIDC() bool { return op.cfg.Issuer != "" }
+
+// endpoint returns the provider's authorization and token endpoints,
+// discovering them first for OpenID Connect.
+func (op *oidcProvider) endpoint(ctx context.Context, client *http.Client) (oauth2.Endpoint, error) {
+	if !op.isOIDC() {
+		return oauth2.Endpoint{AuthURL: op.cfg.AuthURL, TokenURL: op.cfg.TokenURL}, nil
+	}
+	pr, _, err := op.discover(ctx, client)
+	if err != nil {
+		return oauth2.Endpoint{}, err
+	}
+	return pr.Endpoint(), nil
 }
 
 func (op *oidcProvider) discover(ctx context.Context, client *http.Client) (*oidc.Provider, *oidc.IDTokenVerifier, error) {
@@ -34,12 +52,16 @@ func (op *oidcProvider) discover(ctx context.Context, client *http.Client) (*oid
 	}
 	ctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, client), 10*time.Second)
 	defer cancel()
+	if op.cfg.multiTenant != "" {
+		ctx = oidc.InsecureIssuerURLContext(ctx, op.cfg.tenantIssuer("{tenantid}"))
+	}
 	pr, err := oidc.NewProvider(ctx, op.cfg.Issuer)
 	if err != nil {
 		return nil, nil, objectos.NewError(objectos.CodeServiceUnavailable, "The identity provider is unavailable.").WithCause(err)
 	}
 	op.provider = pr
-	op.verifier = pr.Verifier(&oidc.Config{ClientID: op.cfg.ClientID})
+	// a multi-tenant token's issuer is its tenant's: checked in callback
+	op.verifier = pr.Verifier(&oidc.Config{ClientID: op.cfg.ClientID, SkipIssuerCheck: op.cfg.multiTenant != ""})
 	return op.provider, op.verifier, nil
 }
 
@@ -48,15 +70,15 @@ const (
 	stateTTL    = 10 * time.Minute
 )
 
-func (p *Plugin) oauthConfig(r *http.Request, op *oidcProvider, pr *oidc.Provider) *oauth2.Config {
+func (p *Plugin) oauthConfig(r *http.Request, op *oidcProvider, ep oauth2.Endpoint) *oauth2.Config {
 	scopes := op.cfg.Scopes
-	if len(scopes) == 0 {
+	if len(scopes) == 0 && op.isOIDC() {
 		scopes = []string{oidc.ScopeOpenID, "email", "profile"}
 	}
 	return &oauth2.Config{
 		ClientID:     op.cfg.ClientID,
 		ClientSecret: op.cfg.ClientSecret,
-		Endpoint:     pr.Endpoint(),
+		Endpoint:     ep,
 		RedirectURL:  p.requestOrigin(r) + p.st.BasePath() + "/auth/callback/" + url.PathEscape(op.cfg.ID),
 		Scopes:       scopes,
 	}
@@ -83,7 +105,7 @@ func (p *Plugin) signInSocial(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	pr, _, err := op.discover(r.Context(), p.opts.HTTPClient)
+	ep, err := op.endpoint(r.Context(), p.opts.HTTPClient)
 	if err != nil {
 		p.fail(w, r, err)
 		return
@@ -101,7 +123,11 @@ func (p *Plugin) signInSocial(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: state, Path: p.st.BasePath() + "/auth/callback",
 		MaxAge: int(stateTTL.Seconds()), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: p.secure(r)})
-	authURL := p.oauthConfig(r, op, pr).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce))
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
+	if op.isOIDC() {
+		opts = append(opts, oidc.Nonce(nonce))
+	}
+	authURL := p.oauthConfig(r, op, ep).AuthCodeURL(state, opts...)
 	redirect := body["disableRedirect"] != true
 	if redirect {
 		w.Header().Set("Location", authURL)
@@ -183,71 +209,36 @@ func (p *Plugin) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := oidc.ClientContext(r.Context(), p.opts.HTTPClient)
-	pr, verifier, err := op.discover(r.Context(), p.opts.HTTPClient)
+	ep, err := op.endpoint(r.Context(), p.opts.HTTPClient)
 	if err != nil {
 		p.redirectError(w, r, st, "provider_unavailable", err)
 		return
 	}
-	tok, err := p.oauthConfig(r, op, pr).Exchange(ctx, q.Get("code"), oauth2.VerifierOption(st.verifier))
+	tok, err := p.oauthConfig(r, op, ep).Exchange(ctx, q.Get("code"), oauth2.VerifierOption(st.verifier))
 	if err != nil {
 		p.redirectError(w, r, st, "oauth_code_verification_failed", err)
 		return
 	}
-	raw, _ := tok.Extra("id_token").(string)
-	if raw == "" {
-		p.redirectError(w, r, st, "id_token_missing", nil)
+	var who *identity
+	var code string
+	if op.isOIDC() {
+		who, code, err = p.oidcIdentity(ctx, op, tok, st.nonce)
+	} else {
+		who, code, err = p.oauthIdentity(ctx, op, tok)
+	}
+	if code != "" {
+		p.redirectError(w, r, st, code, err)
 		return
 	}
-	idt, err := verifier.Verify(ctx, raw)
-	if err != nil {
-		p.redirectError(w, r, st, "invalid_id_token", err)
-		return
-	}
-	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.nonce)) != 1 {
-		p.redirectError(w, r, st, "invalid_nonce", nil)
-		return
-	}
-	var claims struct {
-		Email         string `json:"email"`
-		EmailVerified any    `json:"email_verified"`
-		Name          string `json:"name"`
-		GivenName     string `json:"given_name"`
-		FamilyName    string `json:"family_name"`
-		Picture       string `json:"picture"`
-	}
-	if err := idt.Claims(&claims); err != nil {
-		p.redirectError(w, r, st, "invalid_id_token", err)
-		return
-	}
-	// Providers may keep profile claims out of the ID token: ask the
-	// userinfo endpoint, which must speak of the same subject.
-	if claims.Email == "" {
-		ui, err := pr.UserInfo(ctx, oauth2.StaticTokenSource(tok))
-		if err != nil {
-			p.redirectError(w, r, st, "failed_to_get_user_info", err)
-			return
-		}
-		if ui.Subject != idt.Subject {
-			p.redirectError(w, r, st, "failed_to_get_user_info", nil)
-			return
-		}
-		if err := ui.Claims(&claims); err != nil {
-			p.redirectError(w, r, st, "failed_to_get_user_info", err)
-			return
-		}
-		claims.EmailVerified = ui.EmailVerified
-	}
-	verified := claims.EmailVerified == true || claims.EmailVerified == "true"
-	user, created, code, err := p.linkOrCreate(r.Context(), op.cfg, idt.Subject, claims.Email, verified,
-		firstNonEmpty(claims.Name, strings.TrimSpace(claims.GivenName+" "+claims.FamilyName)), claims.Picture)
+	user, created, code, err := p.linkOrCreate(r.Context(), op.cfg, who.subject, who.email, who.verified, who.name, who.picture)
 	if err != nil || code != "" {
 		p.redirectError(w, r, st, firstNonEmpty(code, "internal_error"), err)
 		return
 	}
 	userID, _ := user["id"].(string)
-	who := audit.Event{TargetUserID: userID, Details: map[string]any{"provider": id}}.FromRequest(p.st, r)
+	ev := audit.Event{TargetUserID: userID, Details: map[string]any{"provider": id}}.FromRequest(p.st, r)
 	if isBanned(user, p.now()) {
-		p.signInFailed(r.Context(), who, errBanned)
+		p.signInFailed(r.Context(), ev, errBanned)
 		p.redirectError(w, r, st, "banned", nil)
 		return
 	}
@@ -257,8 +248,8 @@ func (p *Plugin) callback(w http.ResponseWriter, r *http.Request) {
 		if s, err = p.createSession(ctx, r, user, true); err != nil {
 			return err
 		}
-		who.Name, who.ActorID, who.Object, who.RecordID = audit.SignIn, userID, ObjSession, s.id
-		return audit.Record(ctx, p.st, who)
+		ev.Name, ev.ActorID, ev.Object, ev.RecordID = audit.SignIn, userID, ObjSession, s.id
+		return audit.Record(ctx, p.st, ev)
 	})
 	if err != nil {
 		p.redirectError(w, r, st, "internal_error", err)
@@ -271,6 +262,82 @@ func (p *Plugin) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, target, http.StatusFound)
 }
+
+// identity is who a provider says signed in.
+type identity struct {
+	subject, email string
+	verified       bool
+	name, picture  string
+}
+
+// oidcIdentity reads the identity from the ID token of an OpenID Connect
+// sign-in (and the userinfo endpoint when the token has no email). code is
+// the error the browser is sent back with, err its logged cause.
+func (p *Plugin) oidcIdentity(ctx context.Context, op *oidcProvider, tok *oauth2.Token, nonce string) (*identity, string, error) {
+	pr, verifier, err := op.discover(ctx, p.opts.HTTPClient)
+	if err != nil {
+		return nil, "provider_unavailable", err
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return nil, "id_token_missing", nil
+	}
+	idt, err := verifier.Verify(ctx, raw)
+	if err != nil {
+		return nil, "invalid_id_token", err
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
+		return nil, "invalid_nonce", nil
+	}
+	var claims struct {
+		Email         string `json:"email"`
+		EmailVerified any    `json:"email_verified"`
+		Name          string `json:"name"`
+		GivenName     string `json:"given_name"`
+		FamilyName    string `json:"family_name"`
+		Picture       string `json:"picture"`
+		TenantID      string `json:"tid"`
+	}
+	all := map[string]any{}
+	if err := idt.Claims(&claims); err != nil {
+		return nil, "invalid_id_token", err
+	}
+	if err := idt.Claims(&all); err != nil {
+		return nil, "invalid_id_token", err
+	}
+	if op.cfg.multiTenant != "" && (!tenantIDRE.MatchString(claims.TenantID) || idt.Issuer != op.cfg.tenantIssuer(claims.TenantID)) {
+		return nil, "invalid_id_token", fmt.Errorf("issuer %q is not the issuer of tenant %q", idt.Issuer, claims.TenantID)
+	}
+	if op.cfg.verifiedClaim != "" {
+		claims.EmailVerified = all[op.cfg.verifiedClaim]
+	}
+	// Providers may keep profile claims out of the ID token: ask the
+	// userinfo endpoint, which must speak of the same subject.
+	if claims.Email == "" {
+		ui, err := pr.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+		if err != nil {
+			return nil, "failed_to_get_user_info", err
+		}
+		if ui.Subject != idt.Subject {
+			return nil, "failed_to_get_user_info", nil
+		}
+		if err := ui.Claims(&claims); err != nil {
+			return nil, "failed_to_get_user_info", err
+		}
+		claims.EmailVerified = ui.EmailVerified
+		if op.cfg.verifiedClaim != "" {
+			claims.EmailVerified = false
+		}
+	}
+	return &identity{subject: idt.Subject, email: claims.Email, verified: isTrue(claims.EmailVerified),
+		name:    firstNonEmpty(claims.Name, strings.TrimSpace(claims.GivenName+" "+claims.FamilyName)),
+		picture: claims.Picture}, "", nil
+}
+
+// tenantIDRE matches a Microsoft tenant ID (a GUID).
+var tenantIDRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+func isTrue(v any) bool { return v == true || v == "true" }
 
 func firstNonEmpty(a, b string) string {
 	if a != "" {

@@ -481,7 +481,11 @@ func (p *Plugin) config(w http.ResponseWriter, r *http.Request) {
 		if name == "" {
 			name = pr.ID
 		}
-		providers = append(providers, map[string]any{"id": pr.ID, "name": name, "enabled": true, "type": "oidc"})
+		kind := "social" // upstream's word for an OAuth 2.0 provider
+		if pr.Issuer != "" {
+			kind = "oidc"
+		}
+		providers = append(providers, map[string]any{"id": pr.ID, "name": name, "enabled": true, "type": kind})
 	}
 	objectos.WriteJSON(w, http.StatusOK, map[string]any{
 		"emailPassword": map[string]any{

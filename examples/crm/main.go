@@ -116,6 +116,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if authOpts.Mailer, err = mailer(getenv); err != nil {
 		return err
 	}
+	if authOpts.Providers, err = auth.ProvidersFromEnv(getenv); err != nil {
+		return err
+	}
 	mcpOpts := mcp.Options{}.WithEnv(getenv)
 	retention, err := auditRetention(getenv)
 	if err != nil {
