@@ -128,6 +128,34 @@ func (kr *keyring) open(object, field, id, sealed string) (string, error) {
 	return string(plain), nil
 }
 
+// SealValue encrypts a value that a plugin keeps in one of its own
+// objects (a signing key, a TOTP secret) with the current key of
+// Options.SecretKeys, bound to the object, the field and an id of the
+// plugin's choosing (the row's id or another unique key of it), as a
+// secret field's value is bound to its record. Without SecretKeys it
+// returns the value as it is and sealed false: the plugin stores it so.
+func (s *Stack) SealValue(object, field, id, plaintext string) (value string, sealed bool, err error) {
+	if s.secrets == nil {
+		return plaintext, false, nil
+	}
+	v, err := s.secrets.seal(object, field, id, plaintext)
+	return v, err == nil, err
+}
+
+// OpenValue returns the plaintext of a value SealValue sealed, and a value
+// stored unsealed (before Options.SecretKeys was set) as it is. The error
+// of a sealed value no key of the keyring opens wraps
+// ErrSecretUndecryptable.
+func (s *Stack) OpenValue(object, field, id, stored string) (string, error) {
+	if keyID(stored) == "" {
+		return stored, nil
+	}
+	if s.secrets == nil {
+		return "", fmt.Errorf("%w: it is sealed and Options.SecretKeys is empty", ErrSecretUndecryptable)
+	}
+	return s.secrets.open(object, field, id, stored)
+}
+
 // secretFields returns the secret fields of an object.
 func secretFields(o *Object) []*Field {
 	var out []*Field

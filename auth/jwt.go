@@ -146,7 +146,7 @@ func (p *Plugin) refreshKeys(ctx context.Context) error {
 	now := p.now()
 	keys := map[string]*jwtKey{}
 	for _, row := range res.Records {
-		k, ok := keyOf(row)
+		k, ok := p.keyOf(row)
 		if !ok {
 			continue
 		}
@@ -165,7 +165,10 @@ func (p *Plugin) refreshKeys(ctx context.Context) error {
 	return nil
 }
 
-func keyOf(row objectos.Record) (*jwtKey, bool) {
+// keyOf reads a row of sys_jwks: its private key is sealed with the
+// Stack's SecretKeys when it has some (bound to the kid), and a key whose
+// seed cannot be read still verifies.
+func (p *Plugin) keyOf(row objectos.Record) (*jwtKey, bool) {
 	kid, _ := row["kid"].(string)
 	pubS, _ := row["public_key"].(string)
 	pub, err := b64.DecodeString(pubS)
@@ -174,6 +177,10 @@ func keyOf(row objectos.Record) (*jwtKey, bool) {
 	}
 	k := &jwtKey{kid: kid, pub: pub, created: parseTime(row["created"])}
 	seedS, _ := row["private_key"].(string)
+	seedS, err = p.st.OpenValue(ObjJWKS, "private_key", kid, seedS)
+	if err != nil {
+		p.st.Logger().Warn("auth: a JWT signing key cannot be decrypted; it only verifies", "kid", kid, "err", err)
+	}
 	if seed, err := b64.DecodeString(seedS); err == nil && len(seed) == ed25519.SeedSize {
 		k.priv = ed25519.NewKeyFromSeed(seed)
 	}
@@ -215,9 +222,13 @@ func (p *Plugin) signingKey(ctx context.Context) (*jwtKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: ed25519 key: %w", err)
 	}
+	kid := newToken()[:22]
+	seed, _, err := p.st.SealValue(ObjJWKS, "private_key", kid, b64.EncodeToString(priv.Seed()))
+	if err != nil {
+		return nil, err
+	}
 	_, err = p.st.Create(objectos.AsSystem(ctx), ObjJWKS, objectos.Record{
-		"kid": newToken()[:22], "public_key": b64.EncodeToString(pub),
-		"private_key": b64.EncodeToString(priv.Seed()), "created": objectos.FormatDatetime(p.now()),
+		"kid": kid, "public_key": b64.EncodeToString(pub), "private_key": seed, "created": objectos.FormatDatetime(p.now()),
 	})
 	if err != nil {
 		return nil, err

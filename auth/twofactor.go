@@ -131,7 +131,11 @@ func (p *Plugin) enableTwoFactor(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		vals := objectos.Record{"user_id": s.userID, "secret": key.Secret(), "backup_codes": hashes, "last_step": 0.0}
+		secret, _, err := p.st.SealValue(ObjTwoFactor, "secret", s.userID, key.Secret())
+		if err != nil {
+			return err
+		}
+		vals := objectos.Record{"user_id": s.userID, "secret": secret, "backup_codes": hashes, "last_step": 0.0}
 		if row == nil {
 			_, err = p.st.Create(ctx, ObjTwoFactor, vals)
 		} else {
@@ -191,7 +195,11 @@ func (p *Plugin) getTOTPURI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email, _ := user["email"].(string)
-	secret, _ := row["secret"].(string)
+	secret, err := p.totpSecret(row)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
 	v := url.Values{}
 	v.Set("secret", secret)
 	v.Set("issuer", p.opts.TwoFactorIssuer)
@@ -418,10 +426,21 @@ func (p *Plugin) checkSecondFactor(ctx context.Context, userID, email, code stri
 				}
 			}
 		} else {
-			secret, _ := row["secret"].(string)
+			secret, err := p.totpSecret(row)
+			if err != nil {
+				return err
+			}
 			last, _ := row["last_step"].(float64)
 			if step, ok := matchTOTP(secret, code, now); ok && float64(step) > last {
-				vals = objectos.Record{"last_step": float64(step)}
+				// sealed again with the current key (or sealed at last, when
+				// keys came after the secret), so that the keys that sealed
+				// it before can leave the keyring
+				userID, _ := row["user_id"].(string)
+				sealed, _, err := p.st.SealValue(ObjTwoFactor, "secret", userID, secret)
+				if err != nil {
+					return err
+				}
+				vals = objectos.Record{"last_step": float64(step), "secret": sealed}
 			}
 		}
 		if vals == nil {
@@ -438,6 +457,14 @@ func (p *Plugin) checkSecondFactor(ctx context.Context, userID, email, code stri
 
 // matchTOTP finds the time step, among the one of now and its neighbours,
 // whose code is code.
+// totpSecret reads a user's TOTP secret: sealed with the Stack's
+// SecretKeys when it has some (bound to the user), as stored otherwise.
+func (p *Plugin) totpSecret(row objectos.Record) (string, error) {
+	stored, _ := row["secret"].(string)
+	userID, _ := row["user_id"].(string)
+	return p.st.OpenValue(ObjTwoFactor, "secret", userID, stored)
+}
+
 func matchTOTP(secret, code string, now time.Time) (int64, bool) {
 	if len(code) != 6 {
 		return 0, false
