@@ -306,6 +306,11 @@ func objectItem(d *objectos.Description) map[string]any {
 	setIf(item, "description", o.Description)
 	setIf(item, "icon", o.Icon)
 	setIf(item, "nameField", o.NameField)
+	if len(o.Validations) > 0 {
+		// as declared, for clients to check a form before they send it
+		// (the server checks every write itself)
+		item["validations"] = o.Validations
+	}
 	return item
 }
 

@@ -190,6 +190,12 @@ func TestConditionalFieldsInMetadata(t *testing.T) {
 	assert.Equal(t, map[string]any{"value": "proposal"}, opts[1])
 	_, has := r.Lookup("data.item.fields.name.requiredWhen")
 	assert.False(t, has)
+	// the validation rules as declared
+	rules := r.Value("data.item.validations").([]any)
+	require.Len(t, rules, 6)
+	assert.Equal(t, map[string]any{"name": "discount_cap", "type": "script", "message": "Discount cannot exceed 40%.",
+		"condition": "record.discount != null && record.discount > 40.0"}, rules[0])
+	assert.Equal(t, map[string]any{"closed_won": []any{}, "closed_lost": []any{}}, rules[3].(map[string]any)["transitions"])
 
 	d, err := s.Stack.Describe(objectos.WithPrincipal(t.Context(), &objectos.Principal{UserID: "u"}), "opp")
 	require.NoError(t, err)
