@@ -8,9 +8,12 @@
 // The server must be the CRM example with a bootstrap admin and sign-up off.
 // With CRM_LOG, the file the CRM logs to, and the CRM on its development
 // mailer (no OS_SMTP_URL), a password reset is made with the link the
-// mailer logged, and the password set back.
+// mailer logged, and the password set back. JWT_ISSUER is the iss the
+// JWTs carry ("objectos", the CRM's without OS_AUTH_URL, by default).
 import assert from "node:assert/strict";
+import { createPublicKey, verify } from "node:crypto";
 import { createAuthClient } from "better-auth/client";
+import { jwtClient } from "better-auth/client/plugins";
 import { ObjectStackClient, createFilter } from "@objectstack/client";
 import openapiTS, { astToString } from "openapi-typescript";
 import { email, finish, origin, password, step } from "./harness.mjs";
@@ -30,6 +33,7 @@ const rejectsWith = (promise, status, code) =>
 let token;
 const auth = createAuthClient({
   baseURL: `${origin}/api/v1/auth`,
+  plugins: [jwtClient()],
   fetchOptions: {
     onSuccess: (ctx) => {
       const t = ctx.response.headers.get("set-auth-token");
@@ -282,6 +286,50 @@ await step("actions.invoke revoke_api_key, then the key is 401 INVALID_TOKEN", a
   assert.equal(r.success, true, JSON.stringify(r));
   const kc = new ObjectStackClient({ baseUrl: origin, token: key.key, logger: quiet });
   await rejectsWith(kc.data.find("crm_account", {}), 401, "INVALID_TOKEN");
+});
+
+let jwt, claims;
+await step("jwt: token() (jwtClient) verifies offline against jwks() with node:crypto", async () => {
+  // a permission set for the sets claim, taken back once the token is made
+  const me = (await auth.getSession()).data.user;
+  const sets = (await client.data.get("sys_user", me.id)).record.permission_sets ?? [];
+  await client.data.update("sys_user", me.id, { permission_sets: [...sets, "crm_sales_user"] });
+  const t = await auth.token();
+  await client.data.update("sys_user", me.id, { permission_sets: sets });
+  assert.equal(t.error, null, JSON.stringify(t.error));
+  jwt = t.data.token;
+  const [h, p, sig] = jwt.split(".");
+  const header = JSON.parse(Buffer.from(h, "base64url"));
+  claims = JSON.parse(Buffer.from(p, "base64url"));
+  assert.equal(header.alg, "EdDSA");
+  const k = await auth.jwks();
+  assert.equal(k.error, null, JSON.stringify(k.error));
+  const jwk = k.data.keys.find((x) => x.kid === header.kid);
+  assert.ok(jwk, `no key ${header.kid} in ${JSON.stringify(k.data)}`);
+  const key = createPublicKey({ key: jwk, format: "jwk" });
+  assert.ok(verify(null, Buffer.from(`${h}.${p}`), key, Buffer.from(sig, "base64url")), "the signature does not verify");
+  const changed = Buffer.from(JSON.stringify({ ...claims, role: "user" })).toString("base64url");
+  assert.ok(!verify(null, Buffer.from(`${h}.${changed}`), key, Buffer.from(sig, "base64url")), "a changed claim verifies");
+  assert.equal(claims.sub, me.id);
+});
+await step("jwt: claims email, role, sets, iat, exp, iss, aud", async () => {
+  assert.equal(claims.email, email);
+  assert.equal(claims.role, "admin");
+  assert.ok(claims.sets?.includes("crm_sales_user"), `sets ${claims.sets}`);
+  const now = Date.now() / 1000;
+  assert.ok(Math.abs(claims.iat - now) < 60, `iat ${claims.iat}, now ${now}`);
+  assert.equal(claims.exp - claims.iat, 15 * 60);
+  assert.equal(claims.iss, process.env.JWT_ISSUER ?? "objectos");
+  assert.equal(claims.aud, claims.iss);
+});
+await step("jwt: a bearer credential for data calls; a forged one is 401 INVALID_TOKEN", async () => {
+  const bearer = new ObjectStackClient({ baseUrl: origin, token: jwt, logger: quiet });
+  assert.equal((await bearer.data.find("crm_account", { where: mine })).total, 2);
+  const [h, , sig] = jwt.split(".");
+  const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, sub: acme.id })).toString("base64url")}.${sig}`;
+  await rejectsWith(new ObjectStackClient({ baseUrl: origin, token: forged, logger: quiet }).data.find("crm_account", {}), 401, "INVALID_TOKEN");
+  const again = await fetch(`${origin}/api/v1/auth/token`, { headers: { Authorization: `Bearer ${jwt}` } });
+  assert.equal(again.status, 401, "a JWT got another JWT");
 });
 
 await step("auth: updateUser and listSessions", async () => {
