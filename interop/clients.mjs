@@ -514,7 +514,7 @@ const pendingSignIn = async () => {
   const r = await patient(() => app.signIn.email({ email, password }));
   assert.equal(r.error, null, JSON.stringify(r.error));
   assert.equal(r.data.twoFactorRedirect, true, JSON.stringify(r.data));
-  assert.ok(redirected, "onTwoFactorRedirect was not called");
+  assert.deepEqual(redirected?.twoFactorMethods, ["totp"], "what onTwoFactorRedirect was given");
   assert.ok(jar.has("better-auth.two_factor"), `cookies: ${[...jar.keys()]}`);
   assert.ok(!jar.has("better-auth.session_token"), "a session cookie before the code");
   assert.equal((await app.getSession()).data, null);
