@@ -101,7 +101,8 @@ func (p *Plugin) OpenAPI() map[string]any {
 				"callbackURL": str}, "email", "password")),
 			merge(obj{"200": obj{"description": "Signed in.", "headers": tokenHeader, "content": obj{"application/json": obj{
 				"schema": obj{"anyOf": []any{object(obj{"redirect": obj{"type": "boolean"}, "token": str, "user": ref("AuthUser")}, "redirect", "token", "user"),
-					object(obj{"twoFactorRedirect": obj{"type": "boolean", "description": "the user has two-factor on: no session yet; the pending cookie (" + TwoFactorCookieName + ") goes to /auth/two-factor/verify-totp or verify-backup-code"}}, "twoFactorRedirect")}}}}}},
+					object(obj{"twoFactorRedirect": obj{"type": "boolean", "description": "the user has two-factor on: no session yet; the pending cookie (" + TwoFactorCookieName + ") goes to /auth/two-factor/verify-totp or verify-backup-code"},
+						"twoFactorMethods": obj{"type": "array", "items": str, "description": "the second factors the user can use: [\"totp\"]"}}, "twoFactorRedirect", "twoFactorMethods")}}}}}},
 				errs(400, 401, 403, 413, 415)))},
 		"/auth/sign-out": obj{"post": op("signOut", "Sign out: revoke the session and clear the cookie", public,
 			nil, merge(ok("Signed out.", success, nil), errs(403, 413, 415)))},

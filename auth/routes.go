@@ -355,7 +355,9 @@ func (p *Plugin) signInEmail(w http.ResponseWriter, r *http.Request) {
 			p.fail(w, r, err)
 			return
 		}
-		objectos.WriteJSON(w, http.StatusOK, map[string]any{"twoFactorRedirect": true})
+		// twoFactorMethods as better-auth's: its client hands them to
+		// onTwoFactorRedirect, for the app to pick the form it shows
+		objectos.WriteJSON(w, http.StatusOK, map[string]any{"twoFactorRedirect": true, "twoFactorMethods": []string{"totp"}})
 		return
 	}
 	p.finishSignIn(w, r, user, rememberMe(body), withCookie, who)

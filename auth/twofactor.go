@@ -27,9 +27,10 @@ import (
 //
 // Enable stores a new secret and 10 backup codes; two-factor is on once a
 // code of the new secret is verified with verify-totp while signed in. A
-// password sign-in of such a user then answers {twoFactorRedirect: true}
-// with a pending cookie (TwoFactorCookieName) instead of a session, and
-// verify-totp or verify-backup-code with that cookie completes it.
+// password sign-in of such a user then answers {twoFactorRedirect: true,
+// twoFactorMethods: ["totp"]} with a pending cookie (TwoFactorCookieName)
+// instead of a session, and verify-totp or verify-backup-code with that
+// cookie completes it.
 
 // Defaults of the two-factor sign-in.
 const (

@@ -83,7 +83,7 @@ func pendingSignIn(t *testing.T, e *env) *objectostest.Client {
 	b := e.Browser()
 	r := b.Post(tfSignIn, map[string]any{"email": "ada@example.com", "password": "correct horse"})
 	require.Equal(t, 200, r.StatusCode, r.String())
-	assert.Equal(t, map[string]any{"twoFactorRedirect": true}, r.Map(), "no token, no user")
+	assert.Equal(t, map[string]any{"twoFactorRedirect": true, "twoFactorMethods": []any{"totp"}}, r.Map(), "no token, no user")
 	assert.Nil(t, sessionCookie(r), "no session cookie")
 	var pending bool
 	for _, c := range r.Cookies() {
