@@ -51,7 +51,7 @@ var DefaultCORSAllowedHeaders = []string{
 
 // DefaultCORSExposedHeaders are the response headers a page may read.
 var DefaultCORSExposedHeaders = []string{
-	"set-auth-token", "ETag", "Location", "X-Request-Id", "RateLimit-Limit", "RateLimit-Remaining",
+	"set-auth-token", "set-auth-jwt", "ETag", "Location", "X-Request-Id", "RateLimit-Limit", "RateLimit-Remaining",
 	"RateLimit-Reset", "Retry-After", "WWW-Authenticate", "Idempotent-Replayed", "Mcp-Session-Id",
 }
 

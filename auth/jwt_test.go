@@ -291,3 +291,20 @@ func TestJWTUnknownKey(t *testing.T) {
 		assert.Contains(t, kids(set), "replica-key", "two keys made at once are both published")
 	})
 }
+
+// TestJWTOnGetSession: get-session carries a fresh JWT in set-auth-jwt, as
+// better-auth's jwt plugin does, which works as a bearer credential;
+// without a session there is none.
+func TestJWTOnGetSession(t *testing.T) {
+	e := newEnv(t, testenv.Open(t, testenv.SQLite), auth.Options{}, roomyAuthRate)
+	require.Equal(t, 200, e.signUp("Ada", "ada@example.com", "correct horse").StatusCode)
+	session := e.signedIn("ada@example.com", "correct horse")
+	r := e.Bearer(session).Get("/api/v1/auth/get-session")
+	require.Equal(t, 200, r.StatusCode)
+	tok := r.Header.Get("set-auth-jwt")
+	require.NotEmpty(t, tok)
+	assert.Equal(t, 3, len(strings.Split(tok, ".")))
+	assert.Equal(t, 200, e.Bearer(tok).Get("/api/v1/data/note").StatusCode)
+	assert.Empty(t, e.Client().Get("/api/v1/auth/get-session").Header.Get("set-auth-jwt"))
+	assert.Contains(t, objectos.DefaultCORSExposedHeaders, "set-auth-jwt", "a page on another origin may read it")
+}

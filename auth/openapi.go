@@ -59,6 +59,10 @@ func (p *Plugin) OpenAPI() map[string]any {
 		}
 		return r
 	}
+	withHeaders := func(r obj, headers obj) obj {
+		r["200"].(obj)["headers"] = headers
+		return r
+	}
 	tokenHeader := obj{"set-auth-token": obj{"description": "the session token, also usable as Authorization: Bearer", "schema": str},
 		"Set-Cookie": obj{"description": "the session cookie", "schema": str}}
 	op := func(id, summary string, security []any, req obj, responses obj) obj {
@@ -107,8 +111,9 @@ func (p *Plugin) OpenAPI() map[string]any {
 		"/auth/sign-out": obj{"post": op("signOut", "Sign out: revoke the session and clear the cookie", public,
 			nil, merge(ok("Signed out.", success, nil), errs(403, 413, 415)))},
 		"/auth/get-session": obj{"get": op("getSession", "The current session and user, or null", public, nil,
-			merge(ok("The session, or null without one.", obj{"anyOf": []any{
-				object(obj{"session": ref("AuthSession"), "user": ref("AuthUser")}, "session", "user"), obj{"type": "null"}}}, nil), errs()))},
+			merge(withHeaders(ok("The session, or null without one.", obj{"anyOf": []any{
+				object(obj{"session": ref("AuthSession"), "user": ref("AuthUser")}, "session", "user"), obj{"type": "null"}}}, nil),
+				obj{"set-auth-jwt": obj{"description": "with a session: a fresh short-lived JWT for it, as GET /auth/token answers", "schema": str}}), errs()))},
 		"/auth/bootstrap-status": obj{"get": op("bootstrapStatus", "Whether a first user exists", public, nil,
 			merge(ok("The status.", object(obj{"hasOwner": obj{"type": "boolean"}}, "hasOwner"), nil), errs()))},
 		"/auth/config": obj{"get": op("authConfig", "The enabled sign-in methods and providers", public, nil,

@@ -444,6 +444,14 @@ func (p *Plugin) getSession(w http.ResponseWriter, r *http.Request) {
 	if s.refreshed {
 		p.setSession(w, r, s)
 	}
+	// a fresh JWT in set-auth-jwt, as better-auth's jwt plugin adds it
+	if !p.needsTwoFactor(s, s.principal(objectos.AuthSession)) {
+		if t, err := p.signJWT(r.Context(), s); err == nil {
+			w.Header().Set("set-auth-jwt", t)
+		} else {
+			p.st.Logger().WarnContext(r.Context(), "auth: no JWT for get-session", "request_id", objectos.RequestID(r.Context()), "err", err)
+		}
+	}
 	objectos.WriteJSON(w, http.StatusOK, map[string]any{"session": sessionJSON(s), "user": userJSON(u.Record)})
 }
 
