@@ -80,48 +80,31 @@ func TestConsoleUnderABasePath(t *testing.T) {
 	ctx, cancel := context.WithTimeout(browser, 60*time.Second)
 	defer cancel()
 	errs := browsertest.CollectErrors(t, ctx)
-	// poll waits for a condition, across navigations (which end a
-	// chromedp.Poll)
-	poll := func(js string) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
-			if err == nil && ok {
-				return
-			}
-			if time.Now().After(deadline) {
-				page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-				t.Fatalf("waiting for %s: %v\npage: %s", js, err, page)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
 
 	// a deep link, anonymous: the sign-in page, with the provider's button
 	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(root+"data/shop_item?sort=name")))
-	poll(`document.querySelector("h1") && document.querySelector("h1").textContent === "Sign in"`)
+	poll(t, ctx, `document.querySelector("h1") && document.querySelector("h1").textContent === "Sign in"`)
 	assert.Contains(t, evalString(t, ctx, `location.search`), "next=data%2Fshop_item%3Fsort%3Dname")
 	assert.Equal(t, "Sign in · Shop admin", evalString(t, ctx, `document.title`))
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "admin@example.com"),
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "wrong-password"+kb.Enter)))
-	poll(`document.querySelector("[role=alert]") !== null`)
+	poll(t, ctx, `document.querySelector("[role=alert]") !== null`)
 	assert.Contains(t, evalString(t, ctx, `document.querySelector("[role=alert]").textContent`), "The email or the password is wrong.")
 	// and back where the link pointed, once signed in
 	assert.Equal(t, "", evalString(t, ctx, `document.querySelector("input[name=password]").value = ""`))
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "change-me-now"+kb.Enter)))
-	poll(`document.querySelector("h1").textContent === "Item"`)
+	poll(t, ctx, `document.querySelector("h1").textContent === "Item"`)
 	assert.Equal(t, "/shop/api/admin/data/shop_item", evalString(t, ctx, `location.pathname`))
 
 	// create through the form: the API under /shop/api
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.toolbar a.button`))))
-	poll(`document.querySelector("h1").textContent === "New Item"`)
+	poll(t, ctx, `document.querySelector("h1").textContent === "New Item"`)
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "Widget"),
 		chromedp.Click(chromedp.CSS(`form.record-form button[type=submit]`))))
-	poll(`document.querySelector("h1").textContent === "Widget"`)
+	poll(t, ctx, `document.querySelector("h1").textContent === "Widget"`)
 
 	// an edit sends what the user changed, and nothing else: a datetime
 	// keeps its milliseconds, an empty boolean stays empty, a tag keeps its
@@ -131,11 +114,11 @@ func TestConsoleUnderABasePath(t *testing.T) {
 		"labels": []any{"red, blue", "green"}})
 	require.NoError(t, err)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(root+"data/shop_item/"+made.ID+"/edit")))
-	poll(`document.querySelector("h1") && document.querySelector("h1").textContent === "Edit Gadget"`)
+	poll(t, ctx, `document.querySelector("h1") && document.querySelector("h1").textContent === "Edit Gadget"`)
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS(`form.record-form input[name=name]`), " 2"),
 		chromedp.Click(chromedp.CSS(`form.record-form button[type=submit]`))))
-	poll(`document.querySelector("h1").textContent === "Gadget 2"`)
+	poll(t, ctx, `document.querySelector("h1").textContent === "Gadget 2"`)
 	got, err := st.Get(sys, "shop_item", made.ID, objectos.GetOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, "2024-03-15T14:30:45.123Z", got.Record["due"])
@@ -143,16 +126,16 @@ func TestConsoleUnderABasePath(t *testing.T) {
 	assert.Equal(t, []string{"red, blue", "green"}, got.Record["labels"])
 	// an unknown address in the console, and an unknown record
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(root+"nowhere")))
-	poll(`document.querySelector("h1") && document.querySelector("h1").textContent === "Not found"`)
+	poll(t, ctx, `document.querySelector("h1") && document.querySelector("h1").textContent === "Not found"`)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(root+"data/shop_item/no-such-id")))
-	poll(`document.querySelector("h1") && document.querySelector("h1").textContent === "Not found"`)
+	poll(t, ctx, `document.querySelector("h1") && document.querySelector("h1").textContent === "Not found"`)
 	assert.Contains(t, evalString(t, ctx, `document.querySelector("main").innerText`), "RECORD_NOT_FOUND")
 
 	// sign out, then the provider's button sends the browser to it
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#sign-out"))))
-	poll(`document.querySelector("h1") && document.querySelector("h1").textContent === "Sign in"`)
+	poll(t, ctx, `document.querySelector("h1") && document.querySelector("h1").textContent === "Sign in"`)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`main .card button.secondary`))))
-	poll(`document.title === "Acme sign-in"`)
+	poll(t, ctx, `document.title === "Acme sign-in"`)
 	at := evalString(t, ctx, `location.href`)
 	assert.True(t, strings.HasPrefix(at, issuer.URL+"/authorize?"), at)
 	assert.Contains(t, at, "client_id=console")
@@ -170,6 +153,24 @@ func TestConsoleUnderABasePath(t *testing.T) {
 		}
 	}
 	assert.Empty(t, others, "console errors or CSP violations")
+}
+
+// poll waits for a condition, across navigations (which end a
+// chromedp.Poll).
+func poll(t *testing.T, ctx context.Context, js string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+			t.Fatalf("waiting for %s: %v\npage: %s", js, err, page)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func evalString(t *testing.T, ctx context.Context, js string) string {
