@@ -35,11 +35,21 @@ export function clear(el, ...children) {
 let seq = 0;
 export function uid(prefix) { seq += 1; return (prefix || 'id') + '-' + seq; }
 
-// describe turns an error into plain words with the API's code.
+// describe turns an error into plain words with the API's code, and how
+// long to wait when the API said so (Retry-After of a locked account) and
+// its message does not (a spent rate limit's does).
 export function describe(err) {
   if (!err) return '';
+  const message = err.message || String(err);
   const code = err.code ? ' (' + err.code + ')' : '';
-  return (err.message || String(err)) + code;
+  return message + code + (/\d+ (second|minute|hour)/.test(message) ? '' : waitWords(err.retryAfter));
+}
+
+function waitWords(seconds) {
+  if (!(seconds > 0)) return '';
+  if (seconds < 60) return '. Try again in ' + seconds + (seconds === 1 ? ' second.' : ' seconds.');
+  const minutes = Math.ceil(seconds / 60);
+  return '. Try again in ' + minutes + (minutes === 1 ? ' minute.' : ' minutes.');
 }
 
 // alert is an error box for a failed request.
