@@ -488,3 +488,61 @@ func TestConsoleTwoFactorSignInRefused(t *testing.T) {
 
 	assert.Empty(t, consoleErrors(errs, 401, 403, 429), "console errors or CSP violations")
 }
+
+// With RequireTwoFactorForAdmins, an administrator without two-factor is
+// sent from any page to the one that turns it on, with a message saying
+// why; there the password shows a new secret and backup codes, a wrong
+// code is refused, a right one turns it on and leads on to where they
+// were going. The next sign-in asks for a code, and a backup code shown
+// on the page works.
+func TestConsoleTurnOnTwoFactor(t *testing.T) {
+	browser := browsertest.New(t)
+	c := newTwoFactorConsole(t, auth.Options{RequireTwoFactorForAdmins: true}, 1000)
+
+	ctx, cancel := context.WithTimeout(browser, 90*time.Second)
+	defer cancel()
+	errs := browsertest.CollectErrors(t, ctx)
+	p := consolePage{t, ctx}
+	p.do(chromedp.EmulateViewport(1280, 900), chromedp.Navigate(c.root+"data/shop_item"))
+
+	p.signInWithPassword("admin@example.com", "change-me-now")
+	p.heading("Two-factor sign-in")
+	p.signedInAs("admin@example.com")
+	assert.Contains(t, p.eval(`document.getElementById("two-factor-required").textContent`), "Administrators must turn on two-factor sign-in here.")
+	assert.Contains(t, p.eval(`location.search`), "next=data%2Fshop_item")
+
+	// the password, wrong then right
+	p.do(chromedp.SendKeys(chromedp.CSS(`#two-factor-enable input[name=password]`), "wrong-password"+kb.Enter))
+	poll(t, ctx, `document.querySelector("#two-factor-enable [role=alert]") !== null`)
+	assert.Contains(t, p.eval(`document.querySelector("#two-factor-enable [role=alert]").textContent`), "INVALID_PASSWORD")
+	p.eval(`document.querySelector("#two-factor-enable input[name=password]").value = ""`)
+	p.do(chromedp.SendKeys(chromedp.CSS(`#two-factor-enable input[name=password]`), "change-me-now"+kb.Enter))
+	poll(t, ctx, `document.getElementById("two-factor-setup") !== null`)
+	secret := p.eval(`document.getElementById("totp-secret").textContent`)
+	require.NotEmpty(t, secret)
+	assert.True(t, strings.HasPrefix(p.eval(`document.getElementById("totp-uri").getAttribute("href")`), "otpauth://totp/"))
+	var backup []string
+	require.NoError(t, json.Unmarshal([]byte(p.eval(`JSON.stringify([...document.querySelectorAll("#backup-codes code")].map((c) => c.textContent))`)), &backup))
+	assert.Len(t, backup, 10)
+	p.screenshot("two-factor-setup.png")
+
+	// a code, wrong then right
+	assert.Equal(t, "Invalid code (INVALID_CODE)", p.submitCode("#two-factor-confirm", wrongCode(t, secret, c.clock.Now())))
+	assert.Equal(t, "", p.submitCode("#two-factor-confirm", totpCode(t, secret, c.clock.Now())))
+	p.heading("Item")
+	assert.Equal(t, "/api/v1/console/data/shop_item", p.eval(`location.pathname`))
+	p.do(chromedp.Navigate(c.root + "two-factor"))
+	p.heading("Two-factor sign-in")
+	poll(t, ctx, `document.getElementById("two-factor-on") !== null`)
+
+	// from now on the password alone is not enough
+	p.signOut()
+	p.signInWithPassword("admin@example.com", "change-me-now")
+	p.heading("Two-factor sign-in")
+	p.do(chromedp.Click(chromedp.CSS(`#other-factor`)))
+	assert.Equal(t, "", p.submitCode("form.second-factor", backup[9]))
+	p.signedInAs("admin@example.com")
+	p.heading("Data")
+
+	assert.Empty(t, consoleErrors(errs, 400, 401, 403), "console errors or CSP violations")
+}

@@ -5,12 +5,13 @@ import { h, clear, describe, field, running, alertBox, dialog } from './ui.js';
 import { keysPage } from './keys.js';
 import { usersPage, userPage } from './users.js';
 import { objectsPage, tablePage, recordPage, formPage } from './data.js';
-import { secondFactorForm } from './twofactor.js';
+import { secondFactorForm, twoFactorPage } from './twofactor.js';
 
 const main = document.getElementById('main');
 
-// The signed-in user ({user, session} from get-session), or null.
-export const me = { user: null, session: null };
+// The signed-in user ({user, session} from get-session), or null, and
+// whether the API refused their session until they turn two-factor on.
+export const me = { user: null, session: null, mustTurnOnTwoFactor: false };
 export const isAdmin = () => Boolean(me.user && me.user.role === 'admin');
 
 // href returns the address of a console page ("keys" → /api/v1/console/keys).
@@ -133,8 +134,16 @@ export function page(title, ...content) {
   return heading;
 }
 
-// problem renders the friendly page for an error the API gave.
+// problem renders the friendly page for an error the API gave, or sends
+// an administrator whose session is refused until they turn two-factor on
+// to the page that does it.
 export function problem(err) {
+  if (err instanceof ApiError && err.reason === 'TWO_FACTOR_REQUIRED' && me.user &&
+      !location.pathname.startsWith(href('two-factor'))) {
+    me.mustTurnOnTwoFactor = true;
+    go('two-factor', { next: currentPath() }, { replace: true });
+    return;
+  }
   const status = err instanceof ApiError ? err.status : 0;
   const titles = {
     401: 'Please sign in',
@@ -175,12 +184,14 @@ function frame() {
   clear(nav, h('ul', null,
     item('data', 'Data'),
     item('keys', 'API keys'),
-    isAdmin() ? item('users', 'Users') : null));
+    isAdmin() ? item('users', 'Users') : null,
+    item('two-factor', 'Two-factor')));
   nav.hidden = false;
   const signOut = h('button', { type: 'button', class: 'secondary small', id: 'sign-out' }, 'Sign out');
   signOut.addEventListener('click', () => running(signOut, async () => {
     try { await call('POST', '/auth/sign-out', { body: {} }); } catch (e) { /* signed out either way */ }
     me.user = null;
+    me.mustTurnOnTwoFactor = false;
     forget();
     go('signin', null, { replace: true });
   }));
@@ -259,17 +270,19 @@ async function signInPage(next, oauthError, again) {
 async function signedIn(next) {
   await loadSession();
   forget();
+  me.mustTurnOnTwoFactor = false;
   go(safeNext(next) || '', null, { replace: true });
 }
 
 // safeNext keeps a post-sign-in destination inside the console.
-function safeNext(next) {
+export function safeNext(next) {
   if (!next || typeof next !== 'string') return '';
   if (next.startsWith('/') || next.includes('//') || next.includes('\\') || next.startsWith('signin')) return '';
   return next;
 }
 
-async function loadSession() {
+// loadSession reads who is signed in into me, and returns the user or null.
+export async function loadSession() {
   const s = await call('GET', '/auth/get-session', { quiet401: true });
   me.user = s && s.user ? s.user : null;
   me.session = s && s.session ? s.session : null;
@@ -312,6 +325,8 @@ export async function render() {
         return go('data', null, { replace: true });
       case 'keys':
         return await keysPage(query);
+      case 'two-factor':
+        return await twoFactorPage(query);
       case 'users':
         if (!isAdmin()) return forbidden();
         if (parts.length === 1) return await usersPage(query);

@@ -1,6 +1,8 @@
-// Two-factor sign-in (TOTP): the code step of a password sign-in.
+// Two-factor sign-in (TOTP): the code step of a password sign-in, and the
+// page where a signed-in user sees whether it is on and turns it on.
 import { call } from './api.js';
-import { h, clear, field, running, alertBox, showFieldErrors } from './ui.js';
+import { h, clear, field, running, alertBox, showFieldErrors, toast } from './ui.js';
+import { me, drawer, go, loadSession, safeNext } from './app.js';
 
 const sixDigits = /^[0-9]{6}$/;
 const totpHint = 'The 6 digits your authenticator app shows now.';
@@ -92,4 +94,102 @@ export function secondFactorForm({ email, onSignedIn, onRestart }) {
   });
   draw();
   return form;
+}
+
+// twoFactorPage shows whether two-factor sign-in is on for the signed-in
+// user and, while it is off, turns it on: their password gives a new
+// secret and backup codes (enable), and a code of the secret from their
+// app turns it on (verify-totp with the session). It is where an
+// administrator is sent when the deployment requires two-factor of them
+// (TWO_FACTOR_REQUIRED); query's next is where to go once it is on.
+export async function twoFactorPage(query) {
+  const { page } = drawer();
+  const user = await loadSession();
+  if (user && user.twoFactorEnabled) {
+    page('Two-factor sign-in',
+      h('p', { class: 'lead', id: 'two-factor-on' },
+        'Two-factor sign-in is on for your account: every sign-in with your password asks for a code of your ',
+        'authenticator app, or one of your backup codes.'));
+    return;
+  }
+  const required = me.mustTurnOnTwoFactor ? h('p', { class: 'warning', role: 'alert', id: 'two-factor-required' },
+    h('strong', null, 'Administrators must turn on two-factor sign-in here.'),
+    ' Until you do, the API refuses your session everywhere else (TWO_FACTOR_REQUIRED).') : null;
+  const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password' });
+  const start = h('button', { type: 'submit' }, 'Set up two-factor sign-in');
+  const msg = h('div', { 'aria-live': 'assertive' });
+  const form = h('form', { class: 'card narrow', novalidate: true, id: 'two-factor-enable' },
+    field('Your password', password, { required: true, hint: 'To show it is you.' }),
+    msg,
+    h('div', { class: 'buttons' }, start));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    running(start, async () => {
+      clear(msg);
+      try {
+        const res = await call('POST', '/auth/two-factor/enable', { body: { password: password.value } });
+        password.value = '';
+        const step = confirmStep(res, safeNext(query.get('next')));
+        form.replaceWith(step);
+        step.querySelector('input[name=code]').focus();
+      } catch (err) {
+        clear(msg, alertBox(err));
+        password.focus();
+      }
+    });
+  });
+  page('Two-factor sign-in', required,
+    h('p', { class: 'lead' }, 'Two-factor sign-in asks for a code of an authenticator app on your phone after your ',
+      'password, so that a password alone signs nobody in.'),
+    form);
+  password.focus();
+}
+
+// confirmStep shows the new secret and backup codes of enable, and turns
+// two-factor on with a code of the secret.
+function confirmStep(res, next) {
+  let secret = '';
+  try { secret = new URL(res.totpURI).searchParams.get('secret') || ''; } catch (e) { /* the link still works */ }
+  const input = codeInput();
+  const submit = h('button', { type: 'submit' }, 'Turn on two-factor sign-in');
+  const msg = h('div', { 'aria-live': 'assertive' });
+  const form = h('form', { novalidate: true, id: 'two-factor-confirm' },
+    field('Authentication code', input, { required: true, hint: totpHint }),
+    msg,
+    h('div', { class: 'buttons' }, submit));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const code = enteredCode(form, input, false);
+    if (!code) return;
+    running(submit, async () => {
+      clear(msg);
+      try {
+        // quiet: a wrong code is a 401, which is no ended session
+        await call('POST', '/auth/two-factor/verify-totp', { body: { code }, quiet401: true });
+      } catch (err) {
+        input.value = '';
+        clear(msg, alertBox(err.code === 'INVALID_TWO_FACTOR_COOKIE'
+          ? Object.assign(err, { message: 'Your session has ended. Sign in again, then set up two-factor sign-in again.' })
+          : err));
+        input.focus();
+        return;
+      }
+      me.mustTurnOnTwoFactor = false;
+      toast('Two-factor sign-in is on.');
+      go(next || 'two-factor', null, { replace: true });
+    });
+  });
+  const card = h('div', { class: 'card', id: 'two-factor-setup' },
+    h('h2', { text: '1. Add your account to your authenticator app' }),
+    h('p', null, 'Add an account with this setup key (time-based, 6 digits, every 30 seconds), or open the link ',
+      'on the device that has the app.'),
+    h('div', { class: 'secret-row' }, h('code', { class: 'secret', id: 'totp-secret', tabindex: '0', text: secret })),
+    h('p', null, h('a', { href: res.totpURI, id: 'totp-uri' }, 'Open in an authenticator app')),
+    h('h2', { text: '2. Keep your backup codes' }),
+    h('p', { class: 'warning' }, h('strong', null, 'Save these codes now: you will not see them again.'),
+      ' Each one signs you in once, in place of a code of the app, if you lose it.'),
+    h('ul', { class: 'backup-codes', id: 'backup-codes' }, (res.backupCodes || []).map((c) => h('li', null, h('code', { text: c })))),
+    h('h2', { text: '3. Turn it on with a code of the app' }),
+    form);
+  return card;
 }
