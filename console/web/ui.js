@@ -81,7 +81,9 @@ export function dialog(title, build) {
       clear(dlg); // nothing shown in it (a new key's secret) outlives it
       resolve(value);
     };
-    dlg.onclose = () => close(undefined);
+    // the close event of a dialog closed just before this one opened
+    // comes after it did: only one that finds the dialog closed is ours
+    dlg.onclose = () => { if (!dlg.open) close(undefined); };
     clear(dlg, h('h2', { id: 'dialog-title', text: title }), build(close));
     dlg.showModal();
     const first = dlg.querySelector('[autofocus], input, select, textarea, button');
