@@ -103,7 +103,7 @@ func TestShell(t *testing.T) {
 			}
 			// the modules the app imports are siblings of it
 			dir := assets[1][1][:strings.LastIndex(assets[1][1], "/")+1]
-			for _, f := range []string{"api.js", "ui.js", "keys.js", "users.js", "data.js", "table.js", "picker.js"} {
+			for _, f := range []string{"api.js", "ui.js", "keys.js", "users.js", "data.js", "table.js", "picker.js", "twofactor.js"} {
 				res, _ := get(t, st, dir+f)
 				assert.Equal(t, http.StatusOK, res.StatusCode, f)
 			}

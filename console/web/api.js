@@ -5,7 +5,9 @@ export const apiBase = document.querySelector('meta[name="objectos-api"]').conte
 export const consoleRoot = document.querySelector('meta[name="objectos-console"]').content;
 
 // ApiError carries what the API said: its HTTP status, its stable code,
-// its message and, for validation failures, one entry per field.
+// its message, the reason among its details (TWO_FACTOR_REQUIRED), the
+// seconds its Retry-After asked to wait (0 for none) and, for validation
+// failures, one entry per field.
 export class ApiError extends Error {
   constructor(status, body) {
     const err = body && typeof body === 'object' ? body : {};
@@ -17,6 +19,9 @@ export class ApiError extends Error {
     this.status = status;
     this.code = code;
     this.fields = Array.isArray(err.fields) ? err.fields : (nested && Array.isArray(nested.fields) ? nested.fields : []);
+    const details = nested && nested.details && typeof nested.details === 'object' ? nested.details : {};
+    this.reason = typeof details.reason === 'string' ? details.reason : '';
+    this.retryAfter = 0;
     this.body = err;
   }
 }
@@ -77,6 +82,8 @@ export async function call(method, path, opts = {}) {
   }
   if (!res.ok) {
     const err = new ApiError(res.status, data);
+    const wait = Number(res.headers.get('Retry-After'));
+    if (Number.isInteger(wait) && wait > 0) err.retryAfter = wait;
     if (res.status === 401 && !quiet401) {
       if (method !== 'GET' && !retried && reauthenticate && await reauthenticate()) {
         return call(method, path, { ...opts, retried: true });

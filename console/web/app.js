@@ -5,11 +5,13 @@ import { h, clear, describe, field, running, alertBox, dialog } from './ui.js';
 import { keysPage } from './keys.js';
 import { usersPage, userPage } from './users.js';
 import { objectsPage, tablePage, recordPage, formPage } from './data.js';
+import { secondFactorForm, twoFactorPage } from './twofactor.js';
 
 const main = document.getElementById('main');
 
-// The signed-in user ({user, session} from get-session), or null.
-export const me = { user: null, session: null };
+// The signed-in user ({user, session} from get-session), or null, and
+// whether the API refused their session until they turn two-factor on.
+export const me = { user: null, session: null, mustTurnOnTwoFactor: false };
 export const isAdmin = () => Boolean(me.user && me.user.role === 'admin');
 
 // href returns the address of a console page ("keys" → /api/v1/console/keys).
@@ -73,18 +75,35 @@ whenSessionEnds(() => {
       h('div', { class: 'buttons' },
         h('button', { type: 'button', class: 'secondary', onclick: () => close(false) }, 'Cancel'),
         submit));
+    const box = h('div', null, form);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       running(submit, async () => {
+        clear(msg);
         try {
-          await call('POST', '/auth/sign-in/email', { body: { email, password: password.value }, quiet401: true });
-          close(true);
+          const res = await call('POST', '/auth/sign-in/email', { body: { email, password: password.value }, quiet401: true });
+          password.value = '';
+          if (!(res && res.twoFactorRedirect)) {
+            close(true);
+            return;
+          }
+          const code = secondFactorForm({
+            email,
+            onSignedIn: () => close(true),
+            onRestart: (notice) => {
+              clear(box, form);
+              clear(msg, notice ? alertBox(notice) : null);
+              password.focus();
+            },
+          });
+          clear(box, code);
+          code.querySelector('input[name=code]').focus();
         } catch (err) {
           clear(msg, alertBox(err.status === 401 ? Object.assign(err, { message: 'The password is wrong.' }) : err));
         }
       });
     });
-    return form;
+    return box;
   }).then(Boolean);
 });
 
@@ -115,8 +134,16 @@ export function page(title, ...content) {
   return heading;
 }
 
-// problem renders the friendly page for an error the API gave.
+// problem renders the friendly page for an error the API gave, or sends
+// an administrator whose session is refused until they turn two-factor on
+// to the page that does it.
 export function problem(err) {
+  if (err instanceof ApiError && err.reason === 'TWO_FACTOR_REQUIRED' && me.user &&
+      !location.pathname.startsWith(href('two-factor'))) {
+    me.mustTurnOnTwoFactor = true;
+    go('two-factor', { next: currentPath() }, { replace: true });
+    return;
+  }
   const status = err instanceof ApiError ? err.status : 0;
   const titles = {
     401: 'Please sign in',
@@ -157,12 +184,14 @@ function frame() {
   clear(nav, h('ul', null,
     item('data', 'Data'),
     item('keys', 'API keys'),
-    isAdmin() ? item('users', 'Users') : null));
+    isAdmin() ? item('users', 'Users') : null,
+    item('two-factor', 'Two-factor')));
   nav.hidden = false;
   const signOut = h('button', { type: 'button', class: 'secondary small', id: 'sign-out' }, 'Sign out');
   signOut.addEventListener('click', () => running(signOut, async () => {
     try { await call('POST', '/auth/sign-out', { body: {} }); } catch (e) { /* signed out either way */ }
     me.user = null;
+    me.mustTurnOnTwoFactor = false;
     forget();
     go('signin', null, { replace: true });
   }));
@@ -172,15 +201,19 @@ function frame() {
   who.hidden = false;
 }
 
-async function signInPage(next, oauthError) {
+// signInPage asks for the email and the password and, for a user with
+// two-factor on, then for a code (secondFactorForm). again, when the code
+// step sends the user back, fills in their email and says why (notice).
+async function signInPage(next, oauthError, again) {
   const { page } = drawer();
   let config = null;
   try { config = await call('GET', '/auth/config', { quiet401: true }); } catch (e) { /* the form still works */ }
-  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true });
+  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true, value: again && again.email });
   const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
   const submit = h('button', { type: 'submit' }, 'Sign in');
   const msg = h('div', { 'aria-live': 'assertive' },
-    oauthError ? alertBox({ message: 'Signing in with the provider did not succeed.', code: oauthError }) : null);
+    oauthError ? alertBox({ message: 'Signing in with the provider did not succeed.', code: oauthError }) : null,
+    again && again.notice ? alertBox(again.notice) : null);
   const form = h('form', { class: 'card narrow', novalidate: true },
     field('Email', email, { required: true }),
     field('Password', password, { required: true }),
@@ -190,12 +223,21 @@ async function signInPage(next, oauthError) {
     e.preventDefault();
     running(submit, async () => {
       clear(msg);
+      const address = email.value.trim();
       try {
-        await call('POST', '/auth/sign-in/email', { body: { email: email.value.trim(), password: password.value }, quiet401: true });
+        const res = await call('POST', '/auth/sign-in/email', { body: { email: address, password: password.value }, quiet401: true });
         password.value = '';
-        await loadSession();
-        forget();
-        go(safeNext(next) || '', null, { replace: true });
+        if (res && res.twoFactorRedirect) {
+          const code = secondFactorForm({
+            email: address,
+            onSignedIn: () => signedIn(next),
+            onRestart: (notice) => signInPage(next, null, { email: address, notice }),
+          });
+          code.classList.add('card', 'narrow');
+          if (page('Two-factor sign-in', code)) code.querySelector('input[name=code]').focus();
+          return;
+        }
+        await signedIn(next);
       } catch (err) {
         clear(msg, alertBox(err.status === 401 ? Object.assign(err, { message: 'The email or the password is wrong.' }) : err));
         password.focus();
@@ -220,17 +262,27 @@ async function signInPage(next, oauthError) {
       return b;
     }))) : null;
   page('Sign in', form, social);
-  email.focus();
+  if (again && again.email) password.focus(); else email.focus();
+}
+
+// signedIn goes on from a sign-in that started a session: to next, or the
+// start.
+async function signedIn(next) {
+  await loadSession();
+  forget();
+  me.mustTurnOnTwoFactor = false;
+  go(safeNext(next) || '', null, { replace: true });
 }
 
 // safeNext keeps a post-sign-in destination inside the console.
-function safeNext(next) {
+export function safeNext(next) {
   if (!next || typeof next !== 'string') return '';
   if (next.startsWith('/') || next.includes('//') || next.includes('\\') || next.startsWith('signin')) return '';
   return next;
 }
 
-async function loadSession() {
+// loadSession reads who is signed in into me, and returns the user or null.
+export async function loadSession() {
   const s = await call('GET', '/auth/get-session', { quiet401: true });
   me.user = s && s.user ? s.user : null;
   me.session = s && s.session ? s.session : null;
@@ -273,6 +325,8 @@ export async function render() {
         return go('data', null, { replace: true });
       case 'keys':
         return await keysPage(query);
+      case 'two-factor':
+        return await twoFactorPage(query);
       case 'users':
         if (!isAdmin()) return forbidden();
         if (parts.length === 1) return await usersPage(query);

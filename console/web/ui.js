@@ -35,11 +35,21 @@ export function clear(el, ...children) {
 let seq = 0;
 export function uid(prefix) { seq += 1; return (prefix || 'id') + '-' + seq; }
 
-// describe turns an error into plain words with the API's code.
+// describe turns an error into plain words with the API's code, and how
+// long to wait when the API said so (Retry-After of a locked account) and
+// its message does not (a spent rate limit's does).
 export function describe(err) {
   if (!err) return '';
+  const message = err.message || String(err);
   const code = err.code ? ' (' + err.code + ')' : '';
-  return (err.message || String(err)) + code;
+  return message + code + (/\d+ (second|minute|hour)/.test(message) ? '' : waitWords(err.retryAfter));
+}
+
+function waitWords(seconds) {
+  if (!(seconds > 0)) return '';
+  if (seconds < 60) return '. Try again in ' + seconds + (seconds === 1 ? ' second.' : ' seconds.');
+  const minutes = Math.ceil(seconds / 60);
+  return '. Try again in ' + minutes + (minutes === 1 ? ' minute.' : ' minutes.');
 }
 
 // alert is an error box for a failed request.
@@ -71,7 +81,9 @@ export function dialog(title, build) {
       clear(dlg); // nothing shown in it (a new key's secret) outlives it
       resolve(value);
     };
-    dlg.onclose = () => close(undefined);
+    // the close event of a dialog closed just before this one opened
+    // comes after it did: only one that finds the dialog closed is ours
+    dlg.onclose = () => { if (!dlg.open) close(undefined); };
     clear(dlg, h('h2', { id: 'dialog-title', text: title }), build(close));
     dlg.showModal();
     const first = dlg.querySelector('[autofocus], input, select, textarea, button');
