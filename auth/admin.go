@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/objectos-go/objectos"
@@ -20,12 +21,20 @@ var (
 	errNotAllowedListSessions   = aerr(http.StatusForbidden, "YOU_ARE_NOT_ALLOWED_TO_LIST_USERS_SESSIONS", "You are not allowed to list users sessions")
 	errNotAllowedRevokeSessions = aerr(http.StatusForbidden, "YOU_ARE_NOT_ALLOWED_TO_REVOKE_USERS_SESSIONS", "You are not allowed to revoke users sessions")
 	errNotAllowedBan            = aerr(http.StatusForbidden, "YOU_ARE_NOT_ALLOWED_TO_BAN_USERS", "You are not allowed to ban users")
-	errCannotBanYourself        = aerr(http.StatusBadRequest, "YOU_CANNOT_BAN_YOURSELF", "You cannot ban yourself")
-	errUserNotFound             = aerr(http.StatusNotFound, "USER_NOT_FOUND", "User not found")
-	errUserIDRequired           = aerr(http.StatusBadRequest, "VALIDATION_ERROR", "userId is required and must be a non-empty string")
-	errSessionTokenRequired     = aerr(http.StatusBadRequest, "VALIDATION_ERROR", "sessionToken is required and must be a non-empty string")
-	errBanReasonString          = aerr(http.StatusBadRequest, "VALIDATION_ERROR", "banReason must be a string")
-	errBanExpiresIn             = aerr(http.StatusBadRequest, "VALIDATION_ERROR",
+	errNotAllowedCreate         = aerr(http.StatusForbidden, "YOU_ARE_NOT_ALLOWED_TO_CREATE_USERS", "You are not allowed to create users")
+	errNotAllowedSetPassword    = aerr(http.StatusForbidden, "YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PASSWORD", "You are not allowed to set users password")
+	errUserExistsAdmin          = aerr(http.StatusBadRequest, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", "User already exists. Use another email.")
+	errInvalidRole              = aerr(http.StatusBadRequest, "YOU_ARE_NOT_ALLOWED_TO_SET_NON_EXISTENT_VALUE",
+		"You are not allowed to set a non-existent role value: the roles are user and admin")
+	errNewPasswordRequired = aerr(http.StatusBadRequest, "VALIDATION_ERROR", "newPassword is required and must be a string")
+	errCreateUserData      = aerr(http.StatusBadRequest, "VALIDATION_ERROR",
+		"data may hold permission_sets (a list of permission set names) and image only")
+	errCannotBanYourself    = aerr(http.StatusBadRequest, "YOU_CANNOT_BAN_YOURSELF", "You cannot ban yourself")
+	errUserNotFound         = aerr(http.StatusNotFound, "USER_NOT_FOUND", "User not found")
+	errUserIDRequired       = aerr(http.StatusBadRequest, "VALIDATION_ERROR", "userId is required and must be a non-empty string")
+	errSessionTokenRequired = aerr(http.StatusBadRequest, "VALIDATION_ERROR", "sessionToken is required and must be a non-empty string")
+	errBanReasonString      = aerr(http.StatusBadRequest, "VALIDATION_ERROR", "banReason must be a string")
+	errBanExpiresIn         = aerr(http.StatusBadRequest, "VALIDATION_ERROR",
 		"banExpiresIn must be a number of seconds from 0 to "+strconv.Itoa(maxBanSeconds))
 )
 
@@ -43,6 +52,113 @@ func (p *Plugin) adminRoutes(r *objectos.Router) {
 	r.HandleFunc(http.MethodPost, "/auth/admin/revoke-user-sessions", p.revokeUserSessions)
 	r.HandleFunc(http.MethodPost, "/auth/admin/ban-user", p.banUser)
 	r.HandleFunc(http.MethodPost, "/auth/admin/unban-user", p.unbanUser)
+	r.HandleFunc(http.MethodPost, "/auth/admin/create-user", p.adminCreateUser)
+	r.HandleFunc(http.MethodPost, "/auth/admin/set-user-password", p.setUserPassword)
+}
+
+// adminCreateUser creates a user with a password, as better-auth's
+// createUser: {email, password, name, role?, data?} ⇒ {user}. role is user
+// (the default) or admin; data may give the user's permission_sets and
+// image. Sign-up rules do not apply (the administrator creates the user);
+// the address is unverified until its owner verifies it, as better-auth
+// leaves it.
+func (p *Plugin) adminCreateUser(w http.ResponseWriter, r *http.Request) {
+	s, pr, body, ok := p.adminPost(w, r, errNotAllowedCreate)
+	if !ok {
+		return
+	}
+	email, ok := normalizeEmail(str(body, "email"))
+	if !ok {
+		p.fail(w, r, errInvalidEmail)
+		return
+	}
+	password := str(body, "password")
+	if err := checkPassword(password); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	role := str(body, "role")
+	if role != "" && role != "user" && role != objectos.RoleAdmin {
+		p.fail(w, r, errInvalidRole)
+		return
+	}
+	extra := objectos.Record{}
+	if d, set := body["data"]; set && d != nil {
+		m, ok := d.(map[string]any)
+		if !ok {
+			p.fail(w, r, errCreateUserData)
+			return
+		}
+		for k, v := range m {
+			switch k {
+			case "permission_sets", "image":
+				extra[k] = v
+			default:
+				p.fail(w, r, errCreateUserData)
+				return
+			}
+		}
+	}
+	name := strings.TrimSpace(str(body, "name"))
+	if name == "" {
+		name, _, _ = strings.Cut(email, "@")
+	}
+	ctx := p.asCaller(r, s)
+	if existing, err := p.userByEmail(objectos.AsSystem(ctx), email); err != nil || existing != nil {
+		if err == nil {
+			err = errUserExistsAdmin
+		}
+		p.fail(w, r, err)
+		return
+	}
+	var res *objectos.Result
+	err := p.st.Transact(objectos.AsSystem(ctx), func(tx context.Context) error {
+		user, err := p.createUser(tx, newUser{name: name, email: email, password: password, admin: role == objectos.RoleAdmin})
+		if err != nil {
+			return err
+		}
+		// the rest as the administrator, through the engine's checks
+		// (a permission set must exist)
+		res, err = p.st.Update(objectos.WithPrincipal(tx, pr), ObjUser, user["id"].(string), extra, objectos.WriteOptions{})
+		return err
+	})
+	if objectos.IsCode(err, objectos.CodeUniqueViolation) {
+		err = errUserExistsAdmin
+	}
+	p.answerUser(w, r, res, err)
+}
+
+// setUserPassword sets a user's password, as better-auth's
+// setUserPassword: {userId, newPassword} ⇒ {status: true}. It revokes every
+// session of the user, as a reset does (their API keys are left alone).
+func (p *Plugin) setUserPassword(w http.ResponseWriter, r *http.Request) {
+	s, _, body, ok := p.adminPost(w, r, errNotAllowedSetPassword)
+	if !ok {
+		return
+	}
+	ctx := p.asCaller(r, s)
+	userID, err := userIDOf(body)
+	if err == nil {
+		err = p.checkUser(ctx, userID)
+	}
+	password, isString := body["newPassword"].(string)
+	if err == nil && !isString {
+		err = errNewPasswordRequired
+	}
+	if err == nil {
+		err = checkPassword(password)
+	}
+	if err == nil {
+		err = p.SetPassword(ctx, userID, password)
+	}
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if userID == s.userID {
+		p.clearCookie(w, r)
+	}
+	objectos.WriteJSON(w, http.StatusOK, map[string]any{"status": true})
 }
 
 // adminPost is the preamble of the admin routes: origin, session, the admin

@@ -256,6 +256,7 @@ func TestAdminRoutesRefused(t *testing.T) {
 			{"admin/revoke-user-sessions", map[string]any{"userId": ids["Carol"]}, "YOU_ARE_NOT_ALLOWED_TO_REVOKE_USERS_SESSIONS"},
 			{"admin/ban-user", map[string]any{"userId": ids["Carol"], "banReason": "spam"}, "YOU_ARE_NOT_ALLOWED_TO_BAN_USERS"},
 			{"admin/unban-user", map[string]any{"userId": ids["Carol"]}, "YOU_ARE_NOT_ALLOWED_TO_BAN_USERS"},
+			{"admin/set-user-password", map[string]any{"userId": ids["Carol"], "newPassword": "a new password"}, "YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PASSWORD"},
 		}
 		adminCookie := sessionCookie(e.signIn("ada@example.com", "correct horse"))
 		require.NotNil(t, adminCookie)
@@ -328,5 +329,80 @@ func TestAdminRoutesRefused(t *testing.T) {
 		// other methods are not routes
 		r = e.Bearer(admin).Get("/api/v1/auth/admin/list-user-sessions")
 		assert.Equal(t, 405, r.StatusCode, r.String())
+	})
+}
+
+// TestAdminCreateUser: an administrator creates users with a password (and
+// a role, permission sets), as better-auth's createUser; whatever is wrong
+// with the body creates nobody.
+func TestAdminCreateUser(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e, admin, _ := adminEnv(t, st)
+		users := func() int64 {
+			n, err := e.Stack.Count(objectos.AsSystem(t.Context()), auth.ObjUser, objectos.Query{})
+			require.NoError(t, err)
+			return n
+		}
+		r := e.post("admin/create-user", admin, map[string]any{"email": "Dan@Example.com", "password": "dan's password", "name": "Dan",
+			"data": map[string]any{"image": "https://img.example/dan.png"}})
+		require.Equal(t, 200, r.StatusCode, r.String())
+		assert.Equal(t, "dan@example.com", r.Value("user.email"))
+		assert.Equal(t, "Dan", r.Value("user.name"))
+		assert.Equal(t, "https://img.example/dan.png", r.Value("user.image"))
+		assert.Nil(t, r.Value("user.role"), "an ordinary user, as a sign-up makes one")
+		assert.Equal(t, false, r.Value("user.emailVerified"), "unverified until its owner verifies it")
+		require.Equal(t, 200, e.signIn("dan@example.com", "dan's password").StatusCode, "Dan signs in with it")
+
+		r = e.post("admin/create-user", admin, map[string]any{"email": "eve@example.com", "password": "eve's password", "role": "admin"})
+		require.Equal(t, 200, r.StatusCode, r.String())
+		assert.Equal(t, "admin", r.Value("user.role"))
+		assert.Equal(t, "eve", r.Value("user.name"), "no name: the address's local part")
+
+		before := users()
+		for name, c := range map[string]struct {
+			body   map[string]any
+			status int
+			code   string
+		}{
+			"taken":     {map[string]any{"email": "DAN@example.com", "password": "another password"}, 400, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"},
+			"bad email": {map[string]any{"email": "dan", "password": "another password"}, 400, "INVALID_EMAIL"},
+			"short":     {map[string]any{"email": "fay@example.com", "password": "short"}, 400, "PASSWORD_TOO_SHORT"},
+			"role":      {map[string]any{"email": "fay@example.com", "password": "fay's password", "role": "owner"}, 400, "YOU_ARE_NOT_ALLOWED_TO_SET_NON_EXISTENT_VALUE"},
+			"data":      {map[string]any{"email": "fay@example.com", "password": "fay's password", "data": map[string]any{"role": "admin"}}, 400, "VALIDATION_ERROR"},
+			"data type": {map[string]any{"email": "fay@example.com", "password": "fay's password", "data": "x"}, 400, "VALIDATION_ERROR"},
+			"bad set":   {map[string]any{"email": "fay@example.com", "password": "fay's password", "data": map[string]any{"permission_sets": "x"}}, 400, "VALIDATION_ERROR"},
+		} {
+			r := e.post("admin/create-user", admin, c.body)
+			assert.Equal(t, c.status, r.StatusCode, "%s: %s", name, r.String())
+			assert.Equal(t, c.code, r.Value("code"), name)
+		}
+		assert.Equal(t, before, users(), "no refused body created a user")
+
+		bob := e.signedIn("bob@example.com", "correct horse")
+		body := map[string]any{"email": "gus@example.com", "password": "gus's password"}
+		r = e.post("admin/create-user", bob, body)
+		assert.Equal(t, 403, r.StatusCode)
+		assert.Equal(t, "YOU_ARE_NOT_ALLOWED_TO_CREATE_USERS", r.Value("code"))
+		assert.Equal(t, 401, e.post("admin/create-user", "", body).StatusCode)
+		assert.Equal(t, before, users())
+	})
+}
+
+// TestAdminSetUserPassword: an administrator sets a user's password; the
+// user's sessions end, the old password stops working, the new one works.
+func TestAdminSetUserPassword(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e, admin, ids := adminEnv(t, st)
+		carol := e.signedIn("carol@example.com", "correct horse")
+		r := e.post("admin/set-user-password", admin, map[string]any{"userId": ids["Carol"], "newPassword": "carol's new password"})
+		require.Equal(t, 200, r.StatusCode, r.String())
+		assert.Equal(t, map[string]any{"status": true}, r.Map())
+		assert.False(t, e.works(carol), "her sessions are revoked")
+		assert.True(t, e.works(admin))
+		assert.Equal(t, 401, e.signIn("carol@example.com", "correct horse").StatusCode)
+		assert.Equal(t, 200, e.signIn("carol@example.com", "carol's new password").StatusCode)
+		r = e.post("admin/set-user-password", admin, map[string]any{"userId": ids["Carol"], "newPassword": "short"})
+		assert.Equal(t, 400, r.StatusCode)
+		assert.Equal(t, "PASSWORD_TOO_SHORT", r.Value("code"))
 	})
 }

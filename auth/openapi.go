@@ -218,6 +218,19 @@ func (p *Plugin) OpenAPI() map[string]any {
 			body(object(obj{"userId": userID}, "userId")),
 			merge(ok("Unbanned.", withUser, nil),
 				adminErrs("YOU_ARE_NOT_ALLOWED_TO_BAN_USERS", "VALIDATION_ERROR, INVALID_REQUEST_BODY", 400, 401, 403, 404, 413, 415)))},
+		"/auth/admin/create-user": obj{"post": op("adminCreateUser", "Create a user with a password; administrators only", session,
+			body(object(obj{"email": str, "password": str, "name": str,
+				"role": obj{"type": "string", "enum": []any{"user", "admin"}, "description": "default user"},
+				"data": obj{"type": "object", "additionalProperties": false, "description": "more of the user's fields",
+					"properties": obj{"permission_sets": obj{"type": "array", "items": str}, "image": str}}},
+				"email", "password")),
+			merge(ok("Created.", withUser, nil),
+				adminErrs("YOU_ARE_NOT_ALLOWED_TO_CREATE_USERS", "VALIDATION_ERROR, INVALID_REQUEST_BODY, INVALID_EMAIL, PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, "+
+					"USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL, YOU_ARE_NOT_ALLOWED_TO_SET_NON_EXISTENT_VALUE", 400, 401, 403, 413, 415)))},
+		"/auth/admin/set-user-password": obj{"post": op("setUserPassword", "Set a user's password and revoke their sessions; administrators only", session,
+			body(object(obj{"userId": userID, "newPassword": str}, "userId", "newPassword")),
+			merge(ok("Set.", status, nil),
+				adminErrs("YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PASSWORD", "VALIDATION_ERROR, INVALID_REQUEST_BODY, PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG", 400, 401, 403, 404, 413, 415)))},
 	}
 	schemas := obj{
 		"AuthError": object(obj{"code": str, "message": str}, "code", "message"),
