@@ -14,7 +14,7 @@
 import assert from "node:assert/strict";
 import { createHmac, createPublicKey, verify } from "node:crypto";
 import { createAuthClient } from "better-auth/client";
-import { jwtClient, twoFactorClient } from "better-auth/client/plugins";
+import { adminClient, jwtClient, twoFactorClient } from "better-auth/client/plugins";
 import { ObjectStackClient, createFilter } from "@objectstack/client";
 import openapiTS, { astToString } from "openapi-typescript";
 import { email, finish, origin, password, step } from "./harness.mjs";
@@ -58,7 +58,7 @@ const rejectsWith = (promise, status, code) =>
 let token;
 const auth = createAuthClient({
   baseURL: `${origin}/api/v1/auth`,
-  plugins: [jwtClient()],
+  plugins: [jwtClient(), adminClient()],
   fetchOptions: {
     onSuccess: (ctx) => {
       const t = ctx.response.headers.get("set-auth-token");
@@ -369,6 +369,28 @@ await step("auth: updateUser and listSessions", async () => {
   const current = (await auth.getSession()).data.session.id;
   assert.ok(list.data.some((s) => s.id === current));
   assert.ok(list.data.every((s) => !("token" in s)), "tokens are never listed");
+});
+await step("admin: createUser and setUserPassword (adminClient); the user's session ends", async () => {
+  const userEmail = `${run}-user@example.com`;
+  const created = await auth.admin.createUser({ email: userEmail, password: "first-password-1", name: "Interop User" });
+  assert.equal(created.error, null, JSON.stringify(created.error));
+  assert.equal(created.data.user.email, userEmail);
+  assert.equal(created.data.user.name, "Interop User");
+  const dup = await auth.admin.createUser({ email: userEmail.toUpperCase(), password: "first-password-1", name: "Again" });
+  assert.equal(dup.error?.status, 400);
+  assert.equal(dup.error.code, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL");
+  const other = createAuthClient({ baseURL: `${origin}/api/v1/auth` });
+  const signedIn = await patient(() => other.signIn.email({ email: userEmail, password: "first-password-1" }));
+  assert.equal(signedIn.error, null, JSON.stringify(signedIn.error));
+  const theirs = signedIn.data.token;
+  const sessionOf = async (t) => (await fetch(`${origin}/api/v1/auth/get-session`, { headers: { Authorization: `Bearer ${t}` } })).json();
+  assert.equal((await sessionOf(theirs)).user.email, userEmail);
+  const set = await auth.admin.setUserPassword({ userId: created.data.user.id, newPassword: "second-password-2" });
+  assert.equal(set.error, null, JSON.stringify(set.error));
+  assert.equal(set.data.status, true);
+  assert.equal(await sessionOf(theirs), null, "their session is revoked");
+  assert.equal((await patient(() => other.signIn.email({ email: userEmail, password: "first-password-1" }))).error?.status, 401);
+  assert.equal((await patient(() => other.signIn.email({ email: userEmail, password: "second-password-2" }))).error, null);
 });
 await step("auth: changePassword (and back); other sessions are revoked", async () => {
   const second = await fetch(`${origin}/api/v1/auth/sign-in/email`, {
