@@ -179,6 +179,12 @@ func (p *Plugin) adminPost(w http.ResponseWriter, r *http.Request, forbidden *au
 		p.fail(w, r, forbidden)
 		return nil, nil, nil, false
 	}
+	if p.needsTwoFactor(s, pr) {
+		// the routes an administrator without two-factor keeps are their
+		// own account's, not these, which reach everyone's
+		p.fail(w, r, errTwoFactorRequiredAuth)
+		return nil, nil, nil, false
+	}
 	body, ok := p.readBody(w, r)
 	if !ok {
 		return nil, nil, nil, false

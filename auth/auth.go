@@ -600,6 +600,11 @@ func errTwoFactorRequired() error {
 		"Administrators must turn on two-factor sign-in (POST /auth/two-factor/enable) first.").With("reason", "TWO_FACTOR_REQUIRED")
 }
 
+// errTwoFactorRequiredAuth is errTwoFactorRequired on the auth routes,
+// whose envelope (better-auth's {code, message}) has no details.
+var errTwoFactorRequiredAuth = aerr(http.StatusForbidden, "TWO_FACTOR_REQUIRED",
+	"Administrators must turn on two-factor sign-in (POST /auth/two-factor/enable) first")
+
 // credentials finds a session token: the bearer token first, then the
 // cookie.
 func (p *Plugin) credentials(r *http.Request) (string, objectos.AuthMethod) {

@@ -366,7 +366,7 @@ func (p *Plugin) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.needsTwoFactor(s, s.principal(objectos.AuthSession)) {
-		p.fail(w, r, errTwoFactorRequired())
+		p.fail(w, r, errTwoFactorRequiredAuth)
 		return
 	}
 	t, err := p.signJWT(r.Context(), s)

@@ -251,8 +251,27 @@ func TestRequireTwoFactorForAdmins(t *testing.T) {
 		r := b.Get("/api/v1/data/note")
 		assert.Equal(t, 403, r.StatusCode, r.String())
 		assert.Equal(t, "TWO_FACTOR_REQUIRED", r.Value("reason"))
-		assert.Equal(t, 403, b.Get("/api/v1/auth/token").StatusCode, "no JWT to go around it")
+		tok := b.Get("/api/v1/auth/token")
+		assert.Equal(t, 403, tok.StatusCode, "no JWT to go around it")
+		assert.Equal(t, "TWO_FACTOR_REQUIRED", tok.Value("code"))
 		assert.Equal(t, 200, b.Get("/api/v1/auth/get-session").StatusCode, "the auth routes work")
+		// but not the administrator's: they reach other accounts
+		bob := e.Browser()
+		require.Equal(t, 200, bob.Post(tfSignIn, map[string]any{"email": "bob@example.com", "password": "battery staple"}).StatusCode)
+		bobID := bob.Get("/api/v1/auth/get-session").Value("user.id").(string)
+		for path, body := range map[string]map[string]any{
+			"admin/set-user-password":    {"userId": bobID, "newPassword": "taken over now"},
+			"admin/create-user":          {"email": "mallory@example.com", "password": "a backdoor account", "role": "admin"},
+			"admin/ban-user":             {"userId": bobID},
+			"admin/revoke-user-sessions": {"userId": bobID},
+			"admin/list-user-sessions":   {"userId": bobID},
+		} {
+			r := b.Post("/api/v1/auth/"+path, body)
+			assert.Equal(t, 403, r.StatusCode, "%s: %s", path, r.String())
+			assert.Equal(t, "TWO_FACTOR_REQUIRED", r.Value("code"), path)
+		}
+		assert.Equal(t, 200, bob.Get("/api/v1/data/note").StatusCode, "Bob kept his session")
+		assert.Equal(t, 200, e.signIn("bob@example.com", "battery staple").StatusCode, "and his password")
 
 		r = b.Post(tfEnable, map[string]any{"password": "correct horse"})
 		require.Equal(t, 200, r.StatusCode, r.String())

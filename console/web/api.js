@@ -20,7 +20,8 @@ export class ApiError extends Error {
     this.code = code;
     this.fields = Array.isArray(err.fields) ? err.fields : (nested && Array.isArray(nested.fields) ? nested.fields : []);
     const details = nested && nested.details && typeof nested.details === 'object' ? nested.details : {};
-    this.reason = typeof details.reason === 'string' ? details.reason : '';
+    // the auth routes name the reason as their code (better-auth's envelope)
+    this.reason = typeof details.reason === 'string' ? details.reason : (code === 'TWO_FACTOR_REQUIRED' ? code : '');
     this.retryAfter = 0;
     this.body = err;
   }
