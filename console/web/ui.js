@@ -142,6 +142,7 @@ export function field(label, control, { hint, required, error, el } = {}) {
 export function showFieldErrors(form, fields) {
   for (const el of form.querySelectorAll('.field')) {
     const e = el.querySelector('.field-error');
+    if (!e) continue; // a row of a group of checkboxes: no error of its own
     const c = el.querySelector('input, select, textarea');
     e.hidden = true;
     e.textContent = '';
@@ -151,7 +152,7 @@ export function showFieldErrors(form, fields) {
   let first = null;
   for (const f of fields || []) {
     const el = form.querySelector('.field[data-field="' + CSS.escape(f.field || '') + '"]');
-    if (!el) { rest.push((f.field ? f.field + ': ' : '') + f.message); continue; }
+    if (!el || !el.querySelector('.field-error')) { rest.push((f.field ? f.field + ': ' : '') + f.message); continue; }
     const e = el.querySelector('.field-error');
     e.textContent = f.message;
     if (f.code) e.dataset.code = f.code;
