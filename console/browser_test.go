@@ -232,6 +232,15 @@ func (c *twoFactorConsole) post(t *testing.T, path, token string, body any) (int
 	return res.StatusCode, answer
 }
 
+// signIn signs in through the API and returns the session's token and the
+// user's id.
+func (c *twoFactorConsole) signIn(t *testing.T, email, password string) (token, userID string) {
+	t.Helper()
+	status, answer := c.post(t, "/auth/sign-in/email", "", map[string]any{"email": email, "password": password})
+	require.Equal(t, http.StatusOK, status, answer)
+	return answer["token"].(string), answer["user"].(map[string]any)["id"].(string)
+}
+
 // turnOnTwoFactor turns two-factor on for the user through the API, as a
 // user would (enable with the password, then a code of the new secret),
 // and returns the secret and the backup codes. The clock then moves on a
@@ -316,6 +325,20 @@ func (p consolePage) submitCode(sel, code string) string {
 	form := `document.querySelector(` + jsString(sel) + `)`
 	poll(p.t, p.ctx, `!`+form+` || (!`+form+`.querySelector("button[type=submit]").disabled && `+form+`.querySelector("[role=alert]") !== null)`)
 	return p.eval(`(` + form + ` && ` + form + `.querySelector("[role=alert]")) ? ` + form + `.querySelector("[role=alert]").textContent : ""`)
+}
+
+// labelOf returns the text of the label of the control sel names.
+func (p consolePage) labelOf(sel string) string {
+	p.t.Helper()
+	return strings.TrimSpace(p.eval(`document.querySelector("label[for='" + document.querySelector(` + jsString(sel) + `).id + "']").textContent`))
+}
+
+// fieldError returns the error shown on the field of form named name,
+// "" for none.
+func (p consolePage) fieldError(form, name string) string {
+	p.t.Helper()
+	e := `document.querySelector(` + jsString(form+` .field[data-field="`+name+`"] .field-error`) + `)`
+	return p.eval(e + `.hidden ? "" : ` + e + `.textContent`)
 }
 
 // signedInAs waits for the page of a signed-in user.
@@ -545,4 +568,79 @@ func TestConsoleTurnOnTwoFactor(t *testing.T) {
 	p.heading("Data")
 
 	assert.Empty(t, consoleErrors(errs, 400, 401, 403), "console errors or CSP violations")
+}
+
+// An administrator creates users in the console: the form says on its
+// fields what is wrong (a password too short, before anything is sent; an
+// email taken, as the API says, with the API's code), a user created opens
+// their page with the permission sets given, and they sign in with the
+// password. The checkbox makes an administrator.
+func TestConsoleCreateUser(t *testing.T) {
+	browser := browsertest.New(t)
+	c := newTwoFactorConsole(t, auth.Options{}, 1000)
+
+	ctx, cancel := context.WithTimeout(browser, 90*time.Second)
+	defer cancel()
+	errs := browsertest.CollectErrors(t, ctx)
+	p := consolePage{t, ctx}
+	p.do(chromedp.EmulateViewport(1280, 900), chromedp.Navigate(c.root+"users"))
+	p.signInWithPassword("admin@example.com", "change-me-now")
+	p.heading("Users")
+	p.do(chromedp.Click(chromedp.CSS(`#new-user`)))
+	p.heading("New user")
+	const form = "#new-user-form"
+	assert.Equal(t, "Name", p.labelOf(form+" input[name=name]"))
+	assert.Equal(t, "Email *", p.labelOf(form+" input[name=email]"))
+	assert.Equal(t, "Password *", p.labelOf(form+" input[name=password]"))
+	assert.Equal(t, "Administrator", p.labelOf(form+" input[name=role]"))
+	assert.Contains(t, p.eval(`document.querySelector("#new-user-form input[value=shop_clerk]").closest("label").textContent`), "Clerk")
+	assert.Contains(t, p.eval(`document.querySelector("#new-user-form input[name=password]").closest(".field").textContent`), "8 to 128 characters.")
+
+	// a password too short is refused on its field
+	p.do(chromedp.SendKeys(chromedp.CSS(form+` input[name=name]`), "Dan"),
+		chromedp.SendKeys(chromedp.CSS(form+` input[name=email]`), "dan@example.com"),
+		chromedp.SendKeys(chromedp.CSS(form+` input[name=password]`), "short"),
+		chromedp.Click(chromedp.CSS(form+` input[value=shop_clerk]`)),
+		chromedp.Click(chromedp.CSS(form+` button[type=submit]`)))
+	assert.Equal(t, "The password needs at least 8 characters.", p.fieldError(form, "password"))
+	assert.Equal(t, "true", p.eval(`document.querySelector("#new-user-form input[name=password]").getAttribute("aria-invalid")`))
+	assert.Equal(t, "password", p.eval(`document.activeElement.name`), "the field in error has the focus")
+
+	// created: their page, with the permission set
+	p.eval(`document.querySelector("#new-user-form input[name=password]").value = ""`)
+	p.do(chromedp.SendKeys(chromedp.CSS(form+` input[name=password]`), "dan's password"+kb.Enter))
+	p.heading("Dan")
+	id := strings.TrimPrefix(p.eval(`location.pathname`), "/api/v1/console/users/")
+	require.NotEmpty(t, id)
+	assert.Equal(t, "true", p.eval(`String(document.querySelector("section input[value=shop_clerk]").checked)`))
+	assert.Contains(t, p.eval(`document.querySelector(".facts").innerText`), "dan@example.com")
+	_, danID := c.signIn(t, "dan@example.com", "dan's password")
+	assert.Equal(t, id, danID, "Dan signs in with the password the administrator gave")
+
+	// the same email again: the API's error, on the email field
+	p.do(chromedp.Navigate(c.root + "users/new"))
+	p.heading("New user")
+	p.do(chromedp.SendKeys(chromedp.CSS(form+` input[name=name]`), "Eve"),
+		chromedp.SendKeys(chromedp.CSS(form+` input[name=email]`), "DAN@example.com"),
+		chromedp.SendKeys(chromedp.CSS(form+` input[name=password]`), "eve's password"+kb.Enter))
+	poll(t, ctx, `document.querySelector("#new-user-form [role=alert]") !== null`)
+	assert.Equal(t, "The user was not created: User already exists. Use another email. (USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL)",
+		p.eval(`document.querySelector("#new-user-form [role=alert]").textContent`))
+	assert.Equal(t, "A user with this email already exists.", p.fieldError(form, "email"))
+	assert.Equal(t, "true", p.eval(`document.querySelector("#new-user-form input[name=email]").getAttribute("aria-invalid")`))
+	assert.Equal(t, "New user", p.eval(`document.querySelector("h1").textContent`))
+	p.screenshot("new-user-taken.png")
+
+	// another email, and an administrator
+	p.eval(`document.querySelector("#new-user-form input[name=email]").value = ""`)
+	p.do(chromedp.SendKeys(chromedp.CSS(form+` input[name=email]`), "eve@example.com"),
+		chromedp.Click(chromedp.CSS(form+` input[name=role]`)),
+		chromedp.Click(chromedp.CSS(form+` button[type=submit]`)))
+	p.heading("Eve")
+	assert.Contains(t, p.eval(`document.querySelector(".facts").innerText`), "admin")
+	status, answer := c.post(t, "/auth/sign-in/email", "", map[string]any{"email": "eve@example.com", "password": "eve's password"})
+	require.Equal(t, http.StatusOK, status, answer)
+	assert.Equal(t, "admin", answer["user"].(map[string]any)["role"])
+
+	assert.Empty(t, consoleErrors(errs, 400), "console errors or CSP violations")
 }

@@ -31,6 +31,11 @@ objects:
       due: {type: datetime, label: Due}
       flag: {type: boolean, label: Flag}
       labels: {type: tags, label: Labels}
+permissionSets:
+  - name: shop_clerk
+    label: Clerk
+    objects:
+      shop_item: {allowRead: true, allowCreate: true}
 `
 
 func newStack(t *testing.T, base string, cons *console.Plugin) *objectos.Stack {
@@ -68,7 +73,7 @@ func TestShell(t *testing.T) {
 			cons := console.New(console.Options{Path: tc.path, Title: `Shop <console>`})
 			st := newStack(t, tc.base, cons)
 			assert.Equal(t, tc.root, cons.URL())
-			for _, p := range []string{"", "keys", "data/shop_item/123/edit", "users?search=x"} {
+			for _, p := range []string{"", "keys", "data/shop_item/123/edit", "users?search=x", "users/new"} {
 				res, body := get(t, st, tc.root+p)
 				require.Equal(t, http.StatusOK, res.StatusCode, p)
 				assert.Equal(t, "text/html; charset=utf-8", res.Header.Get("Content-Type"))

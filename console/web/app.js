@@ -3,7 +3,7 @@
 import { call, consoleRoot, onBusy, whenSignedOut, whenSessionEnds, forget, ApiError, unwrap } from './api.js';
 import { h, clear, describe, field, running, alertBox, dialog } from './ui.js';
 import { keysPage } from './keys.js';
-import { usersPage, userPage } from './users.js';
+import { usersPage, userPage, newUserPage } from './users.js';
 import { objectsPage, tablePage, recordPage, formPage } from './data.js';
 import { secondFactorForm, twoFactorPage } from './twofactor.js';
 
@@ -330,6 +330,7 @@ export async function render() {
       case 'users':
         if (!isAdmin()) return forbidden();
         if (parts.length === 1) return await usersPage(query);
+        if (parts.length === 2 && parts[1] === 'new') return await newUserPage();
         if (parts.length === 2) return await userPage(parts[1]);
         break;
       case 'data':

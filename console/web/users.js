@@ -1,6 +1,7 @@
-// Users, for administrators: search, permission sets, bans and sessions.
+// Users, for administrators: search, creating one, permission sets, bans
+// and sessions.
 import { call, unwrap } from './api.js';
-import { h, clear, field, running, confirm, toast, when, alertBox, pageAlert } from './ui.js';
+import { h, clear, field, running, confirm, toast, when, alertBox, pageAlert, showFieldErrors, uid } from './ui.js';
 import { drawer, go, link, me } from './app.js';
 import { pagedTable, parseSort, sortParam, toggled } from './table.js';
 
@@ -30,7 +31,132 @@ export async function usersPage(q) {
     ],
     load: (cursor) => call('GET', '/data/sys_user', { query: { search: q.get('search'), sort: sortParam(sort), limit: 25, cursor } }),
   });
-  page('Users', form, table);
+  page('Users', h('div', { class: 'toolbar' }, link('users/new', 'New user', { class: 'button', id: 'new-user' })), form, table);
+}
+
+// permissionSets returns the permission sets the artifact declares.
+async function permissionSets() {
+  return unwrap(await call('GET', '/meta/permission')).items || [];
+}
+
+// passwordRules returns the lengths a password may have
+// ({minPasswordLength, maxPasswordLength}), or null when the API did not
+// say: the API checks them either way.
+async function passwordRules() {
+  try {
+    const ep = ((await call('GET', '/auth/config', { quiet401: true })) || {}).emailPassword || {};
+    return ep.minPasswordLength > 0 && ep.maxPasswordLength > 0 ? ep : null;
+  } catch (err) {
+    return null;
+  }
+}
+
+function passwordHint(rules) {
+  return rules ? rules.minPasswordLength + ' to ' + rules.maxPasswordLength + ' characters.' : undefined;
+}
+
+const tooShort = (rules) => 'The password needs at least ' + rules.minPasswordLength + ' characters.';
+const tooLong = (rules) => 'The password may have at most ' + rules.maxPasswordLength + ' characters.';
+
+// passwordProblem says what is wrong with a new password, or ''; the
+// lengths count characters, as the API does.
+function passwordProblem(password, rules) {
+  if (!password) return 'Enter a password.';
+  const n = [...password].length;
+  if (rules && n < rules.minPasswordLength) return tooShort(rules);
+  if (rules && n > rules.maxPasswordLength) return tooLong(rules);
+  return '';
+}
+
+// setChoices is a checkbox for each permission set, checked for those in
+// held: {el, chosen()}, chosen() giving the names checked.
+function setChoices(sets, held, legend, { hideLegend } = {}) {
+  const boxes = sets.map((s) => h('input', { type: 'checkbox', name: 'permission_sets', value: s.name, checked: held.has(s.name) }));
+  const el = h('fieldset', null, h('legend', { class: hideLegend ? 'visually-hidden' : null, text: legend }),
+    sets.length ? sets.map((s, i) => h('div', { class: 'field check' },
+      h('label', null, boxes[i], ' ', s.label || s.name, ' ', h('code', { class: 'muted', text: s.name }),
+        s.isDefault ? h('span', { class: 'muted', text: ' (everyone holds it)' }) : null))) :
+      h('p', { class: 'muted', text: 'The artifact declares no permission sets.' }));
+  return { el, chosen: () => boxes.filter((b) => b.checked).map((b) => b.value) };
+}
+
+// The API's refusals of create-user that are about one field: the field,
+// and what to say there (the message of the API when null).
+const createUserRefusals = {
+  INVALID_EMAIL: ['email', () => 'This is not a valid email address.'],
+  USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL: ['email', () => 'A user with this email already exists.'],
+  PASSWORD_TOO_SHORT: ['password', (rules) => rules && tooShort(rules)],
+  PASSWORD_TOO_LONG: ['password', (rules) => rules && tooLong(rules)],
+  YOU_ARE_NOT_ALLOWED_TO_SET_NON_EXISTENT_VALUE: ['role', () => null],
+};
+
+// newUserPage creates a user with a password (admin/create-user): their
+// name, email, whether they are an administrator and their permission
+// sets; then it opens the new user's page.
+export async function newUserPage() {
+  const { page, problem } = drawer();
+  let sets;
+  let rules;
+  try {
+    [sets, rules] = await Promise.all([permissionSets(), passwordRules()]);
+  } catch (err) {
+    return problem(err);
+  }
+  const name = h('input', { type: 'text', name: 'name', autocomplete: 'off', maxlength: 200 });
+  const email = h('input', { type: 'email', name: 'email', autocomplete: 'off', spellcheck: 'false' });
+  const password = h('input', { type: 'password', name: 'password', autocomplete: 'new-password' });
+  const admin = h('input', { type: 'checkbox', name: 'role', id: uid('f') });
+  const adminHint = uid('hint');
+  const adminErr = h('p', { class: 'field-error', id: admin.id + '-error', hidden: true });
+  admin.setAttribute('aria-describedby', adminHint + ' ' + adminErr.id);
+  const choices = setChoices(sets, new Set(), 'Permission sets');
+  const submit = h('button', { type: 'submit' }, 'Create user');
+  const msg = h('div', { 'aria-live': 'assertive' });
+  const form = h('form', { class: 'card', id: 'new-user-form', novalidate: true },
+    h('div', { class: 'row' },
+      field('Name', name, { hint: 'Leave it empty to use the part of the email before the @.' }),
+      field('Email', email, { required: true })),
+    field('Password', password, { required: true, hint: [passwordHint(rules), 'They sign in with it; give it to them safely.'].filter(Boolean).join(' ') }),
+    h('div', { class: 'field check', 'data-field': 'role' },
+      h('label', { for: admin.id }, admin, ' Administrator'),
+      h('p', { class: 'hint', id: adminHint, text: 'Administrators have every permission whatever their sets, and manage users here.' }),
+      adminErr),
+    choices.el,
+    msg,
+    h('div', { class: 'buttons' }, submit, link('users', 'Cancel', { class: 'button secondary' })));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    clear(msg);
+    const local = [];
+    if (!email.value.trim()) local.push({ field: 'email', message: 'Enter their email address.' });
+    const bad = passwordProblem(password.value, rules);
+    if (bad) local.push({ field: 'password', message: bad });
+    showFieldErrors(form, local);
+    if (local.length) return;
+    running(submit, async () => {
+      const body = { email: email.value.trim(), password: password.value, role: admin.checked ? 'admin' : 'user' };
+      if (name.value.trim()) body.name = name.value.trim();
+      const chosen = choices.chosen();
+      if (chosen.length) body.data = { permission_sets: chosen };
+      let user;
+      try {
+        user = (await call('POST', '/auth/admin/create-user', { body })).user;
+      } catch (err) {
+        const refusal = createUserRefusals[err.code];
+        showFieldErrors(form, refusal ? [{ field: refusal[0], code: err.code, message: refusal[1](rules) || err.message }] : []);
+        clear(msg, alertBox(Object.assign(err, { message: 'The user was not created: ' + err.message })));
+        return;
+      }
+      password.value = '';
+      toast('User ' + (user.name || user.email) + ' created.');
+      go('users/' + encodeURIComponent(user.id));
+    });
+  });
+  page('New user',
+    h('p', { class: 'muted' }, link('users', '← Users')),
+    h('p', { class: 'lead', text: 'The user signs in with this email and password. Fields marked * are required.' }),
+    form);
+  name.focus();
 }
 
 export async function userPage(id) {
@@ -40,7 +166,7 @@ export async function userPage(id) {
   try {
     [user, sets] = await Promise.all([
       call('GET', '/data/sys_user/' + encodeURIComponent(id)).then((a) => a.record),
-      call('GET', '/meta/permission').then((a) => unwrap(a).items || []),
+      permissionSets(),
     ]);
   } catch (err) {
     return problem(err);
@@ -63,25 +189,20 @@ export async function userPage(id) {
 }
 
 function setsCard(host, user, sets) {
-  const held = new Set(user.permission_sets || []);
-  const boxes = sets.map((s) => h('input', { type: 'checkbox', name: 'permission_sets', value: s.name, checked: held.has(s.name) }));
+  const choices = setChoices(sets, new Set(user.permission_sets || []), 'Permission sets held', { hideLegend: true });
   const submit = h('button', { type: 'submit' }, 'Save permission sets');
   const msg = h('div', { 'aria-live': 'polite' });
   const form = h('form', { novalidate: true },
     h('h2', { id: 'sets-title', text: 'Permission sets' }),
     user.role === 'admin' ? h('p', { class: 'muted', text: 'Administrators have every permission whatever their sets.' }) : null,
-    h('fieldset', null, h('legend', { class: 'visually-hidden', text: 'Permission sets held' }),
-      sets.length ? sets.map((s, i) => h('div', { class: 'field check' },
-        h('label', null, boxes[i], ' ', s.label || s.name, ' ', h('code', { class: 'muted', text: s.name }),
-          s.isDefault ? h('span', { class: 'muted', text: ' (everyone holds it)' }) : null))) :
-        h('p', { class: 'muted', text: 'The artifact declares no permission sets.' })),
+    choices.el,
     msg,
     h('div', { class: 'buttons' }, submit));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     running(submit, async () => {
       clear(msg);
-      const chosen = boxes.filter((b) => b.checked).map((b) => b.value);
+      const chosen = choices.chosen();
       try {
         const res = await call('PATCH', '/data/sys_user/' + encodeURIComponent(user.id), { body: { permission_sets: chosen } });
         user.permission_sets = res.record.permission_sets;
