@@ -232,6 +232,23 @@ func (c *twoFactorConsole) post(t *testing.T, path, token string, body any) (int
 	return res.StatusCode, answer
 }
 
+// get asks the API for path, with a bearer token unless it is "", and
+// returns the status and the answer (nil for null).
+func (c *twoFactorConsole) get(t *testing.T, path, token string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, c.api+path, nil)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var answer map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&answer)
+	return res.StatusCode, answer
+}
+
 // signIn signs in through the API and returns the session's token and the
 // user's id.
 func (c *twoFactorConsole) signIn(t *testing.T, email, password string) (token, userID string) {
@@ -643,4 +660,76 @@ func TestConsoleCreateUser(t *testing.T) {
 	assert.Equal(t, "admin", answer["user"].(map[string]any)["role"])
 
 	assert.Empty(t, consoleErrors(errs, 400), "console errors or CSP violations")
+}
+
+// An administrator sets another user's password in the console: the
+// dialog says that it signs them out everywhere and asks for the password
+// twice; once it is set, the user's session is refused and so is their old
+// password, and the new one signs them in. Setting one's own password
+// signs the console out, and the new one signs in again.
+func TestConsoleSetUserPassword(t *testing.T) {
+	browser := browsertest.New(t)
+	c := newTwoFactorConsole(t, auth.Options{}, 1000)
+	adminToken, adminID := c.signIn(t, "admin@example.com", "change-me-now")
+	status, answer := c.post(t, "/auth/admin/create-user", adminToken,
+		map[string]any{"email": "carol@example.com", "password": "carol's password", "name": "Carol"})
+	require.Equal(t, http.StatusOK, status, answer)
+	carolToken, carolID := c.signIn(t, "carol@example.com", "carol's password")
+	status, answer = c.get(t, "/auth/get-session", carolToken)
+	require.Equal(t, http.StatusOK, status)
+	require.NotNil(t, answer, "Carol's session works")
+
+	ctx, cancel := context.WithTimeout(browser, 90*time.Second)
+	defer cancel()
+	errs := browsertest.CollectErrors(t, ctx)
+	p := consolePage{t, ctx}
+	p.do(chromedp.EmulateViewport(1280, 900), chromedp.Navigate(c.root+"users/"+carolID))
+	p.signInWithPassword("admin@example.com", "change-me-now")
+	p.heading("Carol")
+	poll(t, ctx, `document.querySelectorAll("#sessions-title ~ div tbody tr").length === 1`)
+
+	p.do(chromedp.Click(chromedp.CSS(`#set-password`)))
+	poll(t, ctx, `document.getElementById("dialog").open && document.getElementById("dialog-title").textContent === "Set the password of Carol"`)
+	assert.Contains(t, p.eval(`document.getElementById("set-password-note").textContent`), "This signs Carol out everywhere.")
+	assert.Equal(t, "New password *", p.labelOf(`#dialog input[name=newPassword]`))
+	assert.Equal(t, "Confirm the new password *", p.labelOf(`#dialog input[name=confirmPassword]`))
+	assert.Contains(t, p.eval(`document.querySelector("#dialog input[name=newPassword]").getAttribute("aria-describedby")`), "set-password-note")
+	// the two differ: said on the confirmation, and nothing is sent
+	p.do(chromedp.SendKeys(chromedp.CSS(`#dialog input[name=newPassword]`), "carol's new password"),
+		chromedp.SendKeys(chromedp.CSS(`#dialog input[name=confirmPassword]`), "carol's new passwort"+kb.Enter))
+	assert.Equal(t, "The two passwords differ.", p.fieldError("#set-password-form", "confirmPassword"))
+	assert.Equal(t, "true", p.eval(`String(document.getElementById("dialog").open)`))
+	p.screenshot("set-password.png")
+	p.eval(`document.querySelector("#dialog input[name=confirmPassword]").value = ""`)
+	p.do(chromedp.SendKeys(chromedp.CSS(`#dialog input[name=confirmPassword]`), "carol's new password"+kb.Enter))
+	poll(t, ctx, `!document.getElementById("dialog").open && document.body.innerText.includes("No live session.")`)
+	assert.Contains(t, p.eval(`document.getElementById("toast").textContent`), "signed out everywhere")
+	assert.NotContains(t, p.eval(`document.documentElement.outerHTML`), "carol's new password", "the password is not kept in the page")
+
+	status, answer = c.get(t, "/auth/get-session", carolToken)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Nil(t, answer, "Carol's session is revoked")
+	status, _ = c.post(t, "/auth/sign-in/email", "", map[string]any{"email": "carol@example.com", "password": "carol's password"})
+	assert.Equal(t, http.StatusUnauthorized, status, "the old password is refused")
+	_, id := c.signIn(t, "carol@example.com", "carol's new password")
+	assert.Equal(t, carolID, id)
+
+	// one's own: the console is signed out, and the new password signs in
+	p.do(chromedp.Navigate(c.root + "users/" + adminID))
+	p.heading("admin")
+	p.do(chromedp.Click(chromedp.CSS(`#set-password`)))
+	poll(t, ctx, `document.getElementById("dialog").open && document.getElementById("dialog-title").textContent === "Set your password"`)
+	assert.Contains(t, p.eval(`document.getElementById("set-password-note").textContent`), "this browser too")
+	p.do(chromedp.SendKeys(chromedp.CSS(`#dialog input[name=newPassword]`), "admin's new password"),
+		chromedp.SendKeys(chromedp.CSS(`#dialog input[name=confirmPassword]`), "admin's new password"+kb.Enter))
+	p.heading("Sign in")
+	assert.Equal(t, "true", p.eval(`String(document.getElementById("who").hidden)`))
+	status, answer = c.get(t, "/auth/get-session", adminToken)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Nil(t, answer, "every session of the administrator is revoked")
+	p.signInWithPassword("admin@example.com", "admin's new password")
+	p.heading("admin")
+	assert.Equal(t, "/api/v1/console/users/"+adminID, p.eval(`location.pathname`), "back on their page")
+
+	assert.Empty(t, consoleErrors(errs), "console errors or CSP violations")
 }

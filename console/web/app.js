@@ -190,15 +190,23 @@ function frame() {
   const signOut = h('button', { type: 'button', class: 'secondary small', id: 'sign-out' }, 'Sign out');
   signOut.addEventListener('click', () => running(signOut, async () => {
     try { await call('POST', '/auth/sign-out', { body: {} }); } catch (e) { /* signed out either way */ }
-    me.user = null;
-    me.mustTurnOnTwoFactor = false;
-    forget();
-    go('signin', null, { replace: true });
+    signedOut();
   }));
   clear(who, h('span', { id: 'signed-in-as' }, 'Signed in as ',
     h('strong', { text: me.user.name || me.user.email }), ' ',
     h('span', { class: 'muted', text: '(' + me.user.email + (isAdmin() ? ', administrator' : '') + ')' })), signOut);
   who.hidden = false;
+}
+
+// signedOut forgets who was signed in, whose session has just ended (they
+// signed out, or their password was set), and goes to the sign-in page;
+// next is where to go once signed in again.
+export function signedOut(next) {
+  me.user = null;
+  me.session = null;
+  me.mustTurnOnTwoFactor = false;
+  forget();
+  go('signin', { next }, { replace: true });
 }
 
 // signInPage asks for the email and the password and, for a user with

@@ -1,8 +1,8 @@
-// Users, for administrators: search, creating one, permission sets, bans
-// and sessions.
+// Users, for administrators: search, creating one, permission sets,
+// setting a password, bans and sessions.
 import { call, unwrap } from './api.js';
-import { h, clear, field, running, confirm, toast, when, alertBox, pageAlert, showFieldErrors, uid } from './ui.js';
-import { drawer, go, link, me } from './app.js';
+import { h, clear, field, running, confirm, dialog, toast, when, alertBox, pageAlert, showFieldErrors, uid } from './ui.js';
+import { drawer, go, link, me, signedOut } from './app.js';
 import { pagedTable, parseSort, sortParam, toggled } from './table.js';
 
 export async function usersPage(q) {
@@ -163,10 +163,12 @@ export async function userPage(id) {
   const { page, problem } = drawer();
   let user;
   let sets;
+  let rules;
   try {
-    [user, sets] = await Promise.all([
+    [user, sets, rules] = await Promise.all([
       call('GET', '/data/sys_user/' + encodeURIComponent(id)).then((a) => a.record),
       permissionSets(),
+      passwordRules(),
     ]);
   } catch (err) {
     return problem(err);
@@ -174,6 +176,7 @@ export async function userPage(id) {
   const self = user.id === me.user.id;
   const setsHost = h('section', { class: 'card', 'aria-labelledby': 'sets-title' });
   const banHost = h('section', { class: 'card', 'aria-labelledby': 'ban-title' });
+  const passwordHost = h('section', { class: 'card', 'aria-labelledby': 'password-title' });
   const sessionsHost = h('section', { class: 'card', 'aria-labelledby': 'sessions-title' });
   page(user.name || user.email,
     h('dl', { class: 'facts' },
@@ -182,9 +185,10 @@ export async function userPage(id) {
       h('dt', null, 'Created'), h('dd', null, when(user.created_at)),
       h('dt', null, 'Last sign-in'), h('dd', null, when(user.last_login_at)),
       h('dt', null, 'API keys'), h('dd', null, link('keys?scope=all&user=' + encodeURIComponent(user.id), 'See their keys'))),
-    setsHost, banHost, sessionsHost);
+    setsHost, banHost, passwordHost, sessionsHost);
   setsCard(setsHost, user, sets);
   banCard(banHost, user, self);
+  passwordCard(passwordHost, user, self, rules);
   sessionsCard(sessionsHost, user);
 }
 
@@ -267,6 +271,71 @@ function banCard(host, user, self) {
     });
   });
   clear(host, form);
+}
+
+// passwordCard sets the user's password (admin/set-user-password), which
+// signs them out everywhere; setting one's own signs this browser out too.
+function passwordCard(host, user, self, rules) {
+  const who = user.name || user.email;
+  const msg = h('div', { 'aria-live': 'polite' });
+  const set = h('button', { type: 'button', id: 'set-password' }, 'Set password');
+  set.addEventListener('click', async () => {
+    const password = await passwordDialog(who, self, rules);
+    if (!password) { set.focus(); return; }
+    await running(set, async () => {
+      clear(msg);
+      try {
+        await call('POST', '/auth/admin/set-user-password', { body: { userId: user.id, newPassword: password } });
+      } catch (err) {
+        clear(msg, alertBox(Object.assign(err, { message: 'The password was not set: ' + err.message })));
+        return;
+      }
+      if (self) {
+        toast('Your password is set. Sign in with it.');
+        signedOut('users/' + encodeURIComponent(user.id));
+        return;
+      }
+      toast('The password of ' + who + ' is set, and they are signed out everywhere.');
+      go('users/' + encodeURIComponent(user.id), null, { replace: true });
+    });
+  });
+  clear(host, h('h2', { id: 'password-title', text: 'Password' }),
+    h('p', { text: self
+      ? 'Set a new password for yourself. It signs you out everywhere, this browser too.'
+      : 'Set a new password for ' + who + ', such as when they have lost theirs. It signs them out everywhere; their API keys keep working.' }),
+    msg, h('div', { class: 'buttons' }, set));
+}
+
+// passwordDialog asks for a new password twice, and resolves with it
+// (undefined when cancelled). The request is sent once the dialog is
+// closed, so that a session that ended meanwhile can be signed in again in
+// the dialog.
+function passwordDialog(who, self, rules) {
+  return dialog(self ? 'Set your password' : 'Set the password of ' + who, (close) => {
+    const password = h('input', { type: 'password', name: 'newPassword', autocomplete: 'new-password' });
+    const again = h('input', { type: 'password', name: 'confirmPassword', autocomplete: 'new-password' });
+    const form = h('form', { novalidate: true, id: 'set-password-form' },
+      h('p', { class: 'warning', id: 'set-password-note' },
+        h('strong', { text: self ? 'This signs you out everywhere, this browser too.' : 'This signs ' + who + ' out everywhere.' }),
+        self ? ' You sign in again with the new password.'
+          : ' Every browser and bearer token of theirs stops working at once; they sign in again with the new password. Their API keys keep working.'),
+      field('New password', password, { required: true, hint: passwordHint(rules) }),
+      field('Confirm the new password', again, { required: true }),
+      h('div', { class: 'buttons' },
+        h('button', { type: 'button', class: 'secondary', onclick: () => close(undefined) }, 'Cancel'),
+        h('button', { type: 'submit', class: 'danger' }, 'Set password')));
+    password.setAttribute('aria-describedby', 'set-password-note ' + password.getAttribute('aria-describedby'));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const errs = [];
+      const bad = passwordProblem(password.value, rules);
+      if (bad) errs.push({ field: 'newPassword', message: bad });
+      else if (again.value !== password.value) errs.push({ field: 'confirmPassword', message: 'The two passwords differ.' });
+      showFieldErrors(form, errs);
+      if (!errs.length) close(password.value);
+    });
+    return form;
+  });
 }
 
 async function sessionsCard(host, user) {
