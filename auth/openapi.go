@@ -63,6 +63,8 @@ func (p *Plugin) OpenAPI() map[string]any {
 		r["200"].(obj)["headers"] = headers
 		return r
 	}
+	trustDevice := obj{"type": "boolean", "description": "trust this browser for 30 days: its next password sign-ins of the user skip the code (the " +
+		TrustDeviceCookieName + " cookie)"}
 	tokenHeader := obj{"set-auth-token": obj{"description": "the session token, also usable as Authorization: Bearer", "schema": str},
 		"Set-Cookie": obj{"description": "the session cookie", "schema": str}}
 	op := func(id, summary string, security []any, req obj, responses obj) obj {
@@ -176,12 +178,12 @@ func (p *Plugin) OpenAPI() map[string]any {
 			body(object(obj{"password": str}, "password")),
 			merge(ok("The URI.", object(obj{"totpURI": str}, "totpURI"), nil), errs(400, 401, 403, 413, 415)))},
 		"/auth/two-factor/verify-totp": obj{"post": op("verifyTotp", "Complete a pending sign-in with an authenticator code (or, signed in without one pending, turn two-factor on)", public,
-			body(object(obj{"code": str, "trustDevice": obj{"type": "boolean", "description": "accepted and ignored"}}, "code")),
+			body(object(obj{"code": str, "trustDevice": trustDevice}, "code")),
 			merge(obj{"200": obj{"description": "Signed in (or two-factor turned on).", "headers": tokenHeader, "content": obj{"application/json": obj{
 				"schema": object(obj{"redirect": obj{"type": "boolean"}, "token": str, "user": ref("AuthUser")}, "token", "user")}}},
 				"401": fail("A wrong or reused code, or no pending sign-in (INVALID_CODE, INVALID_TWO_FACTOR_COOKIE).")}, errs(400, 403, 413, 415)))},
 		"/auth/two-factor/verify-backup-code": obj{"post": op("verifyBackupCode", "Complete a pending sign-in with a backup code, which is used up", public,
-			body(object(obj{"code": str}, "code")),
+			body(object(obj{"code": str, "trustDevice": trustDevice}, "code")),
 			merge(obj{"200": obj{"description": "Signed in.", "headers": tokenHeader, "content": obj{"application/json": obj{
 				"schema": object(obj{"redirect": obj{"type": "boolean"}, "token": str, "user": ref("AuthUser")}, "token", "user")}}},
 				"401": fail("A wrong or used code, or no pending sign-in (INVALID_BACKUP_CODE, INVALID_TWO_FACTOR_COOKIE).")}, errs(400, 403, 413, 415)))},

@@ -350,7 +350,18 @@ func (p *Plugin) signInEmail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if user["two_factor_enabled"] == true {
-		// the password is right; the session waits for the second factor
+		// the password is right; a browser the user trusts goes on
+		trusted, err := p.useTrustedDevice(ctx, w, r, userID)
+		if err != nil {
+			p.fail(w, r, err)
+			return
+		}
+		if trusted {
+			who.Details["trustedDevice"] = true
+			p.finishSignIn(w, r, user, rememberMe(body), withCookie, who)
+			return
+		}
+		// the session waits for the second factor
 		if err := p.startTwoFactor(w, r, user, rememberMe(body)); err != nil {
 			p.fail(w, r, err)
 			return

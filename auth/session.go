@@ -192,6 +192,10 @@ func (p *Plugin) RevokeSessions(ctx context.Context, userID, reason string) erro
 
 // revokeSessionsExcept revokes every live session of the user but keep ("" for none).
 func (p *Plugin) revokeSessionsExcept(ctx context.Context, userID, keep, reason string) error {
+	// the browsers the user trusted skip the code no more either
+	if err := p.forgetDevices(ctx, userID); err != nil {
+		return err
+	}
 	f := liveSessionsOf(userID)
 	if keep != "" {
 		f = objectos.And(f, objectos.Where("id", objectos.OpNe, keep))

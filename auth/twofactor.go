@@ -14,6 +14,7 @@ import (
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/audit"
+	"github.com/objectos-go/objectos/internal/snapshot"
 )
 
 // Two-factor sign-in with TOTP (RFC 6238), as better-auth's two-factor
@@ -145,7 +146,11 @@ func (p *Plugin) enableTwoFactor(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		// a new secret is on only once the user shows they have it
+		// a new secret is on only once the user shows they have it, and no
+		// browser trusted under the old one skips it
+		if err := p.forgetDevices(ctx, s.userID); err != nil {
+			return err
+		}
 		_, err = p.st.Update(ctx, ObjUser, s.userID, objectos.Record{"two_factor_enabled": false}, objectos.WriteOptions{})
 		return err
 	})
@@ -172,8 +177,10 @@ func (p *Plugin) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 		}
-		_, err = p.st.Update(ctx, ObjUser, s.userID, objectos.Record{"two_factor_enabled": false}, objectos.WriteOptions{})
-		return err
+		if _, err = p.st.Update(ctx, ObjUser, s.userID, objectos.Record{"two_factor_enabled": false}, objectos.WriteOptions{}); err != nil {
+			return err
+		}
+		return p.forgetDevices(ctx, s.userID)
 	})
 	if err != nil {
 		p.fail(w, r, err)
@@ -293,8 +300,8 @@ func (p *Plugin) pendingSignIn(r *http.Request) (*pending, error) {
 // verifyTOTP completes a pending sign-in with a code of the user's
 // authenticator; without a pending sign-in but with a session, it turns
 // two-factor on for the session's user (the code shows the secret of
-// enable reached the authenticator). trustDevice is accepted and ignored:
-// every sign-in asks for a code.
+// enable reached the authenticator). With trustDevice: true, a completed
+// sign-in trusts the browser (see TrustDeviceCookieName).
 func (p *Plugin) verifyTOTP(w http.ResponseWriter, r *http.Request) {
 	p.verifySecondFactor(w, r, false)
 }
@@ -384,6 +391,12 @@ func (p *Plugin) verifySecondFactor(w http.ResponseWriter, r *http.Request, back
 	}
 	http.SetCookie(w, &http.Cookie{Name: p.pendingCookieName(r), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: p.secure(r)})
+	if body["trustDevice"] == true {
+		if err := p.trustDevice(ctx, w, r, userID); err != nil {
+			p.fail(w, r, err)
+			return
+		}
+	}
 	p.finishSignIn(w, r, pd.user, pd.remember, withCookie, who)
 }
 
@@ -480,4 +493,80 @@ func matchTOTP(secret, code string, now time.Time) (int64, bool) {
 		}
 	}
 	return at, found
+}
+
+// Trusted devices, as better-auth's trustDevice: a sign-in completed with
+// a code and trustDevice: true sets a cookie (TrustDeviceCookieName,
+// HttpOnly, TrustDeviceTTL) that lets the same browser's next password
+// sign-in of the same user skip the code. Each use replaces it with a new
+// one; a password change or reset, a revocation of the user's sessions,
+// a ban, and turning two-factor off or on again forget every device.
+const (
+	// TrustDeviceCookieName is the trusted device's cookie, better-auth's
+	// (with the __Secure- prefix when cookies are secure).
+	TrustDeviceCookieName = "better-auth.trust_device"
+	// TrustDeviceTTL is how long a device stays trusted without a sign-in.
+	TrustDeviceTTL = 30 * 24 * time.Hour
+	trustPrefix    = "trust:"
+)
+
+func (p *Plugin) trustCookieName(r *http.Request) string {
+	if p.secure(r) {
+		return "__Secure-" + TrustDeviceCookieName
+	}
+	return TrustDeviceCookieName
+}
+
+// trustDevice records the request's browser as trusted by the user (in
+// sys_verification, keyed by the SHA-256 of a random token) and sets its
+// cookie.
+func (p *Plugin) trustDevice(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string) error {
+	token := newToken()
+	_, err := p.st.Create(objectos.AsSystem(ctx), ObjVerification, objectos.Record{
+		"identifier": trustPrefix + hashToken(token), "subject": userID,
+		"expires_at": objectos.FormatDatetime(p.now().Add(TrustDeviceTTL)),
+	})
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: p.trustCookieName(r), Value: token, Path: "/", MaxAge: int(TrustDeviceTTL.Seconds()),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: p.secure(r)})
+	return nil
+}
+
+// useTrustedDevice reports whether the request comes from a browser the
+// user trusts; the trust is used up and replaced by a new one (so a
+// stolen copy of the cookie works once at most, and not after the owner
+// signed in again).
+func (p *Plugin) useTrustedDevice(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string) (bool, error) {
+	c, err := r.Cookie(p.trustCookieName(r))
+	if err != nil || !validTokenShape(c.Value) {
+		return false, nil
+	}
+	sys := objectos.AsSystem(ctx)
+	row, err := p.findOne(sys, ObjVerification, objectos.And(objectos.Eq("identifier", trustPrefix+hashToken(c.Value)), objectos.Eq("subject", userID)))
+	if err != nil || row == nil {
+		return false, err
+	}
+	err = p.st.Delete(sys, ObjVerification, row["id"].(string), objectos.WriteOptions{})
+	if objectos.IsCode(err, objectos.CodeRecordNotFound) {
+		return false, nil // used by a concurrent sign-in
+	}
+	if err != nil || !p.now().Before(parseTime(row["expires_at"])) {
+		return false, err
+	}
+	return true, p.trustDevice(ctx, w, r, userID)
+}
+
+// forgetDevices forgets every device the user trusts.
+func (p *Plugin) forgetDevices(ctx context.Context, userID string) error {
+	return snapshot.Each(objectos.AsSystem(ctx), p.st, ObjVerification,
+		objectos.And(objectos.Eq("subject", userID), objectos.Where("identifier", objectos.OpStartsWith, trustPrefix)),
+		func(ctx context.Context, id string) error {
+			err := p.st.Delete(ctx, ObjVerification, id, objectos.WriteOptions{})
+			if objectos.IsCode(err, objectos.CodeRecordNotFound) {
+				return nil
+			}
+			return err
+		})
 }

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"testing"
 	"time"
@@ -280,5 +281,76 @@ func TestRequireTwoFactorForAdmins(t *testing.T) {
 		require.Equal(t, 200, r.StatusCode, r.String())
 		assert.Equal(t, 200, b.Get("/api/v1/data/note").StatusCode, "the same session, now with two-factor on")
 		assert.Equal(t, 200, b.Get("/api/v1/auth/token").StatusCode)
+	})
+}
+
+// trustCookie is the trusted-device cookie a response sets, or nil.
+func trustCookie(r *objectostest.Response) *http.Cookie {
+	for _, c := range r.Cookies() {
+		if c.Name == auth.TrustDeviceCookieName && c.MaxAge > 0 {
+			return c
+		}
+	}
+	return nil
+}
+
+// TestTwoFactorTrustDevice: a sign-in completed with trustDevice lets the
+// same browser's next password sign-in skip the code, once per cookie (a
+// copy of a used one asks for the code), for TrustDeviceTTL; a password
+// change and turning two-factor off forget the device.
+func TestTwoFactorTrustDevice(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, auth.Options{}, roomyAuthRate)
+		secret, _ := twoFactorUser(t, e)
+		signIn := func(b *objectostest.Client) *objectostest.Response {
+			r := b.Post(tfSignIn, map[string]any{"email": "ada@example.com", "password": "correct horse"})
+			require.Equal(t, 200, r.StatusCode, r.String())
+			return r
+		}
+		b := pendingSignIn(t, e)
+		r := b.Post(tfTOTP, map[string]any{"code": code(t, secret, e.Clock.Now())})
+		require.Equal(t, 200, r.StatusCode, r.String())
+		assert.Nil(t, trustCookie(r), "not without trustDevice")
+		assert.Equal(t, true, signIn(b).Value("twoFactorRedirect"))
+
+		e.Clock.Advance(30 * time.Second)
+		r = b.Post(tfTOTP, map[string]any{"code": code(t, secret, e.Clock.Now()), "trustDevice": true})
+		require.Equal(t, 200, r.StatusCode, r.String())
+		first := trustCookie(r)
+		require.NotNil(t, first)
+		assert.True(t, first.HttpOnly)
+		assert.Equal(t, int(auth.TrustDeviceTTL.Seconds()), first.MaxAge)
+
+		r = signIn(b)
+		assert.NotEmpty(t, r.Value("token"), "the trusted browser skips the code: %s", r.String())
+		assert.Nil(t, r.Value("twoFactorRedirect"))
+		second := trustCookie(r)
+		require.NotNil(t, second, "the trust is renewed")
+		assert.NotEqual(t, first.Value, second.Value)
+		// a copy of the used cookie in another browser asks for the code
+		copied := e.Client().With("Cookie", auth.TrustDeviceCookieName+"="+first.Value)
+		assert.Equal(t, true, signIn(copied).Value("twoFactorRedirect"))
+		// the password is still checked first
+		wrong := b.Post(tfSignIn, map[string]any{"email": "ada@example.com", "password": "wrong horse"})
+		assert.Equal(t, 401, wrong.StatusCode)
+		assert.NotEmpty(t, signIn(b).Value("token"))
+
+		// a trust runs out
+		e.Clock.Advance(auth.TrustDeviceTTL + time.Minute)
+		assert.Equal(t, true, signIn(b).Value("twoFactorRedirect"))
+
+		// a password change forgets the devices
+		e.Clock.Advance(30 * time.Second)
+		b = pendingSignIn(t, e)
+		r = b.Post(tfTOTP, map[string]any{"code": code(t, secret, e.Clock.Now()), "trustDevice": true})
+		require.Equal(t, 200, r.StatusCode, r.String())
+		require.NotNil(t, trustCookie(r))
+		session := r.Value("token").(string)
+		cp := e.Bearer(session).Post("/api/v1/auth/change-password",
+			map[string]any{"currentPassword": "correct horse", "newPassword": "correct horse 2", "revokeOtherSessions": true})
+		require.Equal(t, 200, cp.StatusCode, cp.String())
+		r = b.Post(tfSignIn, map[string]any{"email": "ada@example.com", "password": "correct horse 2"})
+		require.Equal(t, 200, r.StatusCode, r.String())
+		assert.Equal(t, true, r.Value("twoFactorRedirect"), "forgotten by the password change")
 	})
 }

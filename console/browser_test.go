@@ -470,6 +470,22 @@ func TestConsoleTwoFactorSignIn(t *testing.T) {
 	poll(t, ctx, `document.getElementById("new-key-secret") !== null`)
 	assert.True(t, strings.HasPrefix(p.eval(`document.getElementById("new-key-secret").textContent`), "os_"))
 
+	// a trusted browser: the next sign-in asks for the password only
+	p.do(chromedp.Navigate(c.root + "data"))
+	p.heading("Data")
+	p.signOut()
+	p.signInWithPassword("ada@example.com", "correct horse")
+	p.heading("Two-factor sign-in")
+	assert.Equal(t, "Trust this browser for 30 days", strings.TrimSpace(p.eval(`document.querySelector("label[for='" + document.querySelector("input[name=trustDevice]").id + "']").textContent`)))
+	p.do(chromedp.Click(chromedp.CSS(`input[name=trustDevice]`)))
+	c.clock.Advance(30 * time.Second)
+	assert.Equal(t, "", p.submitCode("form.second-factor", totpCode(t, secret, c.clock.Now())))
+	p.signedInAs("ada@example.com")
+	p.signOut()
+	p.signInWithPassword("ada@example.com", "correct horse")
+	p.signedInAs("ada@example.com")
+	p.heading("Data")
+
 	assert.Empty(t, consoleErrors(errs, 401), "console errors or CSP violations")
 }
 

@@ -1,7 +1,7 @@
 // Two-factor sign-in (TOTP): the code step of a password sign-in, and the
 // page where a signed-in user sees whether it is on and turns it on.
 import { call } from './api.js';
-import { h, clear, field, running, alertBox, showFieldErrors, toast } from './ui.js';
+import { h, clear, field, running, alertBox, showFieldErrors, toast, uid } from './ui.js';
 import { me, drawer, go, loadSession, safeNext } from './app.js';
 
 const sixDigits = /^[0-9]{6}$/;
@@ -38,6 +38,10 @@ export function secondFactorForm({ email, onSignedIn, onRestart }) {
   const form = h('form', { class: 'second-factor', novalidate: true });
   const msg = h('div', { 'aria-live': 'assertive' });
   let input = null;
+  // kept across the switches between the app and a backup code
+  const trust = h('input', { type: 'checkbox', name: 'trustDevice', id: uid('f') });
+  const trustHint = uid('hint');
+  trust.setAttribute('aria-describedby', trustHint);
   const draw = () => {
     input = backup
       ? h('input', { type: 'text', name: 'code', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false' })
@@ -59,6 +63,9 @@ export function secondFactorForm({ email, onSignedIn, onRestart }) {
         : '. Enter the code of your authenticator app.'),
       field(backup ? 'Backup code' : 'Authentication code', input,
         { required: true, hint: backup ? 'Such as k3j9x-q0p2m.' : totpHint }),
+      h('div', { class: 'field check' },
+        h('label', { for: trust.id }, trust, ' Trust this browser for 30 days'),
+        h('p', { class: 'hint', id: trustHint, text: 'Its next sign-ins ask for the password only, until you change it. Not on a shared computer.' })),
       msg,
       h('div', { class: 'buttons' }, submit, other, restart));
     input.focus();
@@ -72,7 +79,7 @@ export function secondFactorForm({ email, onSignedIn, onRestart }) {
       clear(msg);
       const path = backup ? '/auth/two-factor/verify-backup-code' : '/auth/two-factor/verify-totp';
       try {
-        await call('POST', path, { body: { code }, quiet401: true });
+        await call('POST', path, { body: trust.checked ? { code, trustDevice: true } : { code }, quiet401: true });
       } catch (err) {
         if (err.code === 'INVALID_TWO_FACTOR_COOKIE') {
           onRestart(Object.assign(err, { message: 'The sign-in waited too long for its code. Sign in with your password again.' }));
