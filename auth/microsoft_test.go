@@ -132,3 +132,40 @@ func TestMicrosoftMultiTenant(t *testing.T) {
 	assert.Equal(t, "/done?error=invalid_id_token", browse(map[string]any{"iss": m.srv.URL + "/{tenantid}/v2.0", "tid": "{tenantid}",
 		"sub": "s5", "email": "fifth@contoso.example"}), "the template itself")
 }
+
+// TestClaimDropsOtherLinks: someone signs up through a provider with an
+// address they do not own (unverified: a tenant of their own sets any
+// mail); when the owner proves the address, the account becomes theirs,
+// and the squatter's link to it goes, as the password of a squatter does.
+func TestClaimDropsOtherLinks(t *testing.T) {
+	m := newTestEntra(t)
+	pr := auth.Microsoft("common", ghClientID, ghClientSecret)
+	pr.Issuer, pr.AllowSignUp = m.srv.URL+"/common/v2.0", true
+	e := newEnv(t, testenv.Open(t, testenv.SQLite), auth.Options{Providers: []auth.Provider{pr}}, roomyAuthRate)
+	signIn := func(claims map[string]any) (string, string) {
+		t.Helper()
+		m.next(claims)
+		authURL, state := startSocial(t, e, `{"provider":"microsoft","callbackURL":"/done"}`)
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := client.Get(authURL)
+		require.NoError(t, err)
+		resp.Body.Close()
+		cb, err := url.Parse(resp.Header.Get("Location"))
+		require.NoError(t, err)
+		r := finish(e, cb, state)
+		if sessionCookie(r) == nil {
+			return "", r.Header.Get("Location")
+		}
+		s := e.Bearer(sessionCookie(r).Value).Get("/api/v1/auth/get-session").Map()
+		return s["user"].(map[string]any)["id"].(string), ""
+	}
+	evil := "11111111-1111-1111-1111-111111111111"
+	corp := "22222222-2222-2222-2222-222222222222"
+	squatter, _ := signIn(map[string]any{"iss": m.srv.URL + "/" + evil + "/v2.0", "tid": evil, "sub": "evil", "email": "victim@corp.example"})
+	require.NotEmpty(t, squatter, "the squatter signs up, unverified")
+	owner, _ := signIn(map[string]any{"iss": m.srv.URL + "/" + corp + "/v2.0", "tid": corp, "sub": "victim", "email": "victim@corp.example", "xms_edov": true})
+	require.Equal(t, squatter, owner, "the owner claims the account")
+	again, refused := signIn(map[string]any{"iss": m.srv.URL + "/" + evil + "/v2.0", "tid": evil, "sub": "evil", "email": "victim@corp.example"})
+	assert.Empty(t, again, "the squatter's link is gone")
+	assert.Equal(t, "/done?error=account_not_linked", refused)
+}

@@ -434,11 +434,14 @@ func (p *Plugin) linkOrCreate(ctx context.Context, pr Provider, subject, rawEmai
 }
 
 // claim hands an account whose email was never verified to the identity
-// that has just proven it: the password goes, every credential of the
-// account (sessions, keys) is revoked, and the email is verified.
+// that has just proven it: every way in that whoever registered the
+// address kept goes — the password and the links of other identities (a
+// provider that did not verify the address let them sign up with it) —
+// every credential of the account (sessions, keys) is revoked, and the
+// email is verified.
 func (p *Plugin) claim(ctx context.Context, userID string) error {
 	sys := objectos.AsSystem(ctx)
-	err := snapshot.Each(sys, p.st, ObjAccount, objectos.And(objectos.Eq("user_id", userID), objectos.Eq("provider_id", credentialProvider)),
+	err := snapshot.Each(sys, p.st, ObjAccount, objectos.Eq("user_id", userID),
 		func(ctx context.Context, id string) error {
 			return p.st.Delete(ctx, ObjAccount, id, objectos.WriteOptions{})
 		})
