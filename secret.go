@@ -142,6 +142,9 @@ func (s *Stack) SealValue(object, field, id, plaintext string) (value string, se
 	return v, err == nil, err
 }
 
+// IsSealed reports whether a stored value is one SealValue sealed.
+func IsSealed(stored string) bool { return keyID(stored) != "" }
+
 // OpenValue returns the plaintext of a value SealValue sealed, and a value
 // stored unsealed (before Options.SecretKeys was set) as it is. The error
 // of a sealed value no key of the keyring opens wraps

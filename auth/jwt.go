@@ -74,6 +74,7 @@ type jwtKey struct {
 	kid     string
 	pub     ed25519.PublicKey
 	priv    ed25519.PrivateKey // nil when the row's seed is unreadable
+	sealed  bool               // the row's seed is sealed (Stack.SealValue)
 	created time.Time
 }
 
@@ -177,6 +178,7 @@ func (p *Plugin) keyOf(row objectos.Record) (*jwtKey, bool) {
 	}
 	k := &jwtKey{kid: kid, pub: pub, created: parseTime(row["created"])}
 	seedS, _ := row["private_key"].(string)
+	k.sealed = objectos.IsSealed(seedS)
 	seedS, err = p.st.OpenValue(ObjJWKS, "private_key", kid, seedS)
 	if err != nil {
 		p.st.Logger().Warn("auth: a JWT signing key cannot be decrypted; it only verifies", "kid", kid, "err", err)
@@ -185,6 +187,18 @@ func (p *Plugin) keyOf(row objectos.Record) (*jwtKey, bool) {
 		k.priv = ed25519.NewKeyFromSeed(seed)
 	}
 	return k, true
+}
+
+// sealedKeys reports whether a cached key is sealed.
+func (p *Plugin) sealedKeys() bool {
+	p.jwt.mu.Lock()
+	defer p.jwt.mu.Unlock()
+	for _, k := range p.jwt.keys {
+		if k.sealed {
+			return true
+		}
+	}
+	return false
 }
 
 // currentSigner is the newest cached key that still signs, or nil. Two
@@ -223,9 +237,15 @@ func (p *Plugin) signingKey(ctx context.Context) (*jwtKey, error) {
 		return nil, fmt.Errorf("auth: ed25519 key: %w", err)
 	}
 	kid := newToken()[:22]
-	seed, _, err := p.st.SealValue(ObjJWKS, "private_key", kid, b64.EncodeToString(priv.Seed()))
+	seed, sealed, err := p.st.SealValue(ObjJWKS, "private_key", kid, b64.EncodeToString(priv.Seed()))
 	if err != nil {
 		return nil, err
+	}
+	if !sealed && p.sealedKeys() {
+		// a Stack without the keyring would store a key the others sign
+		// with, unsealed: the keys at rest would be in the clear again
+		return nil, fmt.Errorf("auth: the JWT signing keys in %s are sealed with objectos.Options.SecretKeys, which this Stack has none of: "+
+			"give it the keys of the others", ObjJWKS)
 	}
 	_, err = p.st.Create(objectos.AsSystem(ctx), ObjJWKS, objectos.Record{
 		"kid": kid, "public_key": b64.EncodeToString(pub), "private_key": seed, "created": objectos.FormatDatetime(p.now()),

@@ -23,8 +23,8 @@ import (
 
 // TestSealedAtRest: with Options.SecretKeys the JWT signing key and the
 // TOTP secrets are stored sealed (bound to their kid and user), and both
-// still work, on a second Stack with the same keys too; a Stack whose
-// keyring lacks the key cannot sign with it, and says so.
+// still work, on a second Stack with the same keys too; a Stack without
+// keys refuses to start rather than store a new signing key unsealed.
 func TestSealedAtRest(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
 		key := make([]byte, 32)
@@ -88,18 +88,17 @@ func TestSealedAtRest(t *testing.T) {
 		assert.Equal(t, true, session.Value("twoFactorRedirect"))
 		assert.Equal(t, 200, second.Bearer(token).Get("/api/v1/data/note").StatusCode, "the replica verifies the first one's tokens")
 
-		// a replica without the key verifies, and says why it cannot sign
+		// a replica without the keys does not start: it would store a new
+		// signing key in the clear, which the others would sign with
 		log := &testenv.Buffer{}
-		third := objectostest.New(t, noteArtifact(), objectostest.Options{
-			Store: e.Store, Clock: e.Clock, Plugins: []objectos.Plugin{auth.New(auth.Options{Hasher: e.hasher})},
-			Without: []string{"apikey", "security"},
-			Configure: func(o *objectos.Options) {
-				o.Security, o.RateLimits = objectos.AllowAll{}, objectos.RateLimits{Disabled: true}
-				o.Logger = slog.New(slog.NewTextHandler(log, nil))
-			},
-			Handler: func(s *objectos.Stack) http.Handler { return openapitest.Handler(t, s) },
-		})
-		assert.Equal(t, 200, third.Bearer(token).Get("/api/v1/data/note").StatusCode)
+		_, err = objectos.New(context.Background(), objectos.Options{Artifact: noteArtifact(), Store: e.Store,
+			Plugins: []objectos.Plugin{auth.New(auth.Options{Hasher: e.hasher})}, Security: objectos.AllowAll{},
+			Logger: slog.New(slog.NewTextHandler(log, nil)), Clock: e.Clock.Now})
+		require.ErrorContains(t, err, "sealed with objectos.Options.SecretKeys, which this Stack has none of")
 		assert.Contains(t, log.String(), "cannot be decrypted")
+		rows, err := st.Find(sys, e.Stack.Object(auth.ObjJWKS), &objectos.Select{})
+		require.NoError(t, err)
+		require.Len(t, rows, 1, "no unsealed key was stored")
+		assert.True(t, objectos.IsSealed(rows[0]["private_key"].(string)))
 	})
 }
