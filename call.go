@@ -20,6 +20,10 @@ type call struct {
 	// knownReferences): target object → id → visible. Nil elsewhere; a
 	// hook's own writes are calls of their own and look theirs up.
 	refs map[string]map[string]bool
+	// batch are the records of a CreateMany prepared so far, by id, for
+	// the checks of row-level policies that read through a lookup to one
+	// of them. Nil elsewhere.
+	batch map[string]Record
 }
 
 // begin resolves the object, the caller and the grant for the access.

@@ -2,6 +2,7 @@ package objectos
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -424,10 +425,13 @@ func (c *call) checkPolicies(ctx context.Context, tx Tx, image, existing Record,
 				vars.User = expr.User{ID: u.id, Email: u.email, Role: u.role, PermissionSets: u.sets}
 			}
 		}
-		if err := c.readLookups(ctx, tx, vars.Record, image, pl.lookups); err != nil {
+		ok, err := false, c.readLookups(ctx, tx, vars.Record, image, pl.lookups)
+		if err != nil && !errors.Is(err, errLookupMissing) {
 			return err
 		}
-		ok, err := pl.write.Eval(ctx, vars)
+		if err == nil {
+			ok, err = pl.write.Eval(ctx, vars)
+		}
 		if err != nil {
 			c.s.log.WarnContext(ctx, "objectos: a row-level policy could not be evaluated; it does not allow the write",
 				"object", c.o.Name, "policy", pl.decl.Name, "request_id", RequestID(ctx), "err", err)
@@ -452,11 +456,19 @@ func (c *call) checkPolicies(ctx context.Context, tx Tx, image, existing Record,
 		strings.Join(names, "', '"), c.o.Name, verb).With("object", c.o.Name).With("policies", names)
 }
 
+// errLookupMissing is the error of a policy check that reads through a
+// reference to a record that does not exist.
+var errLookupMissing = errors.New("objectos: a row-level policy reads through a reference to no record")
+
 // readLookups adds to rec, the record a policy's check sees, the fields of
 // the records image references through lookups (account.owner_id), unless
 // they are there already: read as the system, as the SQL of a using
 // reads them (a policy is the artifact's rule, not a read by the caller),
 // and null when the reference is empty or names no record.
+//
+// A reference to a record that does not exist (yet: one a CreateMany
+// creates after this one) is errLookupMissing: the check cannot be
+// evaluated, and does not allow the write.
 func (c *call) readLookups(ctx context.Context, tx Tx, rec map[string]any, image Record, lookups []*lookupTarget) error {
 	for _, lt := range lookups {
 		prefix := lt.field.Name + "."
@@ -469,8 +481,13 @@ func (c *call) readLookups(ctx context.Context, tx Tx, rec map[string]any, image
 			if err != nil {
 				return err
 			}
-			if len(rows) > 0 {
+			switch {
+			case len(rows) > 0:
 				target = rows[0]
+			case lt.object.Name == c.o.Name && c.batch[id] != nil:
+				target = c.batch[id] // created earlier in this CreateMany
+			default:
+				return fmt.Errorf("%w: %s names no %s record (yet)", errLookupMissing, lt.field.Name, lt.object.Name)
 			}
 		}
 		for _, s := range lt.shapes {

@@ -319,3 +319,35 @@ permissionSets:
 		require.NoError(t, s.Delete(olga, "crm_opportunity", deal.ID, objectos.WriteOptions{}))
 	})
 }
+
+// TestPolicyLookupInBatch: in a CreateMany, a check that reads through a
+// lookup to a record the batch creates reads that record as prepared (one
+// created earlier in the batch), and does not allow the write when the
+// record comes later: all are checked before any is stored, and the
+// check of one created alone reads the stored record.
+func TestPolicyLookupInBatch(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, st *store.Store) {
+		a := &objectos.Artifact{Name: "tree", Objects: []*objectos.Object{{Name: "node", SharingModel: objectos.SharingPublicReadWrite,
+			Fields: []*objectos.Field{{Name: "locked", Type: objectos.TypeBoolean}, {Name: "parent", Type: objectos.TypeLookup, Reference: "node"}}}},
+			Policies: []*objectos.Policy{{Name: "unlocked_parent", Object: "node", Operation: objectos.PolicyInsert, Check: "!(parent.locked == true)"}}}
+		s := newStack(t, st, a)
+		u := asUser("u")
+		locked, err := s.Create(u, "node", objectos.Record{"locked": true})
+		require.NoError(t, err)
+		_, err = s.Create(u, "node", objectos.Record{"parent": locked.ID})
+		requireCode(t, err, objectos.CodePermissionDenied)
+
+		_, err = s.CreateMany(u, "node", []objectos.Record{{"id": "x", "locked": true}, {"parent": "x"}})
+		e := requireCode(t, err, objectos.CodePermissionDenied)
+		assert.EqualValues(t, 1, e.Details["index"], "the child of a locked parent of the same batch")
+		_, err = s.CreateMany(u, "node", []objectos.Record{{"parent": "y"}, {"id": "y"}})
+		e = requireCode(t, err, objectos.CodePermissionDenied)
+		assert.EqualValues(t, 0, e.Details["index"], "a parent the batch creates later cannot be read yet")
+		res, err := s.CreateMany(u, "node", []objectos.Record{{"id": "z"}, {"parent": "z"}})
+		require.NoError(t, err)
+		assert.Len(t, res, 2)
+		n, err := s.Count(system(), "node", objectos.Query{})
+		require.NoError(t, err)
+		assert.EqualValues(t, 3, n, "nothing of the refused batches was stored")
+	})
+}

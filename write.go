@@ -104,6 +104,9 @@ func (s *Stack) CreateMany(ctx context.Context, object string, data []Record) ([
 			return err
 		}
 		c.refs = refs
+		if c.o.policies != nil {
+			c.batch = make(map[string]Record, len(data))
+		}
 		now := s.clock().UTC().Truncate(time.Millisecond)
 		rows := make([]Record, len(data))
 		inputs := make([]Record, len(data))
@@ -123,6 +126,9 @@ func (s *Stack) CreateMany(ctx context.Context, object string, data []Record) ([
 			}
 			rows[i], inputs[i] = values, hc.Input
 			results[i] = &Result{ID: values[FieldID].(string), Version: versionOf(values), Dropped: dropped}
+			if c.batch != nil {
+				c.batch[results[i].ID] = values
+			}
 		}
 		if err := insertMany(ctx, tx, c.o, rows); err != nil {
 			return err
