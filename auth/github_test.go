@@ -303,8 +303,9 @@ func TestProvidersFromEnv(t *testing.T) {
 	prs, err := auth.ProvidersFromEnv(env(map[string]string{
 		"OS_AUTH_PROVIDERS":        "github, google,microsoft,gitlab,acme-sso",
 		"OS_AUTH_GITHUB_CLIENT_ID": "gh", "OS_AUTH_GITHUB_CLIENT_SECRET": "ghs",
-		"OS_AUTH_GOOGLE_CLIENT_ID": "go", "OS_AUTH_MICROSOFT_CLIENT_ID": "ms", "OS_AUTH_MICROSOFT_TENANT": "contoso.onmicrosoft.com",
-		"OS_AUTH_GITLAB_CLIENT_ID": "gl", "OS_AUTH_GITLAB_URL": "https://git.example/",
+		"OS_AUTH_GOOGLE_CLIENT_ID": "go", "OS_AUTH_GOOGLE_CLIENT_SECRET": "gos",
+		"OS_AUTH_MICROSOFT_CLIENT_ID": "ms", "OS_AUTH_MICROSOFT_CLIENT_SECRET": "mss", "OS_AUTH_MICROSOFT_TENANT": "9188040d-6c67-4c5b-b112-36a304b66dad",
+		"OS_AUTH_GITLAB_CLIENT_ID": "gl", "OS_AUTH_GITLAB_CLIENT_SECRET": "gls", "OS_AUTH_GITLAB_URL": "https://git.example/",
 		"OS_AUTH_ACME_SSO_CLIENT_ID": "acme", "OS_AUTH_OIDC_ACME_SSO_ISSUER": "https://sso.acme.example", "OS_AUTH_ACME_SSO_NAME": "Acme SSO",
 		"OS_AUTH_ACME_SSO_ALLOW_SIGNUP": "true",
 	}))
@@ -313,14 +314,18 @@ func TestProvidersFromEnv(t *testing.T) {
 	assert.Equal(t, "https://github.com/login/oauth/authorize", prs[0].AuthURL)
 	assert.Equal(t, "ghs", prs[0].ClientSecret)
 	assert.Equal(t, "https://accounts.google.com", prs[1].Issuer)
-	assert.Equal(t, "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0", prs[2].Issuer)
+	assert.Equal(t, "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0", prs[2].Issuer)
 	assert.Equal(t, "https://git.example", prs[3].Issuer)
 	assert.Equal(t, auth.Provider{ID: "acme-sso", Name: "Acme SSO", Issuer: "https://sso.acme.example", ClientID: "acme", AllowSignUp: true}, prs[4])
 
 	for vars, msg := range map[string]string{
-		"OS_AUTH_PROVIDERS=github":                        "needs OS_AUTH_GITHUB_CLIENT_ID",
-		"OS_AUTH_PROVIDERS=okta,OS_AUTH_OKTA_CLIENT_ID=x": "set OS_AUTH_OIDC_OKTA_ISSUER",
-		"OS_AUTH_PROVIDERS=github,github":                 "twice",
+		"OS_AUTH_PROVIDERS=github":                            "needs OS_AUTH_GITHUB_CLIENT_ID",
+		"OS_AUTH_PROVIDERS=google,OS_AUTH_GOOGLE_CLIENT_ID=x": "needs OS_AUTH_GOOGLE_CLIENT_SECRET",
+		"OS_AUTH_PROVIDERS=microsoft,OS_AUTH_MICROSOFT_CLIENT_ID=x,OS_AUTH_MICROSOFT_CLIENT_SECRET=y,OS_AUTH_MICROSOFT_TENANT=contoso.com": "a GUID",
+		"OS_AUTH_PROVIDERS=credential,OS_AUTH_CREDENTIAL_CLIENT_ID=x,OS_AUTH_OIDC_CREDENTIAL_ISSUER=https://x.example":                     "names the password accounts",
+		"OS_AUTH_PROVIDERS=okta,OS_AUTH_OKTA_CLIENT_ID=x,OS_AUTH_OIDC_OKTA_ISSUER=http://okta.example":                                     "not an https URL",
+		"OS_AUTH_PROVIDERS=okta,OS_AUTH_OKTA_CLIENT_ID=x":                                                                                  "set OS_AUTH_OIDC_OKTA_ISSUER",
+		"OS_AUTH_PROVIDERS=github,github": "twice",
 	} {
 		m := map[string]string{}
 		parts := strings.Split(vars, ",OS_")
@@ -332,6 +337,7 @@ func TestProvidersFromEnv(t *testing.T) {
 			m[k] = v
 		}
 		m["OS_AUTH_GITHUB_CLIENT_ID"] = map[bool]string{true: "", false: "gh"}[msg == "needs OS_AUTH_GITHUB_CLIENT_ID"]
+		m["OS_AUTH_GITHUB_CLIENT_SECRET"] = "ghs"
 		_, err := auth.ProvidersFromEnv(env(m))
 		assert.ErrorContains(t, err, msg, vars)
 	}

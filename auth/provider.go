@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -38,7 +41,7 @@ func Google(clientID, clientSecret string) Provider {
 }
 
 // Microsoft returns the provider of a Microsoft Entra ID app registration
-// (OpenID Connect). tenant is the directory's ID or domain, or common,
+// (OpenID Connect). tenant is the directory's ID (a GUID), or common,
 // organizations or consumers for a multi-tenant app (empty means common),
 // whose ID tokens are checked against the issuer of their own tenant.
 // Microsoft's tokens carry no email_verified: an email counts as verified
@@ -78,11 +81,15 @@ func GitLab(baseURL, clientID, clientSecret string) Provider {
 		ClientID: clientID, ClientSecret: clientSecret}
 }
 
+var providerIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
 // check reports what is missing from a provider's configuration.
 func (pr Provider) check() error {
 	switch {
-	case pr.ID == "" || strings.ContainsAny(pr.ID, "/?#% "):
-		return fmt.Errorf("auth: a provider needs an ID made of letters, digits, - and _ (got %q)", pr.ID)
+	case !providerIDRE.MatchString(pr.ID):
+		return fmt.Errorf("auth: a provider needs an ID of lower-case letters, digits, - and _ (got %q)", pr.ID)
+	case pr.ID == credentialProvider:
+		return fmt.Errorf("auth: %q names the password accounts; give the provider another ID", pr.ID)
 	case pr.ClientID == "":
 		return fmt.Errorf("auth: provider %q needs a ClientID", pr.ID)
 	case pr.Issuer != "" && (pr.AuthURL != "" || pr.TokenURL != "" || pr.UserInfoURL != ""):
@@ -91,11 +98,34 @@ func (pr Provider) check() error {
 		return fmt.Errorf("auth: provider %q needs an Issuer (OpenID Connect) or AuthURL, TokenURL and UserInfoURL (OAuth 2.0)", pr.ID)
 	}
 	for _, u := range []string{pr.Issuer, pr.AuthURL, pr.TokenURL, pr.UserInfoURL, pr.EmailsURL} {
-		if u != "" && !validURL(u) {
-			return fmt.Errorf("auth: provider %q: %q is not an http(s) URL", pr.ID, u)
+		if u != "" && !secureURL(u) {
+			return fmt.Errorf("auth: provider %q: %q is not an https URL (http only on the loopback): the client secret and the tokens go there", pr.ID, u)
+		}
+	}
+	if pr.verifiedClaim == "xms_edov" && pr.multiTenant == "" {
+		// a domain's discovery names the issuer by the tenant's ID
+		u, _ := url.Parse(pr.Issuer) // a valid URL: checked above
+		tenant, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+		if !tenantIDRE.MatchString(tenant) {
+			return fmt.Errorf("auth: provider %q: the Microsoft tenant is its directory ID (a GUID) or common, organizations or consumers, not %q", pr.ID, tenant)
 		}
 	}
 	return nil
+}
+
+// secureURL accepts https URLs, and http ones on the loopback (a
+// development provider).
+func secureURL(s string) bool {
+	if !validURL(s) {
+		return false
+	}
+	u, _ := url.Parse(s)
+	if u.Scheme == "https" {
+		return true
+	}
+	host := u.Hostname()
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 // maxUserInfo bounds a userinfo or emails document.
@@ -208,6 +238,8 @@ func idString(v any) string {
 	return ""
 }
 
+var builtIn = map[string]bool{"github": true, "google": true, "microsoft": true, "gitlab": true}
+
 // ProvidersFromEnv returns the providers the environment configures:
 // OS_AUTH_PROVIDERS lists them by ID (github,google), and each reads
 // OS_AUTH_<ID>_CLIENT_ID and OS_AUTH_<ID>_CLIENT_SECRET. github, google,
@@ -235,6 +267,9 @@ func ProvidersFromEnv(getenv func(string) string) ([]Provider, error) {
 		clientID, secret := getenv(key+"CLIENT_ID"), getenv(key+"CLIENT_SECRET")
 		if clientID == "" {
 			return nil, fmt.Errorf("auth: provider %q needs %sCLIENT_ID", id, key)
+		}
+		if secret == "" && builtIn[id] {
+			return nil, fmt.Errorf("auth: provider %q needs %sCLIENT_SECRET", id, key)
 		}
 		var pr Provider
 		switch id {
