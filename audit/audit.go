@@ -30,6 +30,7 @@ const (
 	APIKeyMinted           = "api_key_minted"           // an API key was minted
 	APIKeyRevoked          = "api_key_revoked"          // an API key was revoked
 	PermissionsChanged     = "permissions_changed"      // a user's role or permission sets changed
+	UserCreated            = "user_created"             // an administrator created a user (details: role, permission_sets)
 	UserBanned             = "user_banned"              // a user was banned
 	UserUnbanned           = "user_unbanned"            // a user was unbanned
 	ActionRun              = "action_run"               // an action ran; Code is its name

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/objectos-go/objectos"
+	"github.com/objectos-go/objectos/audit"
 )
 
 // The administrator's routes, as better-auth's admin plugin: another
@@ -117,10 +118,16 @@ func (p *Plugin) adminCreateUser(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		// the rest as the administrator, through the engine's checks
-		// (a permission set must exist)
-		res, err = p.st.Update(objectos.WithPrincipal(tx, pr), ObjUser, user["id"].(string), extra, objectos.WriteOptions{})
-		return err
+		// the rest as the system, the administrator named as the actor;
+		// the security plugin's hook refuses a permission set that does
+		// not exist
+		tx = objectos.WithPrincipal(tx, pr)
+		id := user["id"].(string)
+		if res, err = p.st.Update(tx, ObjUser, id, extra, objectos.WriteOptions{}); err != nil {
+			return err
+		}
+		return audit.Record(tx, p.st, audit.Event{Name: audit.UserCreated, TargetUserID: id, Object: ObjUser, RecordID: id,
+			Details: map[string]any{"email": res.Record["email"], "role": res.Record["role"], "permission_sets": res.Record["permission_sets"]}})
 	})
 	if objectos.IsCode(err, objectos.CodeUniqueViolation) {
 		err = errUserExistsAdmin

@@ -13,6 +13,7 @@ import (
 
 	"github.com/objectos-go/objectos"
 	"github.com/objectos-go/objectos/apikey"
+	"github.com/objectos-go/objectos/audit"
 	"github.com/objectos-go/objectos/auth"
 	"github.com/objectos-go/objectos/internal/testenv"
 	"github.com/objectos-go/objectos/objectostest"
@@ -337,7 +338,7 @@ func TestAdminRoutesRefused(t *testing.T) {
 // with the body creates nobody.
 func TestAdminCreateUser(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, st *store.Store) {
-		e, admin, _ := adminEnv(t, st)
+		e, admin, ids := adminEnv(t, st, func(so *objectos.Options) { so.Plugins = append(so.Plugins, audit.New(audit.Options{})) })
 		users := func() int64 {
 			n, err := e.Stack.Count(objectos.AsSystem(t.Context()), auth.ObjUser, objectos.Query{})
 			require.NoError(t, err)
@@ -357,6 +358,13 @@ func TestAdminCreateUser(t *testing.T) {
 		require.Equal(t, 200, r.StatusCode, r.String())
 		assert.Equal(t, "admin", r.Value("user.role"))
 		assert.Equal(t, "eve", r.Value("user.name"), "no name: the address's local part")
+		// in the audit log, by whom
+		created, err := e.Stack.List(objectos.AsSystem(t.Context()), audit.Object,
+			objectos.Query{Filter: objectos.And(objectos.Eq("event", audit.UserCreated), objectos.Eq("target_user_id", r.Value("user.id")))})
+		require.NoError(t, err)
+		require.Len(t, created.Records, 1)
+		assert.Equal(t, ids["Ada"], created.Records[0]["actor_id"])
+		assert.Equal(t, "admin", created.Records[0]["details"].(map[string]any)["role"])
 
 		before := users()
 		for name, c := range map[string]struct {
