@@ -112,9 +112,16 @@ func (p *Plugin) adminCreateUser(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
+	// hashed before the transaction, which would hold the database (on
+	// SQLite, every writer) for the hashing's time
+	hash, err := p.hash(ctx, password)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
 	var res *objectos.Result
-	err := p.st.Transact(objectos.AsSystem(ctx), func(tx context.Context) error {
-		user, err := p.createUser(tx, newUser{name: name, email: email, password: password, admin: role == objectos.RoleAdmin})
+	err = p.st.Transact(objectos.AsSystem(ctx), func(tx context.Context) error {
+		user, err := p.createUser(tx, newUser{name: name, email: email, hash: hash, admin: role == objectos.RoleAdmin})
 		if err != nil {
 			return err
 		}

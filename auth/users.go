@@ -44,8 +44,10 @@ func (p *Plugin) hasUsers(ctx context.Context) (bool, error) {
 
 type newUser struct {
 	name, email, password, image string
-	emailVerified                bool
-	admin                        bool
+	// hash is the password's, hashed already (password is then unused).
+	hash          string
+	emailVerified bool
+	admin         bool
 	// account links an external identity instead of a password.
 	account objectos.Record
 }
@@ -55,8 +57,8 @@ type newUser struct {
 // one concurrent sign-up claim it.
 func (p *Plugin) createUser(ctx context.Context, nu newUser) (objectos.Record, error) {
 	sys := objectos.AsSystem(ctx)
-	var hash string
-	if nu.password != "" {
+	hash := nu.hash
+	if hash == "" && nu.password != "" {
 		var err error
 		if hash, err = p.hash(ctx, nu.password); err != nil {
 			return nil, err
