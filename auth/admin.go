@@ -5,7 +5,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/objectos-go/objectos"
@@ -68,13 +67,8 @@ func (p *Plugin) adminCreateUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	email, ok := normalizeEmail(str(body, "email"))
-	if !ok {
-		p.fail(w, r, errInvalidEmail)
-		return
-	}
-	password := str(body, "password")
-	if err := checkPassword(password); err != nil {
+	email, password, name, err := accountFields(body)
+	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
@@ -100,15 +94,8 @@ func (p *Plugin) adminCreateUser(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	name := strings.TrimSpace(str(body, "name"))
-	if name == "" {
-		name, _, _ = strings.Cut(email, "@")
-	}
 	ctx := p.asCaller(r, s)
-	if existing, err := p.userByEmail(objectos.AsSystem(ctx), email); err != nil || existing != nil {
-		if err == nil {
-			err = errUserExistsAdmin
-		}
+	if err := p.emailFree(ctx, email, errUserExistsAdmin); err != nil {
 		p.fail(w, r, err)
 		return
 	}

@@ -298,17 +298,18 @@ func (p *Plugin) oidcIdentity(ctx context.Context, op *oidcProvider, tok *oauth2
 		Picture       string `json:"picture"`
 		TenantID      string `json:"tid"`
 	}
-	all := map[string]any{}
 	if err := idt.Claims(&claims); err != nil {
-		return nil, "invalid_id_token", err
-	}
-	if err := idt.Claims(&all); err != nil {
 		return nil, "invalid_id_token", err
 	}
 	if op.cfg.multiTenant != "" && (!tenantIDRE.MatchString(claims.TenantID) || idt.Issuer != op.cfg.tenantIssuer(claims.TenantID)) {
 		return nil, "invalid_id_token", fmt.Errorf("issuer %q is not the issuer of tenant %q", idt.Issuer, claims.TenantID)
 	}
 	if op.cfg.verifiedClaim != "" {
+		// the provider's own claim, read only where there is one
+		all := map[string]any{}
+		if err := idt.Claims(&all); err != nil {
+			return nil, "invalid_id_token", err
+		}
 		claims.EmailVerified = all[op.cfg.verifiedClaim]
 	}
 	// Providers may keep profile claims out of the ID token: ask the

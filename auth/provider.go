@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -194,7 +195,7 @@ func (p *Plugin) getJSON(ctx context.Context, u string, tok *oauth2.Token, out a
 	if len(body) > maxUserInfo {
 		return fmt.Errorf("%s answered more than %d bytes", req.URL.Redacted(), maxUserInfo)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	return dec.Decode(out)
 }

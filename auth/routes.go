@@ -235,13 +235,8 @@ func (p *Plugin) signUpEmail(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, errSignUpDisabled)
 		return
 	}
-	email, ok := normalizeEmail(str(body, "email"))
-	if !ok {
-		p.fail(w, r, errInvalidEmail)
-		return
-	}
-	password := str(body, "password")
-	if err := checkPassword(password); err != nil {
+	email, password, name, err := accountFields(body)
+	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
@@ -254,14 +249,7 @@ func (p *Plugin) signUpEmail(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	name := strings.TrimSpace(str(body, "name"))
-	if name == "" {
-		name, _, _ = strings.Cut(email, "@")
-	}
-	if existing, err := p.userByEmail(objectos.AsSystem(ctx), email); err != nil || existing != nil {
-		if err == nil {
-			err = errUserExists
-		}
+	if err := p.emailFree(ctx, email, errUserExists); err != nil {
 		p.fail(w, r, err)
 		return
 	}
@@ -292,6 +280,35 @@ func (p *Plugin) signUpEmail(w http.ResponseWriter, r *http.Request) {
 	}
 	p.startSession(w, r, s, withCookie)
 	objectos.WriteJSON(w, http.StatusOK, map[string]any{"token": s.token, "user": userJSON(user)})
+}
+
+// accountFields reads the email, password and name of a new password
+// account (sign-up, an administrator's create-user): the email normalized,
+// the password's length checked, the name the address's local part when
+// none is given.
+func accountFields(body map[string]any) (email, password, name string, err error) {
+	email, ok := normalizeEmail(str(body, "email"))
+	if !ok {
+		return "", "", "", errInvalidEmail
+	}
+	password = str(body, "password")
+	if err := checkPassword(password); err != nil {
+		return "", "", "", err
+	}
+	name = strings.TrimSpace(str(body, "name"))
+	if name == "" {
+		name, _, _ = strings.Cut(email, "@")
+	}
+	return email, password, name, nil
+}
+
+// emailFree answers taken when a user has the address already.
+func (p *Plugin) emailFree(ctx context.Context, email string, taken error) error {
+	existing, err := p.userByEmail(objectos.AsSystem(ctx), email)
+	if err == nil && existing != nil {
+		err = taken
+	}
+	return err
 }
 
 // signInEmail checks the password with the same work and the same answer
