@@ -162,8 +162,9 @@ func (g *testGitHub) provider() auth.Provider {
 	return pr
 }
 
-// browserTo follows the authorization page's redirect to our callback.
-func (g *testGitHub) browserTo(t *testing.T, authURL string) *url.URL {
+// redirectTarget follows an authorization page that redirects at once
+// (the in-test GitHub's and Entra's) to where it sends the browser.
+func redirectTarget(t *testing.T, authURL string) *url.URL {
 	t.Helper()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Get(authURL)
@@ -192,7 +193,7 @@ func TestGitHubSignIn(t *testing.T) {
 		assert.Equal(t, "http://objectos.test/api/v1/auth/callback/github", q.Get("redirect_uri"))
 		assert.Empty(t, q.Get("nonce"), "no ID token, no nonce")
 		g.signInAs("octo")
-		r := finish(e, g.browserTo(t, authURL), state)
+		r := finish(e, redirectTarget(t, authURL), state)
 		require.Equal(t, http.StatusFound, r.StatusCode, r.String())
 		assert.Equal(t, "/welcome", r.Header.Get("Location"))
 		s := e.Bearer(sessionCookie(r).Value).Get("/api/v1/auth/get-session").Map()
@@ -209,7 +210,7 @@ func TestGitHubSignIn(t *testing.T) {
 
 		// again: the same user, by the linked account
 		authURL, state = startSocial(t, e, `{"provider":"github","callbackURL":"https://app.example/home"}`)
-		r = finish(e, g.browserTo(t, authURL), state)
+		r = finish(e, redirectTarget(t, authURL), state)
 		require.Equal(t, "https://app.example/home", r.Header.Get("Location"))
 		again := e.Bearer(sessionCookie(r).Value).Get("/api/v1/auth/get-session").Map()
 		assert.Equal(t, user["id"], again["user"].(map[string]any)["id"])
@@ -218,7 +219,7 @@ func TestGitHubSignIn(t *testing.T) {
 		// create users, so this one is refused first)
 		authURL, state = startSocial(t, e, `{"provider":"github","callbackURL":"/done"}`)
 		g.signInAs("nameless")
-		r = finish(e, g.browserTo(t, authURL), state)
+		r = finish(e, redirectTarget(t, authURL), state)
 		assert.Equal(t, "/done?error=signup_disabled", r.Header.Get("Location"))
 
 		// an existing password user: GitHub's unverified copy of the
@@ -226,12 +227,12 @@ func TestGitHubSignIn(t *testing.T) {
 		require.NoError(t, createPasswordUser(e, "ada@example.com"))
 		authURL, state = startSocial(t, e, `{"provider":"github","callbackURL":"/done","errorCallbackURL":"/oops"}`)
 		g.signInAs("squat")
-		r = finish(e, g.browserTo(t, authURL), state)
+		r = finish(e, redirectTarget(t, authURL), state)
 		assert.Equal(t, "/oops?error=account_not_linked", r.Header.Get("Location"))
 		assert.Nil(t, sessionCookie(r))
 		authURL, state = startSocial(t, e, `{"provider":"github","callbackURL":"/done"}`)
 		g.signInAs("ada")
-		r = finish(e, g.browserTo(t, authURL), state)
+		r = finish(e, redirectTarget(t, authURL), state)
 		require.Equal(t, "/done", r.Header.Get("Location"))
 		ada := e.Bearer(sessionCookie(r).Value).Get("/api/v1/auth/get-session").Map()
 		assert.Equal(t, "ada@example.com", ada["user"].(map[string]any)["email"])
@@ -245,7 +246,7 @@ func TestGitHubSignUpNameless(t *testing.T) {
 	e := newEnv(t, testenv.Open(t, testenv.SQLite), auth.Options{Providers: []auth.Provider{g.provider()}}, roomyAuthRate)
 	authURL, state := startSocial(t, e, `{"provider":"github","callbackURL":"/done"}`)
 	g.signInAs("nameless")
-	r := finish(e, g.browserTo(t, authURL), state)
+	r := finish(e, redirectTarget(t, authURL), state)
 	require.Equal(t, "/done", r.Header.Get("Location"), r.String())
 	s := e.Bearer(sessionCookie(r).Value).Get("/api/v1/auth/get-session").Map()
 	assert.Equal(t, "nameless", s["user"].(map[string]any)["name"])
@@ -264,12 +265,12 @@ func TestGitHubRefusals(t *testing.T) {
 		q := u.Query()
 		q.Set("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
 		u.RawQuery = q.Encode()
-		r := finish(e, g.browserTo(t, u.String()), state)
+		r := finish(e, redirectTarget(t, u.String()), state)
 		assert.Equal(t, "/home?error=oauth_code_verification_failed", r.Header.Get("Location"))
 		assert.Nil(t, sessionCookie(r))
 
 		authURL, state = startSocial(t, e, `{"provider":"github","callbackURL":"/home"}`)
-		cb := g.browserTo(t, authURL)
+		cb := redirectTarget(t, authURL)
 		forged := *cb
 		fq := forged.Query()
 		fq.Set("state", "forged")
@@ -292,7 +293,7 @@ func TestGitHubRefusals(t *testing.T) {
 		g.mu.Unlock()
 		defer func() { g.mu.Lock(); g.userFails = false; g.mu.Unlock() }()
 		authURL, state = startSocial(t, e, `{"provider":"github","callbackURL":"/home"}`)
-		r = finish(e, g.browserTo(t, authURL), state)
+		r = finish(e, redirectTarget(t, authURL), state)
 		assert.Equal(t, "/home?error=failed_to_get_user_info", r.Header.Get("Location"))
 		assert.Nil(t, sessionCookie(r))
 	})

@@ -105,13 +105,7 @@ func TestMicrosoftMultiTenant(t *testing.T) {
 		t.Helper()
 		m.next(claims)
 		authURL, state := startSocial(t, e, `{"provider":"microsoft","callbackURL":"/done"}`)
-		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := client.Get(authURL)
-		require.NoError(t, err)
-		resp.Body.Close()
-		cb, err := url.Parse(resp.Header.Get("Location"))
-		require.NoError(t, err)
-		r := finish(e, cb, state)
+		r := finish(e, redirectTarget(t, authURL), state)
 		require.Equal(t, http.StatusFound, r.StatusCode, r.String())
 		if sessionCookie(r) == nil {
 			return r.Header.Get("Location")
@@ -146,13 +140,7 @@ func TestClaimDropsOtherLinks(t *testing.T) {
 		t.Helper()
 		m.next(claims)
 		authURL, state := startSocial(t, e, `{"provider":"microsoft","callbackURL":"/done"}`)
-		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := client.Get(authURL)
-		require.NoError(t, err)
-		resp.Body.Close()
-		cb, err := url.Parse(resp.Header.Get("Location"))
-		require.NoError(t, err)
-		r := finish(e, cb, state)
+		r := finish(e, redirectTarget(t, authURL), state)
 		if sessionCookie(r) == nil {
 			return "", r.Header.Get("Location")
 		}

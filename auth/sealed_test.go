@@ -43,7 +43,7 @@ func TestSealedAtRest(t *testing.T) {
 		assert.NotContains(t, stored, secret)
 		// the code of the secret still signs her in
 		b := pendingSignIn(t, e)
-		r := b.Post(tfTOTP, map[string]any{"code": code(t, secret, e.Clock.Now())})
+		r := b.Post(tfTOTP, map[string]any{"code": testenv.TOTPCode(t, secret, e.Clock.Now())})
 		require.Equal(t, 200, r.StatusCode, r.String())
 		// enable shows the same secret again (the URI of a signed-in user)
 		u := b.Post("/api/v1/auth/two-factor/get-totp-uri", map[string]any{"password": "correct horse"})
@@ -68,7 +68,7 @@ func TestSealedAtRest(t *testing.T) {
 		})
 		rotated.Clock.Set(e.Clock.Now().Add(time.Minute))
 		b = pendingSignIn(t, rotated)
-		r2 := b.Post(tfTOTP, map[string]any{"code": code(t, secret, rotated.Clock.Now())})
+		r2 := b.Post(tfTOTP, map[string]any{"code": testenv.TOTPCode(t, secret, rotated.Clock.Now())})
 		require.Equal(t, 200, r2.StatusCode, r2.String())
 		tf, err = st.Find(sys, e.Stack.Object(auth.ObjTwoFactor), &objectos.Select{})
 		require.NoError(t, err)

@@ -1,13 +1,11 @@
 package auth_test
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp/totp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -48,33 +46,11 @@ func twoFactorUser(t *testing.T, e *env) (secret string, backup []string) {
 	// not on until a code of the secret is verified
 	s := b.Get("/api/v1/auth/get-session")
 	assert.Equal(t, false, s.Map()["user"].(map[string]any)["twoFactorEnabled"])
-	r = b.Post(tfTOTP, map[string]any{"code": code(t, secret, e.Clock.Now())})
+	r = b.Post(tfTOTP, map[string]any{"code": testenv.TOTPCode(t, secret, e.Clock.Now())})
 	require.Equal(t, 200, r.StatusCode, r.String())
 	assert.Equal(t, true, r.Map()["user"].(map[string]any)["twoFactorEnabled"])
 	e.Clock.Advance(30 * time.Second) // the next code is a new one
 	return secret, backup
-}
-
-func code(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	c, err := totp.GenerateCode(secret, at)
-	require.NoError(t, err)
-	return c
-}
-
-// wrongCode is a six-digit code that none of the steps the server accepts
-// at at (one early, the current, one late) gives.
-func wrongCode(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	right := map[string]bool{}
-	for _, d := range []time.Duration{-30 * time.Second, 0, 30 * time.Second} {
-		right[code(t, secret, at.Add(d))] = true
-	}
-	for n := 0; ; n++ {
-		if c := fmt.Sprintf("%06d", n); !right[c] {
-			return c
-		}
-	}
 }
 
 // pendingSignIn signs in with the password in a fresh browser, which then
@@ -109,11 +85,11 @@ func TestTwoFactorTOTP(t *testing.T) {
 		assert.Equal(t, 401, b.Get("/api/v1/data/note").StatusCode, "the pending cookie is no session")
 		assert.Nil(t, b.Get("/api/v1/auth/get-session").JSON())
 
-		r := b.Post(tfTOTP, map[string]any{"code": wrongCode(t, secret, e.Clock.Now())})
+		r := b.Post(tfTOTP, map[string]any{"code": testenv.WrongTOTPCode(t, secret, e.Clock.Now())})
 		assert.Equal(t, 401, r.StatusCode)
 		assert.Equal(t, "INVALID_CODE", r.Value("code"))
 
-		c := code(t, secret, e.Clock.Now())
+		c := testenv.TOTPCode(t, secret, e.Clock.Now())
 		r = b.Post(tfTOTP, map[string]any{"code": c, "trustDevice": true})
 		require.Equal(t, 200, r.StatusCode, r.String())
 		assert.NotEmpty(t, r.Value("token"))
@@ -129,10 +105,10 @@ func TestTwoFactorTOTP(t *testing.T) {
 		assert.Equal(t, "INVALID_CODE", r.Value("code"), "a code is not accepted twice")
 		// one step late is accepted (a step after the last one used)
 		e.Clock.Advance(60 * time.Second)
-		r = b2.Post(tfTOTP, map[string]any{"code": code(t, secret, e.Clock.Now().Add(-30*time.Second))})
+		r = b2.Post(tfTOTP, map[string]any{"code": testenv.TOTPCode(t, secret, e.Clock.Now().Add(-30*time.Second))})
 		assert.Equal(t, 200, r.StatusCode, r.String())
 		// without a pending cookie nor a session
-		r = e.Client().Post(tfTOTP, map[string]any{"code": code(t, secret, e.Clock.Now())})
+		r = e.Client().Post(tfTOTP, map[string]any{"code": testenv.TOTPCode(t, secret, e.Clock.Now())})
 		assert.Equal(t, 401, r.StatusCode)
 		assert.Equal(t, "INVALID_TWO_FACTOR_COOKIE", r.Value("code"))
 	})
@@ -164,7 +140,7 @@ func TestTwoFactorDisable(t *testing.T) {
 		e := newEnv(t, st, auth.Options{}, roomyAuthRate)
 		secret, _ := twoFactorUser(t, e)
 		b := pendingSignIn(t, e)
-		r := b.Post(tfTOTP, map[string]any{"code": code(t, secret, e.Clock.Now())})
+		r := b.Post(tfTOTP, map[string]any{"code": testenv.TOTPCode(t, secret, e.Clock.Now())})
 		require.Equal(t, 200, r.StatusCode, r.String())
 		r = b.Post("/api/v1/auth/two-factor/get-totp-uri", map[string]any{"password": "correct horse"})
 		require.Equal(t, 200, r.StatusCode, r.String())
@@ -214,7 +190,7 @@ func TestTwoFactorLockout(t *testing.T) {
 			r := b.Post(tfBackup, map[string]any{"code": "wrong-code"})
 			assert.Equal(t, 401, r.StatusCode, "attempt %d: %s", i, r.String())
 		}
-		r := b.Post(tfTOTP, map[string]any{"code": code(t, secret, e.Clock.Now())})
+		r := b.Post(tfTOTP, map[string]any{"code": testenv.TOTPCode(t, secret, e.Clock.Now())})
 		assert.Equal(t, 403, r.StatusCode, r.String())
 		assert.Equal(t, "ACCOUNT_LOCKED", r.Value("code"))
 		r = b.Post(tfBackup, map[string]any{"code": backup[0]})
@@ -231,7 +207,7 @@ func TestTwoFactorPendingExpires(t *testing.T) {
 		secret, _ := twoFactorUser(t, e)
 		b := pendingSignIn(t, e)
 		e.Clock.Advance(auth.TwoFactorPendingTTL + time.Second)
-		r := b.Post(tfTOTP, map[string]any{"code": code(t, secret, e.Clock.Now())})
+		r := b.Post(tfTOTP, map[string]any{"code": testenv.TOTPCode(t, secret, e.Clock.Now())})
 		assert.Equal(t, 401, r.StatusCode)
 		assert.Equal(t, "INVALID_TWO_FACTOR_COOKIE", r.Value("code"))
 	})
@@ -277,7 +253,7 @@ func TestRequireTwoFactorForAdmins(t *testing.T) {
 		r = b.Post(tfEnable, map[string]any{"password": "correct horse"})
 		require.Equal(t, 200, r.StatusCode, r.String())
 		u, _ := url.Parse(r.Value("totpURI").(string))
-		r = b.Post(tfTOTP, map[string]any{"code": code(t, u.Query().Get("secret"), e.Clock.Now())})
+		r = b.Post(tfTOTP, map[string]any{"code": testenv.TOTPCode(t, u.Query().Get("secret"), e.Clock.Now())})
 		require.Equal(t, 200, r.StatusCode, r.String())
 		assert.Equal(t, 200, b.Get("/api/v1/data/note").StatusCode, "the same session, now with two-factor on")
 		assert.Equal(t, 200, b.Get("/api/v1/auth/token").StatusCode)
@@ -308,13 +284,13 @@ func TestTwoFactorTrustDevice(t *testing.T) {
 			return r
 		}
 		b := pendingSignIn(t, e)
-		r := b.Post(tfTOTP, map[string]any{"code": code(t, secret, e.Clock.Now())})
+		r := b.Post(tfTOTP, map[string]any{"code": testenv.TOTPCode(t, secret, e.Clock.Now())})
 		require.Equal(t, 200, r.StatusCode, r.String())
 		assert.Nil(t, trustCookie(r), "not without trustDevice")
 		assert.Equal(t, true, signIn(b).Value("twoFactorRedirect"))
 
 		e.Clock.Advance(30 * time.Second)
-		r = b.Post(tfTOTP, map[string]any{"code": code(t, secret, e.Clock.Now()), "trustDevice": true})
+		r = b.Post(tfTOTP, map[string]any{"code": testenv.TOTPCode(t, secret, e.Clock.Now()), "trustDevice": true})
 		require.Equal(t, 200, r.StatusCode, r.String())
 		first := trustCookie(r)
 		require.NotNil(t, first)
@@ -342,7 +318,7 @@ func TestTwoFactorTrustDevice(t *testing.T) {
 		// a password change forgets the devices
 		e.Clock.Advance(30 * time.Second)
 		b = pendingSignIn(t, e)
-		r = b.Post(tfTOTP, map[string]any{"code": code(t, secret, e.Clock.Now()), "trustDevice": true})
+		r = b.Post(tfTOTP, map[string]any{"code": testenv.TOTPCode(t, secret, e.Clock.Now()), "trustDevice": true})
 		require.Equal(t, 200, r.StatusCode, r.String())
 		require.NotNil(t, trustCookie(r))
 		session := r.Value("token").(string)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/pquerna/otp/totp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -275,32 +274,10 @@ func (c *twoFactorConsole) turnOnTwoFactor(t *testing.T, email, password string)
 	for _, b := range answer["backupCodes"].([]any) {
 		backup = append(backup, b.(string))
 	}
-	status, answer = c.post(t, "/auth/two-factor/verify-totp", token, map[string]any{"code": totpCode(t, secret, c.clock.Now())})
+	status, answer = c.post(t, "/auth/two-factor/verify-totp", token, map[string]any{"code": testenv.TOTPCode(t, secret, c.clock.Now())})
 	require.Equal(t, http.StatusOK, status, answer)
 	c.clock.Advance(30 * time.Second)
 	return secret, backup
-}
-
-func totpCode(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	c, err := totp.GenerateCode(secret, at)
-	require.NoError(t, err)
-	return c
-}
-
-// wrongCode is a six-digit code that none of the steps the server accepts
-// at at (one early, the current, one late) gives.
-func wrongCode(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	right := map[string]bool{}
-	for _, d := range []time.Duration{-30 * time.Second, 0, 30 * time.Second} {
-		right[totpCode(t, secret, at.Add(d))] = true
-	}
-	for n := 0; ; n++ {
-		if c := fmt.Sprintf("%06d", n); !right[c] {
-			return c
-		}
-	}
 }
 
 // A browser on the console, with what the tests below do with it.
@@ -434,12 +411,12 @@ func TestConsoleTwoFactorSignIn(t *testing.T) {
 	assert.Equal(t, "The code is 6 digits.", p.eval(`document.querySelector("form.second-factor .field-error").textContent`))
 	p.eval(`document.querySelector("input[name=code]").value = ""`)
 	// a wrong code: the API's error, and another try
-	msg := p.submitCode("form.second-factor", wrongCode(t, secret, c.clock.Now()))
+	msg := p.submitCode("form.second-factor", testenv.WrongTOTPCode(t, secret, c.clock.Now()))
 	assert.Equal(t, "Invalid code (INVALID_CODE)", msg)
 	assert.Equal(t, "Two-factor sign-in", p.eval(`document.querySelector("h1").textContent`))
 	assert.Equal(t, "", p.eval(`document.querySelector("input[name=code]").value`), "the wrong code is cleared")
 	p.screenshot("two-factor-code.png")
-	assert.Equal(t, "", p.submitCode("form.second-factor", totpCode(t, secret, c.clock.Now())))
+	assert.Equal(t, "", p.submitCode("form.second-factor", testenv.TOTPCode(t, secret, c.clock.Now())))
 	p.signedInAs("ada@example.com")
 	p.heading("Data")
 	assert.Equal(t, "/api/v1/console/data", p.eval(`location.pathname`))
@@ -466,7 +443,7 @@ func TestConsoleTwoFactorSignIn(t *testing.T) {
 	poll(t, ctx, `document.getElementById("dialog").open && document.getElementById("dialog-title").textContent === "Your session has ended"`)
 	p.do(chromedp.SendKeys(chromedp.CSS(`#dialog input[name=password]`), "correct horse"+kb.Enter))
 	poll(t, ctx, `document.querySelector("#dialog input[name=code]") !== null`)
-	p.do(chromedp.SendKeys(chromedp.CSS(`#dialog input[name=code]`), totpCode(t, secret, c.clock.Now())+kb.Enter))
+	p.do(chromedp.SendKeys(chromedp.CSS(`#dialog input[name=code]`), testenv.TOTPCode(t, secret, c.clock.Now())+kb.Enter))
 	poll(t, ctx, `document.getElementById("new-key-secret") !== null`)
 	assert.True(t, strings.HasPrefix(p.eval(`document.getElementById("new-key-secret").textContent`), "os_"))
 
@@ -479,7 +456,7 @@ func TestConsoleTwoFactorSignIn(t *testing.T) {
 	assert.Equal(t, "Trust this browser for 30 days", strings.TrimSpace(p.eval(`document.querySelector("label[for='" + document.querySelector("input[name=trustDevice]").id + "']").textContent`)))
 	p.do(chromedp.Click(chromedp.CSS(`input[name=trustDevice]`)))
 	c.clock.Advance(30 * time.Second)
-	assert.Equal(t, "", p.submitCode("form.second-factor", totpCode(t, secret, c.clock.Now())))
+	assert.Equal(t, "", p.submitCode("form.second-factor", testenv.TOTPCode(t, secret, c.clock.Now())))
 	p.signedInAs("ada@example.com")
 	p.signOut()
 	p.signInWithPassword("ada@example.com", "correct horse")
@@ -509,7 +486,7 @@ func TestConsoleTwoFactorSignInRefused(t *testing.T) {
 	p.signInWithPassword("admin@example.com", "change-me-now")
 	p.heading("Two-factor sign-in")
 	c.clock.Advance(auth.TwoFactorPendingTTL + time.Second)
-	p.do(chromedp.SendKeys(chromedp.CSS(`input[name=code]`), totpCode(t, secret, c.clock.Now())+kb.Enter))
+	p.do(chromedp.SendKeys(chromedp.CSS(`input[name=code]`), testenv.TOTPCode(t, secret, c.clock.Now())+kb.Enter))
 	p.heading("Sign in")
 	assert.Equal(t, "The sign-in waited too long for its code. Sign in with your password again. (INVALID_TWO_FACTOR_COOKIE)",
 		p.eval(`document.querySelector("main [role=alert]").textContent`))
@@ -527,9 +504,9 @@ func TestConsoleTwoFactorSignInRefused(t *testing.T) {
 	p.signInWithPassword("admin@example.com", "change-me-now")
 	p.heading("Two-factor sign-in")
 	for i := range auth.DefaultLockoutThreshold {
-		assert.Equal(t, "Invalid code (INVALID_CODE)", p.submitCode("form.second-factor", wrongCode(t, secret, c.clock.Now())), "attempt %d", i)
+		assert.Equal(t, "Invalid code (INVALID_CODE)", p.submitCode("form.second-factor", testenv.WrongTOTPCode(t, secret, c.clock.Now())), "attempt %d", i)
 	}
-	msg := p.submitCode("form.second-factor", totpCode(t, secret, c.clock.Now()))
+	msg := p.submitCode("form.second-factor", testenv.TOTPCode(t, secret, c.clock.Now()))
 	assert.Equal(t, "Too many failed sign-in attempts; try again later (ACCOUNT_LOCKED). Try again in 15 minutes.", msg)
 	assert.Equal(t, "Two-factor sign-in", p.eval(`document.querySelector("h1").textContent`))
 	p.screenshot("two-factor-locked.png")
@@ -537,7 +514,7 @@ func TestConsoleTwoFactorSignInRefused(t *testing.T) {
 	// the auth rate limit (12 a minute, and the clock stands still)
 	for i := 0; !strings.Contains(msg, "RATE_LIMIT_EXCEEDED"); i++ {
 		require.Less(t, i, 12, "no 429 yet: %s", msg)
-		msg = p.submitCode("form.second-factor", totpCode(t, secret, c.clock.Now()))
+		msg = p.submitCode("form.second-factor", testenv.TOTPCode(t, secret, c.clock.Now()))
 	}
 	assert.Regexp(t, `(?i)try again in [0-9]+ seconds?`, msg)
 	assert.Equal(t, 1, strings.Count(strings.ToLower(msg), "try again in"), "said once: %s", msg)
@@ -583,8 +560,8 @@ func TestConsoleTurnOnTwoFactor(t *testing.T) {
 	p.screenshot("two-factor-setup.png")
 
 	// a code, wrong then right
-	assert.Equal(t, "Invalid code (INVALID_CODE)", p.submitCode("#two-factor-confirm", wrongCode(t, secret, c.clock.Now())))
-	assert.Equal(t, "", p.submitCode("#two-factor-confirm", totpCode(t, secret, c.clock.Now())))
+	assert.Equal(t, "Invalid code (INVALID_CODE)", p.submitCode("#two-factor-confirm", testenv.WrongTOTPCode(t, secret, c.clock.Now())))
+	assert.Equal(t, "", p.submitCode("#two-factor-confirm", testenv.TOTPCode(t, secret, c.clock.Now())))
 	p.heading("Item")
 	assert.Equal(t, "/api/v1/console/data/shop_item", p.eval(`location.pathname`))
 	p.do(chromedp.Navigate(c.root + "two-factor"))
