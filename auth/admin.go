@@ -133,33 +133,47 @@ func (p *Plugin) adminCreateUser(w http.ResponseWriter, r *http.Request) {
 // setUserPassword: {userId, newPassword} ⇒ {status: true}. It revokes every
 // session of the user, as a reset does (their API keys are left alone).
 func (p *Plugin) setUserPassword(w http.ResponseWriter, r *http.Request) {
-	s, _, body, ok := p.adminPost(w, r, errNotAllowedSetPassword)
+	ok := p.forUser(w, r, errNotAllowedSetPassword, func(ctx context.Context, body map[string]any, userID string) error {
+		password, isString := body["newPassword"].(string)
+		if !isString {
+			return errNewPasswordRequired
+		}
+		if err := checkPassword(password); err != nil {
+			return err
+		}
+		return p.SetPassword(ctx, userID, password)
+	})
+	if ok {
+		objectos.WriteJSON(w, http.StatusOK, map[string]any{"status": true})
+	}
+}
+
+// forUser runs the part of an admin route that changes one existing user,
+// named by the body's userId, as the administrator; it answers a failure
+// itself. The routes that use it revoke the user's sessions, so when the
+// user is the caller, their cookie goes too.
+func (p *Plugin) forUser(w http.ResponseWriter, r *http.Request, forbidden *authError,
+	fn func(ctx context.Context, body map[string]any, userID string) error) bool {
+	s, _, body, ok := p.adminPost(w, r, forbidden)
 	if !ok {
-		return
+		return false
 	}
 	ctx := p.asCaller(r, s)
 	userID, err := userIDOf(body)
 	if err == nil {
 		err = p.checkUser(ctx, userID)
 	}
-	password, isString := body["newPassword"].(string)
-	if err == nil && !isString {
-		err = errNewPasswordRequired
-	}
 	if err == nil {
-		err = checkPassword(password)
-	}
-	if err == nil {
-		err = p.SetPassword(ctx, userID, password)
+		err = fn(ctx, body, userID)
 	}
 	if err != nil {
 		p.fail(w, r, err)
-		return
+		return false
 	}
 	if userID == s.userID {
 		p.clearCookie(w, r)
 	}
-	objectos.WriteJSON(w, http.StatusOK, map[string]any{"status": true})
+	return true
 }
 
 // adminPost is the preamble of the admin routes: origin, session, the admin
@@ -268,26 +282,12 @@ func (p *Plugin) revokeUserSession(w http.ResponseWriter, r *http.Request) {
 // revokeUserSessions revokes every session of a user (their API keys are
 // left alone).
 func (p *Plugin) revokeUserSessions(w http.ResponseWriter, r *http.Request) {
-	s, _, body, ok := p.adminPost(w, r, errNotAllowedRevokeSessions)
-	if !ok {
-		return
+	ok := p.forUser(w, r, errNotAllowedRevokeSessions, func(ctx context.Context, _ map[string]any, userID string) error {
+		return p.st.RevokeCredentials(ctx, userID, "revoked_by_admin", objectos.CredentialSession)
+	})
+	if ok {
+		objectos.WriteJSON(w, http.StatusOK, map[string]any{"success": true})
 	}
-	ctx := p.asCaller(r, s)
-	userID, err := userIDOf(body)
-	if err == nil {
-		err = p.checkUser(ctx, userID)
-	}
-	if err == nil {
-		err = p.st.RevokeCredentials(ctx, userID, "revoked_by_admin", objectos.CredentialSession)
-	}
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	if userID == s.userID {
-		p.clearCookie(w, r)
-	}
-	objectos.WriteJSON(w, http.StatusOK, map[string]any{"success": true})
 }
 
 // banUser bans a user, for banExpiresIn seconds or (absent or 0, as
