@@ -150,7 +150,7 @@ func IsSealed(stored string) bool { return keyID(stored) != "" }
 // of a sealed value no key of the keyring opens wraps
 // ErrSecretUndecryptable.
 func (s *Stack) OpenValue(object, field, id, stored string) (string, error) {
-	if keyID(stored) == "" {
+	if !IsSealed(stored) {
 		return stored, nil
 	}
 	if s.secrets == nil {
